@@ -1,0 +1,68 @@
+// What every FreeSWITCH source (mod_json_cdr, mod_xml_cdr, ESL events) tells
+// about one call leg, in one source-independent shape. Adapters fill it; the
+// record builder (record_builder.h) turns it into the canonical record.
+//
+// Every string_view points into storage the adapter owns (for the JSON CDR:
+// the in-situ parsed copy of the document); it must outlive the build.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cdrd {
+
+// Channel variables by name, values already percent-decoded. Fill with add(),
+// then call seal() once before any lookup.
+class ChannelVariables {
+ public:
+  using Entry = std::pair<std::string_view, std::string_view>;  // name, value
+  using Iterator = std::vector<Entry>::const_iterator;
+
+  void reserve(size_t n) { entries_.reserve(n); }
+  void add(std::string_view name, std::string_view value) { entries_.emplace_back(name, value); }
+  // Sorts by name; when a name is given twice, the first one added wins.
+  void seal();
+
+  // The value of `name`, empty when absent.
+  std::string_view get(std::string_view name) const;
+  // The variables whose name starts with `prefix`, in name order.
+  std::pair<Iterator, Iterator> with_prefix(std::string_view prefix) const;
+  size_t size() const { return entries_.size(); }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+// One caller profile: the leg's own, or the other leg's as this leg saw it.
+struct PartyProfile {
+  std::string_view uuid;
+  std::string_view caller_id_name;
+  std::string_view caller_id_number;
+  std::string_view callee_id_name;
+  std::string_view callee_id_number;
+  std::string_view destination_number;
+  std::string_view direction;  // inbound / outbound, when the source says
+};
+
+// The profile's timestamps, µs since the Unix epoch, 0 when unknown.
+struct ProfileTimes {
+  int64_t created = 0;
+  int64_t progress = 0;
+  int64_t answered = 0;
+  int64_t hangup = 0;
+};
+
+struct ChannelData {
+  ChannelVariables variables;
+  PartyProfile caller;                   // the leg's own, latest caller profile
+  ProfileTimes times;                    // of `caller`
+  PartyProfile other_leg;                // the originatee (this leg originated it) or the originator
+  bool other_leg_is_originator = false;  // true: another leg originated this one
+  std::string_view direction;   // the channel's direction from the core (JSON channel_data, ESL Call-Direction)
+  std::string_view switchname;  // the media server's name outside the variables (JSON top-level switchname)
+  std::string_view core_uuid;   // the FreeSWITCH instance's core-uuid
+};
+
+}  // namespace cdrd

@@ -1,0 +1,60 @@
+// FreeSWITCH inputs -> canonical CdrRecord. Pure functions: bytes in,
+// record or error out. No I/O, no globals, safe on any thread.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/core/cdr_record.h"
+
+namespace cdrd {
+
+// How the account of a CDR is found (cdr-fields.md, account_id).
+struct AccountRules {
+  // Channel variables tried in order; the first non-empty one wins.
+  std::vector<std::string> variables = {"account_id", "ecallmgr_Account-ID"};
+  // Channel variables that hold the SIP domain, tried in order when no
+  // account variable is set. cdr-fields.md names `domain_name` only; add
+  // e.g. "sip_to_host", "sip_req_host" to also file calls by their SIP hosts.
+  std::vector<std::string> domain_variables = {"domain_name"};
+  // SIP domain -> account id. A domain not in the map is itself the account id.
+  std::map<std::string, std::string> domains;
+  // Used when neither a variable nor a domain gives an account.
+  std::string default_account = "default";
+};
+
+struct NormalizeOptions {
+  std::string node;  // this cdrd's node name, stored in `node`
+  AccountRules accounts;
+  std::string app_version;  // cdrd version for app_version when the platform gives none
+};
+
+struct NormalizeError {
+  std::string code;  // machine-readable: "invalid_json", "missing_field", "invalid_value", "bad_encoding", "empty_body"
+  std::string message;  // names the field or the position, e.g. "variables.uuid is missing"
+};
+
+// Result of a normalization: either `error.code` is empty and `record` is set,
+// or the input was refused.
+struct NormalizeResult {
+  CdrRecord record;
+  NormalizeError error;
+  bool ok() const { return error.code.empty(); }
+};
+
+// mod_json_cdr transport decoding: the POST body is raw JSON, or a form
+// `cdr=<url-encoded JSON>`, or `cdr=<base64 JSON>` (possibly with other form
+// fields around it, and base64 possibly url-encoded itself). Detects the form
+// from the bytes, not from Content-Type. On success returns true with the
+// JSON text in *json.
+bool decode_json_cdr_body(std::string_view body, std::string* json, NormalizeError* error);
+
+// A mod_json_cdr document (old pre-1.6 and 1.6+ layouts, duplicate
+// `callflow` keys, url-encoded variable values) -> canonical record.
+// `uuid_param` is the optional ?uuid= of the request ("a_" prefix = A-leg).
+NormalizeResult normalize_json_cdr(std::string_view json, const NormalizeOptions& options,
+                                   std::string_view uuid_param = {});
+
+}  // namespace cdrd

@@ -1,0 +1,412 @@
+#include "adapters/freeswitch/record_builder.h"
+
+#include <rapidjson/encodings.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <time.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <initializer_list>
+#include <vector>
+
+namespace cdrd {
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// Seconds from 0000-01-01 (proleptic Gregorian, Erlang's calendar) to the Unix epoch.
+constexpr int64_t kGregorianToUnixSeconds = 62167219200;
+constexpr int64_t kMicrosPerSecond = 1000000;
+// 9999-12-31T23:59:59.999999Z: ids and timestamps keep a four-digit year.
+constexpr int64_t kLastUepoch = 253402300799999999;
+
+// A byte stream over [p, end) for rapidjson::UTF8<>::Decode, which reads with Take() only.
+struct BoundedStream {
+  using Ch = char;
+  const char* p;
+  const char* end;
+  Ch Take() { return p < end ? *p++ : '\0'; }
+};
+
+// Percent-decoded values and raw documents can carry any bytes (a Latin-1
+// display name is common), but the record is stored in a json column, which
+// must be valid UTF-8. Invalid sequences become U+FFFD instead of losing the CDR.
+void write_string(JsonWriter& w, std::string_view s) {
+  bool ascii = true;
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) {
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    return;
+  }
+  std::string clean;
+  clean.reserve(s.size() + 8);
+  BoundedStream in{s.data(), s.data() + s.size()};
+  while (in.p < in.end) {
+    const char* start = in.p;
+    unsigned codepoint = 0;
+    if (rapidjson::UTF8<>::Decode(in, &codepoint) && in.p > start) {
+      clean.append(start, static_cast<size_t>(in.p - start));
+    } else {
+      clean.append("\xEF\xBF\xBD");
+      in.p = start + 1;
+    }
+  }
+  w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
+}
+
+void put(JsonWriter& w, const char* name, std::string_view value) {
+  if (value.empty()) return;
+  w.Key(name);
+  write_string(w, value);
+}
+
+void put_int(JsonWriter& w, const char* name, int64_t value) {
+  w.Key(name);
+  w.Int64(value);
+}
+
+std::string_view first_of(const ChannelVariables& v, std::initializer_list<std::string_view> names) {
+  for (std::string_view name : names) {
+    std::string_view value = v.get(name);
+    if (!value.empty()) return value;
+  }
+  return {};
+}
+
+std::string_view first_non_empty(std::initializer_list<std::string_view> values) {
+  for (std::string_view value : values) {
+    if (!value.empty()) return value;
+  }
+  return {};
+}
+
+// A non-negative decimal integer filling the whole of `text`.
+bool parse_uint(std::string_view text, int64_t* out) {
+  if (text.empty()) return false;
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return false;
+  *out = value;
+  return true;
+}
+
+// FreeSWITCH's switch_true(): the spellings of "yes" it accepts.
+bool is_true(std::string_view value) {
+  return value == "true" || value == "yes" || value == "on" || value == "1" || value == "enabled" ||
+         value == "active" || value == "allow";
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
+
+struct Timing {
+  int64_t start = 0;     // µs since the Unix epoch, > 0
+  int64_t end = 0;       // µs, >= start
+  int64_t answer = 0;    // µs, 0 when never answered
+  int64_t progress = 0;  // µs, 0 when no progress (ringing) was signalled
+};
+
+bool fail(NormalizeError* error, const char* code, std::string message) {
+  error->code = code;
+  error->message = std::move(message);
+  return false;
+}
+
+bool required_uepoch(const ChannelVariables& v, const RecordSource& source, std::string_view name, int64_t* out,
+                     NormalizeError* error) {
+  const std::string_view text = v.get(name);
+  std::string field(source.variable_path);
+  field.append(name);
+  if (text.empty()) return fail(error, "missing_field", field + " is missing");
+  if (!parse_uint(text, out) || *out == 0 || *out > kLastUepoch) {
+    return fail(
+        error, "invalid_value",
+        field + " is not a time in microseconds since the Unix epoch: '" + std::string(text.substr(0, 40)) + "'");
+  }
+  return true;
+}
+
+// A variable when it holds a number, else the profile's time.
+int64_t optional_uepoch(std::string_view text, int64_t profile_time) {
+  int64_t value = 0;
+  if (parse_uint(text, &value) && value <= kLastUepoch) return value;
+  return profile_time > 0 && profile_time <= kLastUepoch ? profile_time : 0;
+}
+
+bool read_timing(const ChannelData& data, const RecordSource& source, Timing* t, NormalizeError* error) {
+  const ChannelVariables& v = data.variables;
+  if (!required_uepoch(v, source, "start_uepoch", &t->start, error)) return false;
+  if (!required_uepoch(v, source, "end_uepoch", &t->end, error)) return false;
+  if (t->end < t->start) {
+    return fail(error, "invalid_value",
+                std::string(source.variable_path) + "end_uepoch is before " + std::string(source.variable_path) +
+                    "start_uepoch");
+  }
+  t->answer = optional_uepoch(v.get("answer_uepoch"), data.times.answered);
+  t->progress = optional_uepoch(v.get("progress_uepoch"), data.times.progress);
+  return true;
+}
+
+// `uepoch` as 2018-01-11T10:25:44.534355Z.
+std::string iso8601(int64_t uepoch) {
+  const time_t seconds = static_cast<time_t>(uepoch / kMicrosPerSecond);
+  struct tm tm {};
+  gmtime_r(&seconds, &tm);
+  char buf[40];
+  const int n =
+      std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(uepoch % kMicrosPerSecond));
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// Kazoo's record id: YYYYMM of the leg's start (UTC), '-', the call id.
+std::string record_id(int64_t start_uepoch, std::string_view call_id) {
+  const time_t seconds = static_cast<time_t>(start_uepoch / kMicrosPerSecond);
+  struct tm tm {};
+  gmtime_r(&seconds, &tm);
+  char buf[16];
+  const int n = std::snprintf(buf, sizeof buf, "%04d%02d-", tm.tm_year + 1900, tm.tm_mon + 1);
+  std::string id(buf, static_cast<size_t>(n));
+  id.append(call_id);
+  return id;
+}
+
+// account_id: a configured variable, else the SIP domain (mapped when the
+// configuration maps it), else the default account.
+std::string resolve_account(const ChannelVariables& v, const AccountRules& rules) {
+  for (const std::string& name : rules.variables) {
+    const std::string_view value = v.get(name);
+    if (!value.empty()) return std::string(value);
+  }
+  for (const std::string& name : rules.domain_variables) {
+    const std::string_view domain = v.get(name);
+    if (domain.empty()) continue;
+    std::string key(domain);
+    const auto mapped = rules.domains.find(key);
+    return mapped != rules.domains.end() ? mapped->second : key;
+  }
+  return rules.default_account;
+}
+
+std::string_view hangup_cause(const ChannelVariables& v) {
+  // After a bridge the B-leg's cause tells why the call ended; otherwise the leg's own does.
+  if (first_of(v, {"last_app", "current_application"}) == "bridge") {
+    return first_of(v, {"originate_failed_cause", "bridge_hangup_cause", "hangup_cause"});
+  }
+  return first_of(v, {"originate_failed_cause", "hangup_cause", "bridge_hangup_cause"});
+}
+
+const char* billing_status(std::string_view cause, bool answered, int64_t billmsec) {
+  if (answered && billmsec > 0) return "answered";
+  if (cause == "USER_BUSY") return "busy";
+  if (cause == "NO_ANSWER" || cause == "NO_USER_RESPONSE" || (cause == "ORIGINATOR_CANCEL" && !answered)) {
+    return "noanswer";
+  }
+  return "failed";
+}
+
+// user@host when both are known.
+void put_address(JsonWriter& w, const char* name, std::string_view user, std::string_view host) {
+  if (user.empty() || host.empty()) return;
+  std::string address;
+  address.reserve(user.size() + host.size() + 1);
+  address.append(user).append(1, '@').append(host);
+  put(w, name, address);
+}
+
+// Variables whose names start with one of `prefixes`, prefix removed, as one
+// object; the object is left out when there is none.
+void put_prefixed(JsonWriter& w, const char* name, const ChannelVariables& v,
+                  std::initializer_list<std::string_view> prefixes) {
+  std::vector<ChannelVariables::Entry> fields;
+  for (std::string_view prefix : prefixes) {
+    const auto [first, last] = v.with_prefix(prefix);
+    for (auto it = first; it != last; ++it) {
+      if (it->first.size() > prefix.size() && !it->second.empty()) {
+        fields.emplace_back(it->first.substr(prefix.size()), it->second);
+      }
+    }
+  }
+  if (fields.empty()) return;
+  // sip_h_X and sip_rh_X would give the same key twice; keep the first prefix's.
+  std::stable_sort(fields.begin(), fields.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  fields.erase(
+      std::unique(fields.begin(), fields.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
+      fields.end());
+  w.Key(name);
+  w.StartObject();
+  for (const auto& [key, value] : fields) {
+    write_string(w, key);
+    write_string(w, value);
+  }
+  w.EndObject();
+}
+
+void put_custom_channel_vars(JsonWriter& w, const ChannelVariables& v, const std::string& account_id) {
+  static constexpr std::string_view kPrefix = "ecallmgr_";
+  w.Key("custom_channel_vars");
+  w.StartObject();
+  const auto [first, last] = v.with_prefix(kPrefix);
+  for (auto it = first; it != last; ++it) {
+    const std::string_view key = it->first.substr(kPrefix.size());
+    // The resolved account below is the one the record is filed under.
+    if (key.empty() || it->second.empty() || key == "account_id") continue;
+    write_string(w, key);
+    write_string(w, it->second);
+  }
+  w.Key("account_id");
+  write_string(w, account_id);
+  w.EndObject();
+}
+
+void put_fax(JsonWriter& w, const ChannelVariables& v) {
+  static constexpr const char* kFaxFields[] = {"fax_success",  "fax_result_code",       "fax_result_text",
+                                               "fax_ecm_used", "fax_transferred_pages", "fax_total_pages",
+                                               "fax_bad_rows", "fax_transfer_rate"};
+  for (const char* name : kFaxFields) put(w, name, v.get(name));
+}
+
+// The A-leg's uuid, seen from this leg. Kazoo's own `<gregorian start>-<8
+// hex>` form cannot be derived identically on both legs (each leg sees only
+// itself), so legs are tied together by the A-leg's uuid, which both know.
+std::string_view interaction_id(const ChannelData& data, std::string_view call_id, bool b_leg) {
+  const ChannelVariables& v = data.variables;
+  const std::string_view given = v.get("interaction_id");
+  if (!given.empty()) return given;
+  if (!b_leg) return call_id;
+  const std::string_view call_uuid = v.get("call_uuid");
+  if (!call_uuid.empty() && call_uuid != call_id) return call_uuid;
+  const std::string_view a_leg = first_non_empty(
+      {v.get("originating_leg_uuid"), v.get("originator"), data.other_leg_is_originator ? data.other_leg.uuid : ""});
+  return a_leg.empty() ? call_id : a_leg;
+}
+
+std::string_view other_leg_call_id(const ChannelData& data, std::string_view call_id) {
+  const ChannelVariables& v = data.variables;
+  for (std::string_view candidate : {data.other_leg.uuid, v.get("bridge_uuid"), v.get("last_bridge_to"),
+                                     v.get("signal_bond"), v.get("originator"), v.get("origination_uuid")}) {
+    // origination_uuid is usually the leg's own uuid (it forces it), so never this leg.
+    if (!candidate.empty() && candidate != call_id) return candidate;
+  }
+  return {};
+}
+
+}  // namespace
+
+bool build_canonical_record(const ChannelData& data, const NormalizeOptions& options, const RecordSource& source,
+                            std::string_view uuid_param, std::string* json, NormalizeError* error) {
+  const ChannelVariables& v = data.variables;
+  const std::string_view call_id = v.get("uuid");
+  if (call_id.empty()) return fail(error, "missing_field", std::string(source.variable_path) + "uuid is missing");
+  Timing t;
+  if (!read_timing(data, source, &t, error)) return false;
+  const std::string account_id = resolve_account(v, options.accounts);
+  if (account_id.empty()) {
+    return fail(error, "missing_field",
+                "account_id: no account variable, no SIP domain and no default account is configured");
+  }
+
+  // Timing: FreeSWITCH's *sec variables are differences of floored epoch
+  // seconds; they are recomputed here from the *_uepoch values with the same
+  // formulas (switch_channel_set_timestamps), so they equal the CDR's own
+  // `duration`/`progresssec` and also exist for sources that lack them.
+  // Billing rounds the millisecond difference up, as cdr-fields.md asks.
+  const bool answered = t.answer > 0;
+  const int64_t duration = t.end / kMicrosPerSecond - t.start / kMicrosPerSecond;
+  const int64_t billmsec = answered ? std::max<int64_t>(0, t.end / 1000 - t.answer / 1000) : 0;
+  const int64_t billing = (billmsec + 999) / 1000;
+  const int64_t ringing =
+      t.progress > 0 ? std::max<int64_t>(0, t.progress / kMicrosPerSecond - t.start / kMicrosPerSecond) : 0;
+
+  const bool a_leg_marked = starts_with(uuid_param, "a_");
+  const bool originated =
+      data.other_leg_is_originator || !v.get("originating_leg_uuid").empty() || !v.get("originator").empty();
+  const bool b_leg = originated && !a_leg_marked;
+  const std::string_view cause = hangup_cause(v);
+
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  put(w, "id", record_id(t.start, call_id));
+  put(w, "call_id", call_id);
+  put(w, "account_id", account_id);
+  put_int(w, "timestamp", t.end / kMicrosPerSecond + kGregorianToUnixSeconds);
+  put_int(w, "channel_created_time", t.start);
+  put(w, "started_at", iso8601(t.start));
+  if (answered) put(w, "answered_at", iso8601(t.answer));
+  put(w, "ended_at", iso8601(t.end));
+  put_int(w, "duration_seconds", duration);
+  put_int(w, "billing_seconds", billing);
+  put_int(w, "ringing_seconds", ringing);
+  put(w, "billing_status", billing_status(cause, answered, billmsec));
+  put(w, "leg", b_leg ? "B" : "A");
+  put(w, "call_direction", first_non_empty({v.get("direction"), data.direction, data.caller.direction}));
+
+  put(w, "caller_id_name", first_non_empty({data.caller.caller_id_name, v.get("caller_id_name")}));
+  put(w, "caller_id_number", first_non_empty({data.caller.caller_id_number, v.get("caller_id_number")}));
+  const std::string_view destination = first_non_empty({data.caller.destination_number, v.get("destination_number")});
+  put(w, "callee_id_name", first_non_empty({data.caller.callee_id_name, v.get("callee_id_name"), destination}));
+  put(w, "callee_id_number", first_non_empty({data.caller.callee_id_number, v.get("callee_id_number"), destination}));
+
+  put(w, "hangup_cause", cause);
+  put(w, "hangup_code", first_of(v, {"proto_specific_hangup_cause", "last_bridge_proto_specific_hangup_cause"}));
+  put(w, "disposition", first_of(v, {"originate_disposition", "endpoint_disposition"}));
+  put(w, "sip_term_status", v.get("sip_term_status"));
+
+  put(w, "other_leg_call_id", other_leg_call_id(data, call_id));
+  put(w, "other_leg_caller_id_name", data.other_leg.caller_id_name);
+  put(w, "other_leg_caller_id_number", data.other_leg.caller_id_number);
+  put(w, "other_leg_destination_number", data.other_leg.destination_number);
+  put(w, "other_leg_direction", data.other_leg.direction);
+  put(w, "interaction_id", interaction_id(data, call_id, b_leg));
+
+  put_address(w, "from", v.get("sip_from_user"), v.get("sip_from_host"));
+  put_address(w, "to", v.get("sip_to_user"), v.get("sip_to_host"));
+  put_address(w, "request", v.get("sip_req_user"), v.get("sip_req_host"));
+  put(w, "from_uri", v.get("sip_from_uri"));
+  put(w, "to_uri", v.get("sip_to_uri"));
+  put(w, "from_tag", v.get("sip_from_tag"));
+  put(w, "to_tag", v.get("sip_to_tag"));
+  put(w, "user_agent", v.get("sip_user_agent"));
+  // sip_local_sdp_str is the name FreeSWITCH used before rtp_local_sdp_str (1.4).
+  put(w, "local_sdp", first_of(v, {"rtp_local_sdp_str", "sip_local_sdp_str"}));
+  put(w, "remote_sdp", v.get("switch_r_sdp"));
+  put(w, "digits_dialed", v.get("digits_dialed"));
+  put(w, "presence_id", v.get("presence_id"));
+  put_fax(w, v);
+
+  put(w, "media_server", first_non_empty({data.switchname, v.get("switchname"), v.get("FreeSWITCH-Hostname")}));
+  put(w, "node", options.node);
+  // The platform's names (Kazoo's App-Name / App-Version carried as channel
+  // variables) when it set them; otherwise cdrd made the record.
+  const std::string_view platform_app = v.get("ecallmgr_App-Name");
+  if (!platform_app.empty()) {
+    put(w, "app_name", platform_app);
+    put(w, "app_version", v.get("ecallmgr_App-Version"));
+  } else {
+    put(w, "app_name", "cdrd");
+    put(w, "app_version", options.app_version);
+  }
+  put(w, "source", source.name);
+  if (is_true(v.get("is_loopback")) || starts_with(v.get("channel_name"), "loopback/")) {
+    w.Key("is_loopback");
+    w.Bool(true);
+  }
+
+  put_custom_channel_vars(w, v, account_id);
+  put_prefixed(w, "custom_sip_headers", v, {"sip_h_", "sip_rh_", "sip_i_"});
+  put_prefixed(w, "custom_application_vars", v, {"cav_"});
+  w.EndObject();
+
+  json->assign(buffer.GetString(), buffer.GetSize());
+  return true;
+}
+
+}  // namespace cdrd

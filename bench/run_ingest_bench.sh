@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Ingest benchmark: starts a fresh cdrd (embedded PostgreSQL, temp state dir,
+# free port on 127.0.0.1), posts COUNT CDRs over CONCURRENCY keep-alive
+# connections with cdrd_loadgen, waits until every acknowledged row is visible
+# in PostgreSQL, prints the report, stops cdrd and removes the state dir.
+#
+#   bench/run_ingest_bench.sh [COUNT] [CONCURRENCY]      (default 200000 32)
+#
+# Environment (all optional; BENCH_* rather than CDRD_*, because cdrd rejects
+# any CDRD_* variable that is not one of its configuration keys):
+#   CDRD_BATCH_MAX_ROWS, CDRD_BATCH_MAX_DELAY_MS  batch settings (default 1000, 200);
+#                          cdrd reads any other CDRD_* override from the environment too
+#   BENCH_BUILD_DIR   build directory holding bin/cdrd and bin/cdrd_loadgen (default build)
+#   BENCH_REBUILD=1   rebuild even when both binaries exist
+#   BENCH_TMPDIR      where the temp state dir goes (default ${TMPDIR:-/tmp})
+#   BENCH_KEEP=1      keep the state dir (cdrd.log, postgres.log) for inspection
+#   BENCH_TIMEOUT_S   bound on the load plus the visibility wait (default 1800)
+#   BENCH_THREADS     generator threads (default 1)
+set -euo pipefail
+
+count=${1:-200000}
+concurrency=${2:-32}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build=${BENCH_BUILD_DIR:-build}
+[[ $build == /* ]] || build=$repo/$build
+cdrd_bin=$build/bin/cdrd
+loadgen_bin=$build/bin/cdrd_loadgen
+
+if [[ ${BENCH_REBUILD:-0} == 1 || ! -x $cdrd_bin || ! -x $loadgen_bin ]]; then
+  echo "building into $build"
+  "$repo/scripts/build.sh" "$build" -DCDRD_BUILD_BENCH=ON
+fi
+
+state=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/cdrd-bench.XXXXXX")
+# As root, the embedded PostgreSQL runs as user postgres, which must enter the state dir.
+chmod 755 "$state"
+cdrd_pid=
+
+pick_free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 40000))
+    # A refused connection means nobody listens there.
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+stop_cdrd() {
+  [[ -n $cdrd_pid ]] || return 0
+  if kill -0 "$cdrd_pid" 2>/dev/null; then
+    kill -TERM "$cdrd_pid"
+    for _ in $(seq 1 600); do
+      kill -0 "$cdrd_pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    if kill -0 "$cdrd_pid" 2>/dev/null; then
+      echo "cdrd did not stop within 120 s; killing it" >&2
+      kill -KILL "$cdrd_pid"
+    fi
+  fi
+  local rc=0
+  wait "$cdrd_pid" || rc=$?
+  echo "cdrd exited with status $rc"
+  cdrd_pid=
+  # cdrd stops its PostgreSQL itself; only a killed cdrd leaves the postmaster behind.
+  local postmaster=$state/pgdata/postmaster.pid
+  if [[ -f $postmaster ]]; then
+    local pg_pid
+    pg_pid=$(head -n 1 "$postmaster")
+    if [[ $pg_pid =~ ^[0-9]+$ ]] && kill -0 "$pg_pid" 2>/dev/null; then kill -TERM "$pg_pid"; fi
+  fi
+}
+
+cleanup() {
+  stop_cdrd
+  if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+    echo "state kept in $state"
+  else
+    rm -rf "$state"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port=$(pick_free_port)
+cat >"$state/cdrd.yaml" <<EOF
+state_dir: $state
+node_name: bench
+listen:
+  http: 127.0.0.1:$port
+database:
+  dsn: embedded
+batch:
+  max_rows: ${CDRD_BATCH_MAX_ROWS:-1000}
+  max_delay_ms: ${CDRD_BATCH_MAX_DELAY_MS:-200}
+log:
+  level: info
+EOF
+
+echo "cdrd: $cdrd_bin on 127.0.0.1:$port, state $state," \
+  "batch max_rows ${CDRD_BATCH_MAX_ROWS:-1000} max_delay_ms ${CDRD_BATCH_MAX_DELAY_MS:-200}"
+"$cdrd_bin" --config "$state/cdrd.yaml" >"$state/cdrd.log" 2>&1 &
+cdrd_pid=$!
+
+# The first start runs initdb, which takes a while on a loaded machine.
+ready=0
+for _ in $(seq 1 600); do
+  if ! kill -0 "$cdrd_pid" 2>/dev/null; then break; fi
+  if curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null; then
+    ready=1
+    break
+  fi
+  sleep 0.2
+done
+if [[ $ready != 1 ]]; then
+  echo "cdrd did not become ready; the end of its log:" >&2
+  tail -n 40 "$state/cdrd.log" >&2
+  exit 1
+fi
+
+dsn=$(sed -n 's/.*embedded PostgreSQL is up (pid [0-9]*, \(host=[^)]*\)).*/\1/p' "$state/cdrd.log" | tail -n 1)
+[[ -n $dsn ]] || dsn="host=$state/run port=5432 dbname=cdrd user=cdrd"
+echo "database: $dsn"
+
+loadgen_rc=0
+"$loadgen_bin" --port "$port" --count "$count" --concurrency "$concurrency" \
+  --threads "${BENCH_THREADS:-1}" --dsn "$dsn" --cdrd-pid "$cdrd_pid" \
+  --timeout-s "${BENCH_TIMEOUT_S:-1800}" || loadgen_rc=$?
+
+stop_cdrd
+if [[ $loadgen_rc != 0 ]]; then
+  echo "cdrd_loadgen exited with status $loadgen_rc (not every CDR was acknowledged and visible)" >&2
+  exit "$loadgen_rc"
+fi

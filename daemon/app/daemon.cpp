@@ -1,0 +1,266 @@
+#include "daemon/app/daemon.h"
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "daemon/app/database_setup.h"
+#include "daemon/core/metrics.h"
+#include "daemon/db/batch_writer.h"
+#include "daemon/http/http_server.h"
+#include "daemon/http/loop_task_queue.h"
+#include "daemon/http/read_pool.h"
+#include "daemon/http/reject_store.h"
+#include "daemon/spool/spool.h"
+
+namespace cdrd {
+namespace {
+
+constexpr auto kDrainDeadline = std::chrono::seconds(20);
+constexpr size_t kMaxQueuedReads = 256;
+
+bool make_dir(const std::string& path, std::string* error) {
+  if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST) {
+    *error = "cannot create directory " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void setup_logging(const std::string& level, const std::string& format) {
+  auto logger = spdlog::stderr_logger_mt("cdrd");
+  if (format == "json") {
+    logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","thread":%t,"msg":"%v"})",
+                        spdlog::pattern_time_type::utc);
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l [%t] %v", spdlog::pattern_time_type::utc);
+  }
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+}
+
+struct Daemon::Impl {
+  Config config;
+  std::string config_path;
+  Metrics& metrics = global_metrics();
+
+  DatabaseHandle db;
+  std::unique_ptr<Spool> spool;
+  std::unique_ptr<RejectStore> rejects;
+  std::unique_ptr<BatchWriter> writer;
+  event_base* base = nullptr;
+  std::unique_ptr<LoopTaskQueue> loop_queue;
+  std::unique_ptr<ReadPool> reads;
+  std::unique_ptr<HttpServer> http;
+
+  event* sigterm = nullptr;
+  event* sigint = nullptr;
+  event* sighup = nullptr;
+  event* drain_timer = nullptr;
+  event* watchdog_timer = nullptr;
+  std::chrono::steady_clock::time_point drain_deadline;
+  bool stopping = false;
+
+  int start();
+  void stop_parts();
+  void begin_shutdown(const char* why);
+  void reload();
+
+  static void on_signal(evutil_socket_t sig, short, void* self);
+  static void on_drain_tick(evutil_socket_t, short, void* self);
+  static void on_watchdog(evutil_socket_t, short, void* self);
+};
+
+Daemon::Daemon(Config config, std::string config_path) : impl_(std::make_unique<Impl>()) {
+  impl_->config = std::move(config);
+  impl_->config_path = std::move(config_path);
+}
+
+Daemon::~Daemon() = default;
+
+int Daemon::run() {
+  const int rc = impl_->start();
+  if (rc != 0) {
+    impl_->stop_parts();
+    return rc;
+  }
+  event_base_dispatch(impl_->base);
+  impl_->stop_parts();
+  spdlog::info("cdrd stopped");
+  return 0;
+}
+
+int Daemon::Impl::start() {
+  std::string error;
+  if (!make_dir(config.state_dir, &error)) {
+    spdlog::critical("{}", error);
+    return 1;
+  }
+  if (!open_database(config, &db, &error)) {
+    spdlog::critical("{}", error);
+    return 1;
+  }
+  // An unreachable external database must not stop ingest: the spool takes
+  // the CDRs and the writer applies the schema when it gets through.
+  if (!migrate_database(config, db.dsn, &error)) {
+    if (db.embedded) {
+      spdlog::critical("schema migration failed: {}", error);
+      return 1;
+    }
+    spdlog::error("database not ready at start ({}); ingest continues into the spool", error);
+  }
+
+  SpoolOptions spool_options;
+  spool_options.dir = config.spool_dir();
+  spool_options.max_bytes = config.spool_max_bytes;
+  spool_options.segment_bytes = config.spool_segment_bytes;
+  spool_options.metrics = &metrics;
+  spool = Spool::open(spool_options, &error);
+  if (!spool) {
+    spdlog::critical("spool: {}", error);
+    return 1;
+  }
+  try {
+    rejects = std::make_unique<RejectStore>(config.rejects_dir());
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+
+  BatchWriterOptions writer_options;
+  writer_options.dsn = db.dsn;
+  writer_options.max_rows = static_cast<size_t>(config.batch_max_rows);
+  writer_options.max_delay = std::chrono::milliseconds(config.batch_max_delay_ms);
+  writer_options.partitions_ahead_months = config.partitions_ahead_months;
+  writer = std::make_unique<BatchWriter>(writer_options, spool.get(), &metrics);
+  writer->start();
+
+  evthread_use_pthreads();
+  base = event_base_new();
+  loop_queue = std::make_unique<LoopTaskQueue>(base);
+  reads = std::make_unique<ReadPool>(config.read_pool_size, db.dsn, config.statement_timeout_ms, kMaxQueuedReads);
+  HttpServer::Parts parts{base, loop_queue.get(), spool.get(), rejects.get(), reads.get(), &metrics,
+                          [this](std::string* why) {
+                            if (!spool->healthy()) {
+                              *why = "the spool has failed a write; restart cdrd after fixing the disk";
+                              return false;
+                            }
+                            if (!writer->connected()) {
+                              *why = "the database is not reachable (CDRs are kept in the spool)";
+                              return false;
+                            }
+                            return true;
+                          }};
+  http = std::make_unique<HttpServer>(parts);
+  if (!http->listen(config.listen_http, make_http_settings(config), &error)) {
+    spdlog::critical("{}", error);
+    return 1;
+  }
+
+  ::signal(SIGPIPE, SIG_IGN);
+  sigterm = evsignal_new(base, SIGTERM, &Impl::on_signal, this);
+  sigint = evsignal_new(base, SIGINT, &Impl::on_signal, this);
+  sighup = evsignal_new(base, SIGHUP, &Impl::on_signal, this);
+  event_add(sigterm, nullptr);
+  event_add(sigint, nullptr);
+  event_add(sighup, nullptr);
+
+  uint64_t watchdog_usec = 0;
+  if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
+    watchdog_timer = event_new(base, -1, EV_PERSIST, &Impl::on_watchdog, this);
+    const timeval tv{static_cast<time_t>(watchdog_usec / 2 / 1000000),
+                     static_cast<suseconds_t>((watchdog_usec / 2) % 1000000)};
+    event_add(watchdog_timer, &tv);
+  }
+
+  spdlog::info("cdrd {} listening on {} (node {}, state {})", CDRD_VERSION, config.listen_http, config.node_name,
+               config.state_dir);
+  sd_notifyf(0, "READY=1\nSTATUS=listening on %s\nMAINPID=%d", config.listen_http.c_str(), static_cast<int>(getpid()));
+  return 0;
+}
+
+void Daemon::Impl::on_signal(evutil_socket_t sig, short, void* self) {
+  auto* d = static_cast<Impl*>(self);
+  if (sig == SIGHUP) {
+    d->reload();
+  } else {
+    d->begin_shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  }
+}
+
+void Daemon::Impl::begin_shutdown(const char* why) {
+  if (stopping) return;
+  stopping = true;
+  spdlog::info("{}: stopping; answering the {} request(s) in flight", why, http->in_flight());
+  sd_notify(0, "STOPPING=1");
+  http->start_draining();
+  drain_deadline = std::chrono::steady_clock::now() + kDrainDeadline;
+  drain_timer = event_new(base, -1, EV_PERSIST, &Impl::on_drain_tick, this);
+  const timeval tv{0, 20000};
+  event_add(drain_timer, &tv);
+}
+
+void Daemon::Impl::on_drain_tick(evutil_socket_t, short, void* self) {
+  auto* d = static_cast<Impl*>(self);
+  if (d->http->in_flight() == 0 || std::chrono::steady_clock::now() > d->drain_deadline) {
+    if (d->http->in_flight() > 0) {
+      spdlog::warn("stopping with {} request(s) unanswered after {} s", d->http->in_flight(),
+                   kDrainDeadline.count());
+    }
+    event_base_loopexit(d->base, nullptr);
+  }
+}
+
+void Daemon::Impl::on_watchdog(evutil_socket_t, short, void*) { sd_notify(0, "WATCHDOG=1"); }
+
+void Daemon::Impl::reload() {
+  sd_notify(0, "RELOADING=1");
+  Config next;
+  std::string error;
+  if (!load_config(config_path, process_environment(), &next, &error)) {
+    spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}", error);
+  } else if (!config_reload_allowed(config, next, &error)) {
+    spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}", error);
+  } else {
+    http->apply(make_http_settings(next));
+    spdlog::default_logger()->set_level(spdlog::level::from_str(next.log_level));
+    config = std::move(next);
+    spdlog::info("SIGHUP: configuration reloaded from {}", config_path);
+  }
+  sd_notify(0, "READY=1");
+}
+
+void Daemon::Impl::stop_parts() {
+  // Read threads first: their last replies go to the loop queue, which is
+  // dropped with the loop below.
+  reads.reset();
+  if (writer) writer->stop();  // commits the in-flight batch
+  writer.reset();
+  if (spool) spool->shutdown();
+  spool.reset();  // flushes pending appends
+  rejects.reset();
+  http.reset();
+  for (event* ev : {sigterm, sigint, sighup, drain_timer, watchdog_timer}) {
+    if (ev) event_free(ev);
+  }
+  loop_queue.reset();
+  if (base) event_base_free(base);
+  base = nullptr;
+  if (db.embedded) {
+    std::string error;
+    if (!db.embedded->stop(&error)) spdlog::error("embedded PostgreSQL: {}", error);
+  }
+}
+
+}  // namespace cdrd

@@ -1,0 +1,48 @@
+#include "daemon/app/database_setup.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <pqxx/pqxx>
+
+#include "daemon/db/migrations.h"
+
+namespace cdrd {
+
+bool open_database(const Config& config, DatabaseHandle* out, std::string* error) {
+  if (config.database_dsn != "embedded") {
+    out->dsn = config.database_dsn;
+    return true;
+  }
+  EmbeddedPostgresOptions options;
+  options.data_dir = config.pgdata_dir();
+  options.socket_dir = config.run_dir();
+  options.bin_dir = config.embedded_bin_dir;
+  options.run_as_user = config.embedded_user;
+  options.port = 0;
+  options.log_file = config.state_dir + "/postgres.log";
+  out->embedded = std::make_unique<EmbeddedPostgres>(options);
+  spdlog::info("starting embedded PostgreSQL in {}", options.data_dir);
+  if (!out->embedded->start(error)) {
+    *error = "embedded PostgreSQL did not start: " + *error;
+    return false;
+  }
+  out->dsn = out->embedded->dsn();
+  spdlog::info("embedded PostgreSQL is up (pid {}, {})", out->embedded->pid(), out->dsn);
+  return true;
+}
+
+bool migrate_database(const Config& config, const std::string& dsn, std::string* error) {
+  try {
+    pqxx::connection conn(dsn);
+    std::vector<std::string> applied;
+    if (!apply_migrations(conn, &applied, error)) return false;
+    for (const auto& name : applied) spdlog::info("applied migration {}", name);
+    return ensure_partitions(conn, std::chrono::system_clock::now(), config.partitions_ahead_months, error);
+  } catch (const std::exception& e) {
+    *error = e.what();
+    return false;
+  }
+}
+
+}  // namespace cdrd

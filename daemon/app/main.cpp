@@ -1,0 +1,68 @@
+// cdrd: collects FreeSWITCH call detail records and serves them to billing.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "daemon/app/daemon.h"
+#include "daemon/app/database_setup.h"
+#include "daemon/config/config.h"
+
+namespace {
+constexpr int kExitFatal = 1;
+constexpr int kExitBadConfig = 2;
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"cdrd " CDRD_VERSION " - collects FreeSWITCH call detail records and serves them to billing"};
+  std::string config_path = "/etc/cdrd/cdrd.yaml";
+  bool check_config = false;
+  bool migrate = false;
+  bool version = false;
+  bool help_config = false;
+  app.add_option("-c,--config", config_path, "configuration file (YAML)")->capture_default_str();
+  app.add_flag("--check-config", check_config, "validate the configuration and exit (0 = valid, 2 = not)");
+  app.add_flag("--migrate", migrate, "apply the schema migrations to the database and exit");
+  app.add_flag("--version", version, "print the version and exit");
+  app.add_flag("--help-config", help_config, "list every configuration key with its type and default");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : kExitBadConfig;
+  }
+  if (version) {
+    std::printf("cdrd %s\n", CDRD_VERSION);
+    return 0;
+  }
+  if (help_config) {
+    std::fputs(cdrd::describe_config_keys().c_str(), stdout);
+    return 0;
+  }
+
+  cdrd::Config config;
+  std::string error;
+  if (!cdrd::load_config(config_path, cdrd::process_environment(), &config, &error)) {
+    std::fprintf(stderr, "cdrd: %s\n", error.c_str());
+    return kExitBadConfig;
+  }
+  if (check_config) {
+    std::printf("cdrd: %s is valid\n", config_path.c_str());
+    return 0;
+  }
+  cdrd::setup_logging(config.log_level, config.log_format);
+
+  if (migrate) {
+    cdrd::DatabaseHandle db;
+    if (!cdrd::open_database(config, &db, &error) || !cdrd::migrate_database(config, db.dsn, &error)) {
+      spdlog::critical("migration failed: {}", error);
+      return kExitFatal;
+    }
+    spdlog::info("schema is up to date");
+    if (db.embedded) db.embedded->stop(&error);
+    return 0;
+  }
+
+  cdrd::Daemon daemon(std::move(config), config_path);
+  return daemon.run();
+}

@@ -1,0 +1,115 @@
+// cdrd configuration: the typed result of config/cdrd.yaml plus CDRD_*
+// environment overrides. Every key is declared once, in the key table in
+// config_keys.cpp (name, type, range, reloadable, help), PgBouncer-style; the
+// loader, the environment overrides, --help-config and the SIGHUP check all
+// walk that table. Defaults are the member initializers below.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cdrd {
+
+struct FreeswitchNode {
+  std::string name;  // required, unique; used in logs and metrics
+  std::string host = "127.0.0.1";
+  int port = 8021;
+  std::string password = "ClueCon";
+  std::string format = "plain";  // "plain" or "json": the ESL event format subscribed to
+  int heartbeat_timeout_s = 60;  // link declared dead after this long without any event
+};
+
+struct ApiKey {
+  std::string key;                    // the secret presented by clients
+  std::vector<std::string> accounts;  // account ids this key may read; "*" = all
+};
+
+bool operator==(const FreeswitchNode& a, const FreeswitchNode& b);
+bool operator==(const ApiKey& a, const ApiKey& b);
+
+struct Config {
+  // Directory for the spool, the rejects store and the embedded database.
+  // Default /var/lib/cdrd.
+  std::string state_dir = "/var/lib/cdrd";
+  // This collector's name, stored in each record's `node`. Default: hostname.
+  std::string node_name;
+
+  // listen.http: "host:port" of the HTTP listener (ingest, read API,
+  // /metrics, /healthz). Default 127.0.0.1:8080.
+  std::string listen_http = "127.0.0.1:8080";
+
+  // limits.*
+  uint64_t max_body_bytes = 4u << 20;     // larger ingest bodies get 413. Default 4 MiB.
+  uint64_t max_header_bytes = 64u << 10;  // larger request headers are refused. Default 64 KiB.
+  int request_timeout_s = 30;             // a connection idle/slow this long is closed. Default 30.
+
+  // database.*
+  std::string database_dsn = "embedded";   // "embedded" or a libpq URI/conninfo
+  std::string embedded_bin_dir;            // PostgreSQL binaries; "" = auto-detect
+  std::string embedded_user = "postgres";  // user the embedded server runs as when cdrd runs as root
+  int read_pool_size = 2;                  // read API worker threads (one connection each)
+  int statement_timeout_ms = 10000;        // read API query time limit
+  int partitions_ahead_months = 3;         // monthly partitions created ahead of the current month
+
+  // batch.*
+  int batch_max_rows = 1000;     // rows per COPY batch
+  int batch_max_delay_ms = 200;  // longest a durable record waits for its batch to fill
+
+  // spool.*
+  uint64_t spool_max_bytes = 2ull << 30;       // uncommitted spool above this: ingest answers 503
+  uint64_t spool_segment_bytes = 64ull << 20;  // segment file size
+
+  // accounts.*: how account_id is resolved (cdr-fields.md).
+  std::vector<std::string> account_variables = {"account_id", "ecallmgr_Account-ID"};
+  std::map<std::string, std::string> account_domains;  // SIP domain -> account id
+  std::string default_account = "default";
+
+  std::vector<FreeswitchNode> freeswitch;
+  std::vector<ApiKey> api_keys;
+
+  // log.*
+  std::string log_level = "info";   // trace, debug, info, warn, error, critical, off
+  std::string log_format = "text";  // text or json
+
+  // Derived paths.
+  std::string spool_dir() const { return state_dir + "/spool"; }
+  std::string rejects_dir() const { return state_dir + "/rejects"; }
+  std::string pgdata_dir() const { return state_dir + "/pgdata"; }
+  std::string run_dir() const { return state_dir + "/run"; }
+};
+
+// Loads `path` and applies CDRD_* overrides from `environ`-style strings
+// ("CDRD_LISTEN_HTTP=0.0.0.0:8080"). On error returns false and sets *error
+// to a message naming the file, line and key, e.g.
+//   "cdrd.yaml:12: unknown key 'batch.max_rowz'"
+//   "cdrd.yaml:7: listen.http: expected host:port, got 'x'"
+//   "environment CDRD_BATCH_MAX_ROWS: expected an integer, got 'lots'"
+bool load_config(const std::string& path, const std::vector<std::string>& environment, Config* out, std::string* error);
+
+// Same, from YAML text (tests); `name` is used in messages in place of the path.
+bool load_config_text(const std::string& yaml, const std::string& name, const std::vector<std::string>& environment,
+                      Config* out, std::string* error);
+
+// The process environment as "NAME=value" strings.
+std::vector<std::string> process_environment();
+
+// One line per key: "key  type  default  reload  help" (for --help-config and docs).
+std::string describe_config_keys();
+
+// The key table as data. Keys inside list items are named "freeswitch[].port".
+struct ConfigKeyDescription {
+  std::string path;           // "batch.max_rows"
+  std::string type;           // "int 1..100000"
+  std::string default_value;  // "1000", as config/cdrd.yaml shows it
+  bool reloadable = false;    // SIGHUP applies it; otherwise it needs a restart
+  std::string help;
+};
+std::vector<ConfigKeyDescription> list_config_keys();
+
+// SIGHUP: true when `next` differs from `running` only in reloadable keys.
+// Otherwise false, with *error naming every changed key that needs a restart.
+bool config_reload_allowed(const Config& running, const Config& next, std::string* error);
+
+}  // namespace cdrd

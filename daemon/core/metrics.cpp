@@ -1,0 +1,73 @@
+#include "daemon/core/metrics.h"
+
+#include <fmt/format.h>
+
+namespace cdrd {
+
+void LatencyHistogram::observe(double seconds) {
+  size_t i = 0;
+  while (i < kBounds.size() && seconds > kBounds[i]) ++i;
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_micros_.fetch_add(static_cast<uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+}
+
+void LatencyHistogram::render(const std::string& name, const std::string& help, std::string* out) const {
+  fmt::format_to(std::back_inserter(*out), "# HELP {} {}\n# TYPE {} histogram\n", name, help, name);
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < kBounds.size(); ++i) {
+    cumulative += buckets_[i].load(std::memory_order_relaxed);
+    fmt::format_to(std::back_inserter(*out), "{}_bucket{{le=\"{}\"}} {}\n", name, kBounds[i], cumulative);
+  }
+  cumulative += buckets_[kBounds.size()].load(std::memory_order_relaxed);
+  fmt::format_to(std::back_inserter(*out), "{}_bucket{{le=\"+Inf\"}} {}\n{}_sum {}\n{}_count {}\n", name, cumulative,
+                 name, static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6, name,
+                 count_.load(std::memory_order_relaxed));
+}
+
+namespace {
+template <typename T>
+void metric(std::string* out, const char* name, const char* type, const char* help, const std::atomic<T>& v) {
+  fmt::format_to(std::back_inserter(*out), "# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name,
+                 v.load(std::memory_order_relaxed));
+}
+}  // namespace
+
+std::string Metrics::render() const {
+  std::string out;
+  out.reserve(4096);
+  fmt::format_to(std::back_inserter(out),
+                 "# HELP cdrd_received_total Ingest requests and events received, by source.\n"
+                 "# TYPE cdrd_received_total counter\n"
+                 "cdrd_received_total{{source=\"json_cdr\"}} {}\n"
+                 "cdrd_received_total{{source=\"xml_cdr\"}} {}\n"
+                 "cdrd_received_total{{source=\"import\"}} {}\n"
+                 "cdrd_received_total{{source=\"esl\"}} {}\n",
+                 received_json.load(), received_xml.load(), received_import.load(), received_esl.load());
+  metric(&out, "cdrd_rejected_total", "counter", "Inputs refused as bad and kept in the rejects store.", rejected);
+  metric(&out, "cdrd_unavailable_total", "counter", "Ingest requests answered 503 (spool full or failing).",
+         unavailable);
+  metric(&out, "cdrd_spooled_total", "counter", "CDRs made durable in the local spool.", spooled);
+  metric(&out, "cdrd_written_total", "counter", "CDRs committed to PostgreSQL (including duplicates ignored).",
+         written);
+  metric(&out, "cdrd_inserted_total", "counter", "CDRs that were new rows in PostgreSQL.", inserted);
+  metric(&out, "cdrd_batches_total", "counter", "Batches committed to PostgreSQL.", batches);
+  metric(&out, "cdrd_writer_errors_total", "counter", "Failed batch attempts (each retried).", writer_errors);
+  metric(&out, "cdrd_database_up", "gauge", "1 when the writer's database connection works.", db_up);
+  metric(&out, "cdrd_spool_bytes", "gauge", "Bytes in spool segments not yet committed to PostgreSQL.", spool_bytes);
+  metric(&out, "cdrd_spool_pending_records", "gauge", "Durable spool records not yet committed to PostgreSQL.",
+         spool_pending_records);
+  metric(&out, "cdrd_api_requests_total", "counter", "Read API requests.", api_requests);
+  metric(&out, "cdrd_api_errors_total", "counter", "Read API requests answered with an error.", api_errors);
+  batch_seconds.render("cdrd_batch_seconds", "Time to write and commit one batch.", &out);
+  ack_seconds.render("cdrd_ack_seconds", "Ingest request arrival to durable acknowledgement.", &out);
+  fsync_seconds.render("cdrd_spool_sync_seconds", "One spool group commit (write + fdatasync).", &out);
+  return out;
+}
+
+Metrics& global_metrics() {
+  static Metrics metrics;
+  return metrics;
+}
+
+}  // namespace cdrd

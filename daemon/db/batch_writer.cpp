@@ -1,0 +1,396 @@
+#include "daemon/db/batch_writer.h"
+
+#include <rapidjson/document.h>
+#include <spdlog/spdlog.h>
+
+#include <pqxx/connection>
+#include <pqxx/except>
+#include <pqxx/nontransaction>
+#include <pqxx/subtransaction>
+#include <pqxx/transaction>
+
+#include <algorithm>
+#include <condition_variable>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "daemon/core/cdr_record.h"
+#include "daemon/core/metrics.h"
+#include "daemon/db/batch_sql.h"
+#include "daemon/db/cdr_row.h"
+#include "daemon/db/migrations.h"
+
+namespace cdrd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Longest single wait on the spool, so stop() is noticed while idle.
+constexpr auto kPollSlice = std::chrono::milliseconds(50);
+// An idle writer checks its connection this often, so /readyz notices an
+// outage even when no CDRs arrive.
+constexpr auto kIdlePing = std::chrono::seconds(1);
+
+// One batch read from the spool, decoded once and kept across retries.
+struct PreparedBatch {
+  std::vector<CdrRow> rows;
+  std::vector<QuarantineEntry> unreadable;  // payloads that are not usable records
+  SpoolPosition end;
+};
+
+std::string position_text(const SpoolPosition& p) { return std::to_string(p.segment) + ":" + std::to_string(p.offset); }
+
+// Without a connect timeout, an unreachable host (packets dropped) would hold
+// the writer, and stop() with it, for the kernel's TCP timeout (minutes).
+std::string with_connect_timeout(const std::string& dsn) {
+  if (dsn.find("connect_timeout") != std::string::npos) return dsn;
+  const bool uri = dsn.rfind("postgresql://", 0) == 0 || dsn.rfind("postgres://", 0) == 0;
+  if (uri) return dsn + (dsn.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=10";
+  return dsn + (dsn.empty() ? "" : " ") + "connect_timeout=10";
+}
+
+// PostgreSQL's messages carry DETAIL and CONTEXT on lines of their own.
+std::string one_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text;
+}
+
+// The record's id for the log, when the JSON has one.
+std::string record_id(const std::string& json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.IsObject()) {
+    const auto it = doc.FindMember("id");
+    if (it != doc.MemberEnd() && it->value.IsString()) return it->value.GetString();
+  }
+  return "(no id)";
+}
+
+int64_t utc_day(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::hours>(t.time_since_epoch()).count() / 24;
+}
+
+}  // namespace
+
+struct BatchWriter::Impl {
+  enum class ReadResult { kBatch, kEmpty, kClosed };
+  struct Outcome {
+    uint64_t written = 0;
+    uint64_t inserted = 0;
+    std::vector<QuarantineEntry> refused;
+  };
+
+  BatchWriterOptions options;
+  std::string dsn;
+  Spool* spool;
+  Metrics* metrics;
+  Metrics own_metrics;  // when the caller passes none
+  std::atomic<bool>* connected;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+
+  std::unique_ptr<pqxx::connection> conn;
+  int64_t partitions_day = std::numeric_limits<int64_t>::min();
+  Clock::time_point last_contact;
+  std::chrono::milliseconds backoff;
+  std::mt19937 rng{std::random_device{}()};
+
+  Impl(BatchWriterOptions o, Spool* s, Metrics* m, std::atomic<bool>* c)
+      : options(std::move(o)),
+        dsn(with_connect_timeout(options.dsn)),
+        spool(s),
+        metrics(m != nullptr ? m : &own_metrics),
+        connected(c),
+        backoff(options.retry_initial) {
+    options.max_rows = std::max<size_t>(options.max_rows, 1);
+  }
+
+  bool stop_requested() {
+    std::lock_guard<std::mutex> lock(mu);
+    return stopping;
+  }
+
+  // Sleeps the jittered back-off; false when stop() came first.
+  bool wait_backoff() {
+    const auto half = std::max<int64_t>(backoff.count() / 2, 1);
+    std::uniform_int_distribution<int64_t> jitter(0, half);
+    const std::chrono::milliseconds delay(half + jitter(rng));
+    backoff = std::min(backoff * 2, std::max(options.retry_max, options.retry_initial));
+    std::unique_lock<std::mutex> lock(mu);
+    return !cv.wait_for(lock, delay, [this] { return stopping; });
+  }
+
+  void set_connected(bool up) {
+    connected->store(up);
+    metrics->db_up.store(up ? 1 : 0, std::memory_order_relaxed);
+  }
+
+  void disconnect() {
+    conn.reset();
+    set_connected(false);
+  }
+
+  bool connect() {
+    try {
+      auto c = std::make_unique<pqxx::connection>(dsn);
+      {
+        pqxx::nontransaction tx(*c);
+        tx.exec("SET application_name = 'cdrd-writer'");
+      }
+      // The daemon may have started while the database was unreachable, so
+      // the schema may not be there yet.
+      std::string error;
+      if (!apply_migrations(*c, nullptr, &error)) throw std::runtime_error(error);
+      const auto now = std::chrono::system_clock::now();
+      if (!ensure_partitions(*c, now, options.partitions_ahead_months, &error)) throw std::runtime_error(error);
+      partitions_day = utc_day(now);
+      create_staging_table(*c);
+      conn = std::move(c);
+      last_contact = Clock::now();
+      set_connected(true);
+      spdlog::info("batch writer connected to the database");
+      return true;
+    } catch (const std::exception& e) {
+      metrics->writer_errors.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("batch writer cannot use the database (CDRs stay in the spool): {}", error_text(e));
+      return false;
+    }
+  }
+
+  void ensure_daily_partitions() {
+    const auto now = std::chrono::system_clock::now();
+    if (utc_day(now) == partitions_day) return;
+    std::string error;
+    if (!ensure_partitions(*conn, now, options.partitions_ahead_months, &error)) throw std::runtime_error(error);
+    partitions_day = utc_day(now);
+  }
+
+  // Reads what the server sent unasked: after a server shutdown that is
+  // the end of the stream, and get_notifs() throws broken_connection. Finding
+  // out this way, before a statement, matters with libpqxx 6.4: a statement
+  // on a dead connection leaks its PGresult (make_result() throws while
+  // asking the dead connection for its encoding).
+  void check_alive() {
+    if (!conn->is_open()) throw pqxx::broken_connection("the connection is closed");
+    conn->get_notifs();
+  }
+
+  void ping_if_idle() {
+    if (!conn || Clock::now() - last_contact < kIdlePing) return;
+    try {
+      check_alive();
+      pqxx::nontransaction tx(*conn);
+      tx.exec("SELECT 1");
+      last_contact = Clock::now();
+    } catch (const std::exception& e) {
+      spdlog::warn("batch writer lost the database: {}", error_text(e));
+      disconnect();
+    }
+  }
+
+  ReadResult read_batch(SpoolPosition from, PreparedBatch* batch) {
+    std::vector<SpoolRecord> records;
+    if (!spool->read(from, options.max_rows, Clock::now() + kPollSlice, &records)) return ReadResult::kClosed;
+    if (records.empty()) return ReadResult::kEmpty;
+    // Let the batch fill for max_delay after its first record: fewer, larger
+    // transactions are what PostgreSQL absorbs fastest.
+    const auto fill_deadline = Clock::now() + options.max_delay;
+    while (records.size() < options.max_rows && !stop_requested()) {
+      const auto now = Clock::now();
+      if (now >= fill_deadline) break;
+      std::vector<SpoolRecord> more;
+      if (!spool->read(records.back().next, options.max_rows - records.size(),
+                       std::min(fill_deadline, now + kPollSlice), &more)) {
+        break;
+      }
+      for (auto& r : more) records.push_back(std::move(r));
+    }
+    prepare(records, batch);
+    return ReadResult::kBatch;
+  }
+
+  static void prepare(std::vector<SpoolRecord>& records, PreparedBatch* batch) {
+    batch->rows.reserve(records.size());
+    for (auto& spooled : records) {
+      CdrRecord record;
+      CdrRow row;
+      std::string error;
+      if (!decode_spool_payload(spooled.payload, &record, &error)) {
+        QuarantineEntry q;
+        q.log_id = "(undecodable)";
+        q.error = "spool record before " + position_text(spooled.next) + ": " + error;
+        q.payload = std::move(spooled.payload);
+        batch->unreadable.push_back(std::move(q));
+      } else if (!extract_columns(record, &row, &error)) {
+        QuarantineEntry q;
+        q.log_id = record_id(record.json);
+        q.error = std::move(error);
+        q.record = std::move(record.json);
+        if (!record.raw.empty()) q.raw = std::move(record.raw);
+        if (!record.raw_format.empty()) q.raw_format = std::move(record.raw_format);
+        q.payload = std::move(spooled.payload);
+        batch->unreadable.push_back(std::move(q));
+      } else {
+        batch->rows.push_back(std::move(row));
+      }
+    }
+    batch->end = records.back().next;
+  }
+
+  static QuarantineEntry refused_entry(const CdrRow& row, std::string error) {
+    QuarantineEntry q;
+    q.log_id = row.id;
+    q.error = std::move(error);
+    q.record = row.record;
+    q.raw = row.raw;
+    q.raw_format = row.raw_format;
+    return q;
+  }
+
+  // Finds the rows PostgreSQL refuses by halving: every half that goes in
+  // is kept (its savepoint released), every half that fails is split again
+  // down to single rows, which are quarantined. All of it in `tx`, so the
+  // batch still commits once.
+  void bisect(pqxx::work& tx, const std::vector<const CdrRow*>& rows, Outcome* out) {
+    if (rows.empty()) return;
+    try {
+      pqxx::subtransaction sub(tx, "cdrd-split");
+      const uint64_t inserted = copy_and_insert(sub, rows);
+      clear_staging(sub);
+      sub.commit();
+      out->inserted += inserted;
+      out->written += rows.size();
+      return;
+    } catch (const std::exception& e) {
+      if (!is_data_error(e)) throw;
+      if (rows.size() == 1) {
+        out->refused.push_back(refused_entry(*rows.front(), error_text(e)));
+        return;
+      }
+    }
+    const auto mid = rows.begin() + static_cast<std::ptrdiff_t>(rows.size() / 2);
+    bisect(tx, std::vector<const CdrRow*>(rows.begin(), mid), out);
+    bisect(tx, std::vector<const CdrRow*>(mid, rows.end()), out);
+  }
+
+  // One attempt at the whole batch; throws on anything that is not a data
+  // error (the caller reconnects and retries the same batch).
+  Outcome write_batch(const PreparedBatch& batch) {
+    std::vector<const CdrRow*> rows;
+    rows.reserve(batch.rows.size());
+    for (const auto& r : batch.rows) rows.push_back(&r);
+
+    Outcome out;
+    bool refused = false;
+    {
+      pqxx::work tx(*conn, "cdrd-batch");
+      try {
+        if (!rows.empty()) out.inserted = copy_and_insert(tx, rows);
+      } catch (const std::exception& e) {
+        if (!is_data_error(e)) throw;
+        refused = true;
+      }
+      if (!refused) {
+        for (const auto& q : batch.unreadable) insert_quarantine(tx, q);
+        tx.commit();
+        out.written = rows.size();
+        return out;
+      }
+    }
+    out = Outcome{};
+    pqxx::work tx(*conn, "cdrd-batch-split");
+    const auto mid = rows.begin() + static_cast<std::ptrdiff_t>(rows.size() / 2);
+    bisect(tx, std::vector<const CdrRow*>(rows.begin(), mid), &out);
+    bisect(tx, std::vector<const CdrRow*>(mid, rows.end()), &out);
+    for (const auto& q : batch.unreadable) insert_quarantine(tx, q);
+    for (const auto& q : out.refused) insert_quarantine(tx, q);
+    tx.commit();
+    return out;
+  }
+
+  void run() {
+    SpoolPosition position = spool->committed();
+    std::optional<PreparedBatch> pending;
+    while (true) {
+      if (!pending && stop_requested()) break;
+      if (!conn && !connect()) {
+        if (!wait_backoff()) break;
+        continue;
+      }
+      if (!pending) {
+        PreparedBatch batch;
+        const ReadResult r = read_batch(position, &batch);
+        if (r == ReadResult::kClosed) break;
+        if (r == ReadResult::kEmpty) {
+          ping_if_idle();
+          continue;
+        }
+        pending = std::move(batch);
+      }
+      try {
+        check_alive();
+        ensure_daily_partitions();
+        const auto started = Clock::now();
+        const Outcome out = write_batch(*pending);
+        const auto finished = Clock::now();
+        last_contact = finished;
+        metrics->batch_seconds.observe(std::chrono::duration<double>(finished - started).count());
+        metrics->written.fetch_add(out.written, std::memory_order_relaxed);
+        metrics->inserted.fetch_add(out.inserted, std::memory_order_relaxed);
+        metrics->batches.fetch_add(1, std::memory_order_relaxed);
+        for (const auto& q : pending->unreadable) spdlog::warn("quarantined CDR {}: {}", q.log_id, one_line(q.error));
+        for (const auto& q : out.refused) spdlog::warn("quarantined CDR {}: {}", q.log_id, one_line(q.error));
+        // Only now that PostgreSQL has the batch may the spool forget it.
+        std::string error;
+        if (!spool->commit(pending->end, &error)) {
+          spdlog::error("spool checkpoint failed (the batch is in the database and will be replayed harmlessly): {}",
+                        error);
+        }
+        position = pending->end;
+        pending.reset();
+        backoff = options.retry_initial;
+      } catch (const std::exception& e) {
+        metrics->writer_errors.fetch_add(1, std::memory_order_relaxed);
+        spdlog::warn("batch writer: batch up to {} failed, will reconnect and retry it: {}",
+                     position_text(pending->end), error_text(e));
+        disconnect();
+        if (!wait_backoff()) break;
+      }
+    }
+    disconnect();
+  }
+};
+
+BatchWriter::BatchWriter(BatchWriterOptions options, Spool* spool, Metrics* metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), spool, metrics, &connected_)) {}
+
+BatchWriter::~BatchWriter() { stop(); }
+
+void BatchWriter::start() {
+  if (thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (impl_->stopping) return;
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void BatchWriter::stop() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+void BatchWriter::run() { impl_->run(); }
+
+}  // namespace cdrd

@@ -1,0 +1,61 @@
+// BatchWriter: the one thread that moves durable spool records into
+// PostgreSQL. It owns its pqxx::connection (no other thread touches it).
+//
+// Loop: read up to max_rows durable records from the spool (waiting at most
+// max_delay_ms after the first for the batch to fill), then in ONE
+// transaction COPY them into a temp staging table and
+//   INSERT INTO cdrs SELECT ... FROM staging ON CONFLICT (id, ts) DO NOTHING,
+// commit, and only then Spool::commit() the batch's end position. A crash
+// anywhere replays the batch from the spool; the ON CONFLICT makes the replay
+// harmless, so every acknowledged CDR is in `cdrs` exactly once.
+// Errors: broken connection / in-doubt commit / serialization -> reconnect
+// and retry the same batch with capped exponential back-off, forever.
+// A row PostgreSQL refuses as data (bad value, constraint) -> the batch is
+// split until the bad rows are isolated; they go to cdrs_quarantine with the
+// error text and the good rows are written.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "daemon/spool/spool.h"
+
+namespace cdrd {
+
+struct Metrics;
+
+struct BatchWriterOptions {
+  std::string dsn;                               // libpq conninfo; required
+  size_t max_rows = 1000;                        // rows per batch. Default 1000.
+  std::chrono::milliseconds max_delay{200};      // batch fill wait. Default 200 ms.
+  std::chrono::milliseconds retry_initial{100};  // first back-off after a failure. Default 100 ms.
+  std::chrono::milliseconds retry_max{5000};     // back-off cap. Default 5 s.
+  int partitions_ahead_months = 3;               // ensure_partitions() at connect and daily
+};
+
+class BatchWriter {
+ public:
+  BatchWriter(BatchWriterOptions options, Spool* spool, Metrics* metrics);
+  ~BatchWriter();  // stop()
+
+  // Starts the thread; it reads from spool->committed().
+  void start();
+  // Asks the thread to finish: the batch in flight is committed (or, if the
+  // database is down, left in the spool for the next start), then it exits.
+  // Blocks until the thread has exited.
+  void stop();
+
+  bool connected() const { return connected_.load(); }
+
+ private:
+  void run();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<bool> connected_{false};
+  std::thread thread_;
+};
+
+}  // namespace cdrd

@@ -1,0 +1,44 @@
+// The typed columns of one `cdrs` row, taken from a canonical record
+// (ARCHITECTURE.md, "Table cdrs"). Pure: no database involved.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "daemon/core/cdr_record.h"
+
+namespace cdrd {
+
+struct CdrRow {
+  std::string id;
+  std::string ts;            // timestamptz literal of the leg's end, e.g. "2018-01-11 10:26:01+00"
+  int64_t gregorian_ts = 0;  // the record's `timestamp`
+  std::string account_id;
+  std::string call_id;
+  std::optional<std::string> started_at;   // from channel_created_time (µs), else the record's started_at
+  std::optional<std::string> answered_at;  // the record's answered_at, verbatim
+  // Kept as int64: a value outside PostgreSQL's integer is the database's
+  // to refuse (the row is then quarantined with its error).
+  int64_t duration_seconds = 0;
+  int64_t billing_seconds = 0;
+  int64_t ringing_seconds = 0;
+  std::optional<std::string> call_direction, hangup_cause, hangup_code, billing_status, caller_id_number,
+      callee_id_number, from_uri, to_uri, other_leg_call_id, interaction_id, media_server, leg;
+  std::string source;
+  bool imported = false;
+  std::string record;  // the canonical JSON, verbatim
+  std::optional<std::string> raw;
+  std::optional<std::string> raw_format;
+};
+
+// Fills *row from record.json (parsed with RapidJSON). False with *error
+// when the JSON is not an object, a required field (id, timestamp,
+// account_id, call_id, source) is missing, or a field has the wrong JSON type
+// (e.g. duration_seconds 1e20, which is not an integer).
+bool extract_columns(const CdrRecord& record, CdrRow* row, std::string* error);
+
+// "YYYY-MM-DD HH:MM:SS[.ffffff]+00" for Unix microseconds; false outside years 1..9999.
+bool format_utc_micros(int64_t unix_micros, std::string* out);
+
+}  // namespace cdrd

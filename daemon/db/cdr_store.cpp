@@ -1,0 +1,213 @@
+#include "daemon/db/cdr_store.h"
+
+#include <openssl/evp.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <pqxx/pqxx>
+
+namespace cdrd {
+namespace {
+
+constexpr int64_t kGregorianUnixOffset = 62167219200;
+// 9999-12-31T23:59:59Z: keeps a cursor's timestamp inside what to_timestamp()
+// accepts, so a bad key is a 400 and not a database error.
+constexpr int64_t kMaxGregorian = 253402300799 + kGregorianUnixOffset;
+constexpr size_t kMaxKeyLength = 2048;
+
+// The four keyset variants are separate statements so each gets a plan that
+// uses the (account_id, ts, id) index in the right direction.
+const char* const kListSql[2][2] = {
+    // descending
+    {"SELECT record::text, gregorian_ts, id FROM cdrs WHERE account_id = $1 "
+     "AND ts >= to_timestamp($2) AND ts <= to_timestamp($3) ORDER BY ts DESC, id DESC LIMIT $4",
+     "SELECT record::text, gregorian_ts, id FROM cdrs WHERE account_id = $1 "
+     "AND ts >= to_timestamp($2) AND ts <= to_timestamp($3) AND (ts, id) < (to_timestamp($5), $6) "
+     "ORDER BY ts DESC, id DESC LIMIT $4"},
+    // ascending
+    {"SELECT record::text, gregorian_ts, id FROM cdrs WHERE account_id = $1 "
+     "AND ts >= to_timestamp($2) AND ts <= to_timestamp($3) ORDER BY ts ASC, id ASC LIMIT $4",
+     "SELECT record::text, gregorian_ts, id FROM cdrs WHERE account_id = $1 "
+     "AND ts >= to_timestamp($2) AND ts <= to_timestamp($3) AND (ts, id) > (to_timestamp($5), $6) "
+     "ORDER BY ts ASC, id ASC LIMIT $4"},
+};
+const char* const kListName[2][2] = {{"list_desc", "list_desc_after"}, {"list_asc", "list_asc_after"}};
+
+// A record's id starts with the UTC month of its start; its end (the
+// partition key) cannot be earlier, so older partitions are pruned.
+const char* const kGetSql = "SELECT record::text FROM cdrs WHERE id = $1 AND account_id = $2 AND ts >= $3::timestamptz";
+
+// "YYYYMM-..." -> "YYYY-MM-01 00:00:00+00". Any other id (the API passes
+// whatever the URL holds) -> -infinity, no pruning, never an invalid date.
+std::string month_floor_of_id(const std::string& id) {
+  const auto digits = [&id](size_t from, size_t n) {
+    int v = 0;
+    for (size_t i = from; i < from + n; ++i) {
+      if (id[i] < '0' || id[i] > '9') return -1;
+      v = v * 10 + (id[i] - '0');
+    }
+    return v;
+  };
+  if (id.size() >= 7 && id[6] == '-') {
+    const int year = digits(0, 4);
+    const int month = digits(4, 2);
+    if (year >= 1 && month >= 1 && month <= 12) return id.substr(0, 4) + "-" + id.substr(4, 2) + "-01 00:00:00+00";
+  }
+  return "-infinity";
+}
+
+// The API passes URL segments through as they are; PostgreSQL refuses a
+// parameter that is not UTF-8 (22021). No stored row has such an id or
+// account, so that is "no rows", not a server error.
+bool is_not_utf8(const pqxx::sql_error& e) { return e.sqlstate() == "22021"; }
+
+std::string base64url_encode(const std::string& plain) {
+  std::string out(4 * ((plain.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
+  out.resize(static_cast<size_t>(n));
+  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  return out;
+}
+
+bool base64url_decode(const std::string& key, std::string* plain) {
+  std::string b64 = key;
+  for (char& c : b64) {
+    if (c == '-') {
+      c = '+';
+    } else if (c == '_') {
+      c = '/';
+    } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
+      return false;
+    }
+  }
+  const size_t pad = (4 - b64.size() % 4) % 4;
+  if (pad == 3) return false;
+  b64.append(pad, '=');
+  plain->assign(b64.size() / 4 * 3, '\0');
+  // EVP_DecodeBlock counts the padding as zero bytes: drop them.
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(plain->data()),
+                                reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
+  if (n < 0 || static_cast<size_t>(n) < pad) return false;
+  plain->resize(static_cast<size_t>(n) - pad);
+  return true;
+}
+
+}  // namespace
+
+CdrStore::CdrStore(std::string dsn, int statement_timeout_ms)
+    : dsn_(std::move(dsn)), statement_timeout_ms_(statement_timeout_ms) {}
+
+CdrStore::~CdrStore() = default;
+
+pqxx::connection& CdrStore::conn() {
+  if (!conn_) {
+    auto c = std::make_unique<pqxx::connection>(dsn_);
+    {
+      pqxx::nontransaction tx(*c);
+      tx.exec("SET application_name = 'cdrd-reader'");
+      tx.exec("SET statement_timeout = " + std::to_string(statement_timeout_ms_));
+    }
+    for (int dir = 0; dir < 2; ++dir)
+      for (int after = 0; after < 2; ++after) c->prepare(kListName[dir][after], kListSql[dir][after]);
+    c->prepare("get", kGetSql);
+    conn_ = std::move(c);
+  }
+  return *conn_;
+}
+
+// A connection that broke is dropped, so the next call opens a new one with
+// the session settings and prepared statements of conn(), rather than letting
+// libpqxx reactivate it without them.
+template <typename Fn>
+auto CdrStore::with_connection(Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const pqxx::broken_connection&) {
+    conn_.reset();
+    throw;
+  } catch (...) {
+    if (conn_ && !conn_->is_open()) conn_.reset();
+    throw;
+  }
+}
+
+CdrPage CdrStore::list(const CdrListQuery& q) {
+  return with_connection([&] {
+    pqxx::read_transaction tx(conn());
+    const int dir = q.ascending ? 1 : 0;
+    const int64_t from = q.from_gregorian - kGregorianUnixOffset;
+    const int64_t to = q.to_gregorian - kGregorianUnixOffset;
+    const auto limit = static_cast<int64_t>(q.page_size + 1);
+    CdrPage page;
+    pqxx::result rows;
+    try {
+      rows = q.after ? tx.exec_prepared(kListName[dir][1], q.account_id, from, to, limit,
+                                        q.after->gregorian_ts - kGregorianUnixOffset, q.after->id)
+                     : tx.exec_prepared(kListName[dir][0], q.account_id, from, to, limit);
+    } catch (const pqxx::sql_error& e) {
+      if (is_not_utf8(e)) return page;
+      throw;
+    }
+    const size_t n = std::min(rows.size(), q.page_size);
+    page.records.reserve(n);
+    for (size_t i = 0; i < n; ++i) page.records.push_back(rows[static_cast<int>(i)][0].as<std::string>());
+    if (rows.size() > q.page_size && n > 0) {
+      const auto& last = rows[static_cast<int>(n - 1)];
+      page.next = CdrCursor{last[1].as<int64_t>(), last[2].as<std::string>()};
+    }
+    return page;
+  });
+}
+
+std::optional<std::string> CdrStore::get(const std::string& account_id, const std::string& id) {
+  return with_connection([&]() -> std::optional<std::string> {
+    pqxx::read_transaction tx(conn());
+    pqxx::result rows;
+    try {
+      rows = tx.exec_prepared("get", id, account_id, month_floor_of_id(id));
+    } catch (const pqxx::sql_error& e) {
+      if (is_not_utf8(e)) return std::nullopt;
+      throw;
+    }
+    if (rows.empty()) return std::nullopt;
+    return rows[0][0].as<std::string>();
+  });
+}
+
+// The key is base64url of the JSON array [gregorian_ts, "id"]: parsing it
+// back checks the structure, the types and the id's UTF-8 (PostgreSQL
+// refuses invalid UTF-8), so a damaged or made-up key is refused here.
+std::string encode_cursor(const CdrCursor& cursor) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.StartArray();
+  w.Int64(cursor.gregorian_ts);
+  w.String(cursor.id);
+  w.EndArray();
+  return base64url_encode(std::string(sb.GetString(), sb.GetSize()));
+}
+
+bool decode_cursor(const std::string& key, CdrCursor* out) {
+  std::string plain;
+  if (key.empty() || key.size() > kMaxKeyLength || !base64url_decode(key, &plain)) return false;
+  // RapidJSON reads a NUL byte as the end of the text, so "<key JSON>\0..."
+  // would pass; JSON text never holds one.
+  if (plain.find('\0') != std::string::npos) return false;
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(plain.data(), plain.size());
+  if (doc.HasParseError() || !doc.IsArray() || doc.Size() != 2 || !doc[0].IsInt64() || !doc[1].IsString()) {
+    return false;
+  }
+  const int64_t ts = doc[0].GetInt64();
+  const std::string id(doc[1].GetString(), doc[1].GetStringLength());
+  if (ts < 0 || ts > kMaxGregorian || id.empty() || id.find('\0') != std::string::npos) return false;
+  out->gregorian_ts = ts;
+  out->id = id;
+  return true;
+}
+
+}  // namespace cdrd

@@ -1,0 +1,60 @@
+// CdrStore: the read queries of the billing API. One instance per read-pool
+// thread; it owns its pqxx::connection (connected lazily, dropped on a
+// broken connection and reopened by the next call).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pqxx/connection>
+
+namespace cdrd {
+
+// Keyset position: the (timestamp, id) of the last row of a page.
+struct CdrCursor {
+  int64_t gregorian_ts = 0;
+  std::string id;
+};
+
+struct CdrListQuery {
+  std::string account_id;
+  int64_t from_gregorian = 0;  // inclusive, compared with the record's timestamp
+  int64_t to_gregorian = 0;    // inclusive
+  size_t page_size = 50;
+  bool ascending = false;          // newest first unless true
+  std::optional<CdrCursor> after;  // continue after this row
+};
+
+struct CdrPage {
+  std::vector<std::string> records;  // canonical record JSON, as stored
+  std::optional<CdrCursor> next;     // set when more rows follow
+};
+
+class CdrStore {
+ public:
+  CdrStore(std::string dsn, int statement_timeout_ms);
+  ~CdrStore();
+
+  // Throw pqxx exceptions on database errors.
+  CdrPage list(const CdrListQuery& query);
+  std::optional<std::string> get(const std::string& account_id, const std::string& id);
+
+ private:
+  pqxx::connection& conn();
+  template <typename Fn>
+  auto with_connection(Fn&& fn) -> decltype(fn());
+
+  const std::string dsn_;
+  const int statement_timeout_ms_;
+  std::unique_ptr<pqxx::connection> conn_;
+};
+
+// Opaque, URL-safe encoding of a cursor for next_start_key / start_key.
+std::string encode_cursor(const CdrCursor& cursor);
+// False for anything encode_cursor() did not produce.
+bool decode_cursor(const std::string& key, CdrCursor* out);
+
+}  // namespace cdrd

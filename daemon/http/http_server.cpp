@@ -1,0 +1,211 @@
+#include "daemon/http/http_server.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <chrono>
+
+#include "daemon/core/cdr_record.h"
+#include "daemon/core/metrics.h"
+#include "daemon/http/http_reply.h"
+#include "daemon/http/loop_task_queue.h"
+#include "daemon/http/reject_store.h"
+#include "daemon/spool/spool.h"
+
+namespace cdrd {
+
+std::shared_ptr<const HttpSettings> make_http_settings(const Config& config) {
+  auto s = std::make_shared<HttpSettings>();
+  s->max_body_bytes = config.max_body_bytes;
+  s->max_header_bytes = config.max_header_bytes;
+  s->request_timeout_s = config.request_timeout_s;
+  s->normalize.node = config.node_name;
+  s->normalize.app_version = CDRD_VERSION;
+  s->normalize.accounts.variables = config.account_variables;
+  s->normalize.accounts.domains = config.account_domains;
+  s->normalize.accounts.default_account = config.default_account;
+  s->auth = ApiAuth(config.api_keys);
+  return s;
+}
+
+HttpServer::HttpServer(Parts parts) : parts_(std::move(parts)) {
+  http_ = evhttp_new(parts_.base);
+  evhttp_set_gencb(http_, &HttpServer::on_request, this);
+  evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_HEAD);
+}
+
+HttpServer::~HttpServer() {
+  if (http_) evhttp_free(http_);
+}
+
+bool HttpServer::listen(const std::string& listen, std::shared_ptr<const HttpSettings> settings,
+                        std::string* error) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    *error = "listen.http: expected host:port, got '" + listen + "'";
+    return false;
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const int port = std::atoi(listen.c_str() + colon + 1);
+  evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(http_, host.c_str(), static_cast<uint16_t>(port));
+  if (!bound) {
+    *error = "cannot listen on " + listen + ": " + evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+    return false;
+  }
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+    bound_port_ = ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
+                                           : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  }
+  apply(std::move(settings));
+  return true;
+}
+
+void HttpServer::apply(std::shared_ptr<const HttpSettings> settings) {
+  settings_ = std::move(settings);
+  evhttp_set_max_body_size(http_, static_cast<ev_ssize_t>(settings_->max_body_bytes));
+  evhttp_set_max_headers_size(http_, static_cast<ev_ssize_t>(settings_->max_header_bytes));
+  evhttp_set_timeout(http_, settings_->request_timeout_s);
+}
+
+void HttpServer::on_request(evhttp_request* req, void* self) { static_cast<HttpServer*>(self)->route(req); }
+
+void HttpServer::route(evhttp_request* req) {
+  const std::string request_id = new_request_id();
+  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
+  const char* raw_path = uri ? evhttp_uri_get_path(uri) : nullptr;
+  const std::string path = raw_path ? raw_path : "/";
+  const auto method = evhttp_request_get_command(req);
+
+  if (path == "/ingest/freeswitch/json") {
+    if (method != EVHTTP_REQ_POST) {
+      send_error(req, 405, "method_not_allowed", "use POST for " + path, request_id);
+      return;
+    }
+    handle_ingest_json(req, request_id);
+    return;
+  }
+  if (path == "/healthz") {
+    send_body(req, 200, "application/json", "{\"status\":\"ok\"}", request_id);
+    return;
+  }
+  if (path == "/readyz") {
+    std::string why;
+    if (parts_.readiness(&why)) {
+      send_body(req, 200, "application/json", "{\"status\":\"ready\"}", request_id);
+    } else {
+      send_error(req, 503, "not_ready", why, request_id);
+    }
+    return;
+  }
+  if (path == "/metrics") {
+    send_body(req, 200, "text/plain; version=0.0.4", parts_.metrics->render(), request_id);
+    return;
+  }
+  handle_api(req, path, request_id);
+}
+
+void HttpServer::handle_ingest_json(evhttp_request* req, const std::string& request_id) {
+  static const std::string kRoute = "/ingest/freeswitch/json";
+  parts_.metrics->received_json.fetch_add(1, std::memory_order_relaxed);
+  const auto started = std::chrono::steady_clock::now();
+  if (draining_) {
+    parts_.metrics->unavailable.fetch_add(1, std::memory_order_relaxed);
+    send_error(req, 503, "shutting_down", "cdrd is stopping; retry", request_id);
+    return;
+  }
+  std::string body = request_body(req);
+  std::string json;
+  NormalizeError error;
+  if (!decode_json_cdr_body(body, &json, &error)) {
+    reject(req, request_id, 400, error.code, error.message, kRoute, std::move(body));
+    return;
+  }
+  std::string uuid_param;
+  if (const char* q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req))) {
+    evkeyvalq params;
+    if (evhttp_parse_query_str(q, &params) == 0) {
+      if (const char* u = evhttp_find_header(&params, "uuid")) uuid_param = u;
+      evhttp_clear_headers(&params);
+    }
+  }
+  NormalizeResult result = normalize_json_cdr(json, settings_->normalize, uuid_param);
+  if (!result.ok()) {
+    reject(req, request_id, 400, result.error.code, result.error.message, kRoute, std::move(body));
+    return;
+  }
+  ++in_flight_;
+  const auto status = parts_.spool->append(
+      encode_spool_payload(result.record), [this, req, request_id, started](bool durable) {
+        // Spool sync thread: hand the reply to the loop.
+        parts_.loop_queue->post([this, req, request_id, started, durable] {
+          parts_.metrics->ack_seconds.observe(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+          if (durable) {
+            finish_ingest(req, request_id, 200,
+                          "{\"status\":\"success\",\"request_id\":\"" + request_id + "\"}");
+          } else {
+            parts_.metrics->unavailable.fetch_add(1, std::memory_order_relaxed);
+            finish_ingest(req, request_id, 503,
+                          error_body("spool_unavailable", "the spool could not store the CDR; retry", request_id));
+          }
+        });
+      });
+  if (status != Spool::AppendResult::kQueued) {
+    --in_flight_;
+    parts_.metrics->unavailable.fetch_add(1, std::memory_order_relaxed);
+    if (status == Spool::AppendResult::kFull) {
+      send_error(req, 503, "spool_full", "the spool is full (database behind); retry later", request_id);
+    } else {
+      send_error(req, 503, "spool_unavailable", "the spool cannot accept writes; retry later", request_id);
+    }
+  }
+}
+
+void HttpServer::finish_ingest(evhttp_request* req, const std::string& request_id, int status,
+                               const std::string& body) {
+  --in_flight_;
+  // If the client went away, evhttp detached `req` and this frees it.
+  send_body(req, status, "application/json", body, request_id);
+}
+
+void HttpServer::reject(evhttp_request* req, const std::string& request_id, int status, const std::string& code,
+                        const std::string& message, const std::string& route, std::string body) {
+  parts_.metrics->rejected.fetch_add(1, std::memory_order_relaxed);
+  RejectedInput input;
+  input.request_id = request_id;
+  input.route = route;
+  input.code = code;
+  input.message = message;
+  input.content_type = request_header(req, "Content-Type");
+  if (evhttp_connection* conn = evhttp_request_get_connection(req)) {
+    char* addr = nullptr;
+    uint16_t port = 0;
+    evhttp_connection_get_peer(conn, &addr, &port);
+    if (addr) input.remote = std::string(addr) + ":" + std::to_string(port);
+  }
+  input.body = std::move(body);
+  ++in_flight_;
+  spdlog::warn("rejected {} request {}: {}: {}", route, request_id, code, message);
+  parts_.rejects->save(std::move(input), [this, req, request_id, status, code, message](bool saved) {
+    parts_.loop_queue->post([this, req, request_id, status, code, message, saved] {
+      if (saved) {
+        finish_ingest(req, request_id, status, error_body(code, message, request_id));
+      } else {
+        // The payload could not be kept: make the sender retry rather than lose it.
+        finish_ingest(req, request_id, 503,
+                      error_body("rejects_unavailable", message + " (and the rejects store failed; retry)",
+                                 request_id));
+      }
+    });
+  });
+}
+
+}  // namespace cdrd

@@ -1,0 +1,87 @@
+// HttpServer: the evhttp front of cdrd, on the ingest loop thread.
+//
+//   POST /ingest/freeswitch/json   -> normalize -> Spool::append; 200 from the
+//                                     spool's durable callback (via LoopTaskQueue)
+//   GET  /v{1,2}/accounts/...      -> parsed and authorized here, queried on
+//                                     the ReadPool, answered via LoopTaskQueue
+//   GET  /healthz /readyz /metrics -> answered inline
+//
+// Every evhttp object is touched only on the loop thread; the other threads
+// only post closures back through the LoopTaskQueue.
+#pragma once
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "adapters/freeswitch/normalize.h"
+#include "daemon/config/config.h"
+#include "daemon/http/api_auth.h"
+
+namespace cdrd {
+
+class LoopTaskQueue;
+class ReadPool;
+class RejectStore;
+class Spool;
+struct Metrics;
+
+// What the server needs from the configuration; swapped whole on reload.
+struct HttpSettings {
+  uint64_t max_body_bytes = 4u << 20;
+  uint64_t max_header_bytes = 64u << 10;
+  int request_timeout_s = 30;
+  NormalizeOptions normalize;
+  ApiAuth auth{{}};
+};
+std::shared_ptr<const HttpSettings> make_http_settings(const Config& config);
+
+class HttpServer {
+ public:
+  struct Parts {
+    event_base* base;
+    LoopTaskQueue* loop_queue;
+    Spool* spool;
+    RejectStore* rejects;
+    ReadPool* reads;
+    Metrics* metrics;
+    // /readyz: true when ready; otherwise *why says what is not.
+    std::function<bool(std::string* why)> readiness;
+  };
+
+  explicit HttpServer(Parts parts);
+  ~HttpServer();
+
+  // Binds `listen` ("host:port"). False with *error naming the address.
+  bool listen(const std::string& listen, std::shared_ptr<const HttpSettings> settings, std::string* error);
+  // Loop thread. Limits and keys apply to new requests.
+  void apply(std::shared_ptr<const HttpSettings> settings);
+
+  // Loop thread. From now on ingest answers 503 (we are stopping).
+  void start_draining() { draining_ = true; }
+  // Ingest requests accepted but not yet answered.
+  int in_flight() const { return in_flight_; }
+  int bound_port() const { return bound_port_; }
+
+ private:
+  static void on_request(evhttp_request* req, void* self);
+  void route(evhttp_request* req);
+  void handle_ingest_json(evhttp_request* req, const std::string& request_id);
+  void handle_api(evhttp_request* req, const std::string& path, const std::string& request_id);
+  void reject(evhttp_request* req, const std::string& request_id, int status, const std::string& code,
+              const std::string& message, const std::string& route, std::string body);
+  void finish_ingest(evhttp_request* req, const std::string& request_id, int status, const std::string& body);
+
+  Parts parts_;
+  evhttp* http_ = nullptr;
+  std::shared_ptr<const HttpSettings> settings_;
+  bool draining_ = false;
+  int in_flight_ = 0;
+  int bound_port_ = 0;
+};
+
+}  // namespace cdrd

@@ -1,0 +1,48 @@
+#include "daemon/http/read_pool.h"
+
+#include "daemon/db/cdr_store.h"
+
+namespace cdrd {
+
+ReadPool::ReadPool(int threads, const std::string& dsn, int statement_timeout_ms, size_t max_queued)
+    : max_queued_(max_queued) {
+  for (int i = 0; i < threads; ++i) {
+    stores_.push_back(std::make_unique<CdrStore>(dsn, statement_timeout_ms));
+    threads_.emplace_back([this, store = stores_.back().get()] { run(store); });
+  }
+}
+
+ReadPool::~ReadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+bool ReadPool::submit(Job job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || jobs_.size() >= max_queued_) return false;
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void ReadPool::run(CdrStore* store) {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job(*store);
+  }
+}
+
+}  // namespace cdrd

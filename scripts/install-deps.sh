@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages cdrd needs to build, run and test.
+# Only calls apt-get when something is missing.
+set -euo pipefail
+PACKAGES=(
+  build-essential cmake pkg-config git
+  libevent-dev libpqxx-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev libsystemd-dev rapidjson-dev libpugixml-dev libcli11-dev libssl-dev zlib1g-dev
+  postgresql postgresql-client
+  clang-format clang-tidy systemd
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# The postgresql package may start its own cluster; cdrd and the tests run their own servers.
+if command -v pg_ctlcluster >/dev/null && [ "$(id -u)" -eq 0 ]; then
+  for c in $(pg_lsclusters -h 2>/dev/null | awk '$4=="online"{print $1"/"$2}'); do
+    pg_ctlcluster "${c%/*}" "${c#*/}" stop || true
+  done
+fi

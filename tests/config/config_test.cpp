@@ -1,0 +1,475 @@
+// The configuration loader against the key table: defaults, every key, the
+// error messages (file, line, key path), environment overrides, the SIGHUP
+// check, --help-config and the shipped config/cdrd.yaml.
+#include <gtest/gtest.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "daemon/config/config.h"
+
+namespace cdrd {
+namespace {
+
+struct Loaded {
+  bool ok = false;
+  Config config;
+  std::string error;
+};
+
+Loaded load(const std::string& yaml, const std::vector<std::string>& env = {}) {
+  Loaded r;
+  r.ok = load_config_text(yaml, "cdrd.yaml", env, &r.config, &r.error);
+  return r;
+}
+
+// The error of a load that must fail.
+std::string error_of(const std::string& yaml, const std::vector<std::string>& env = {}) {
+  const Loaded r = load(yaml, env);
+  EXPECT_FALSE(r.ok) << yaml;
+  return r.error;
+}
+
+std::string hostname() {
+  char host[HOST_NAME_MAX + 1] = {};
+  gethostname(host, sizeof(host) - 1);
+  return host;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(Config, EmptyFileGivesTheDefaults) {
+  for (const std::string yaml : {"", "# only a comment\n", "---\n"}) {
+    const Loaded r = load(yaml);
+    ASSERT_TRUE(r.ok) << r.error;
+    const Config& c = r.config;
+    EXPECT_EQ(c.state_dir, "/var/lib/cdrd");
+    EXPECT_EQ(c.node_name, hostname());
+    EXPECT_EQ(c.listen_http, "127.0.0.1:8080");
+    EXPECT_EQ(c.max_body_bytes, 4u * 1024 * 1024);
+    EXPECT_EQ(c.max_header_bytes, 64u * 1024);
+    EXPECT_EQ(c.request_timeout_s, 30);
+    EXPECT_EQ(c.database_dsn, "embedded");
+    EXPECT_EQ(c.embedded_bin_dir, "");
+    EXPECT_EQ(c.embedded_user, "postgres");
+    EXPECT_EQ(c.read_pool_size, 2);
+    EXPECT_EQ(c.statement_timeout_ms, 10000);
+    EXPECT_EQ(c.partitions_ahead_months, 3);
+    EXPECT_EQ(c.batch_max_rows, 1000);
+    EXPECT_EQ(c.batch_max_delay_ms, 200);
+    EXPECT_EQ(c.spool_max_bytes, 2ull << 30);
+    EXPECT_EQ(c.spool_segment_bytes, 64ull << 20);
+    EXPECT_EQ(c.account_variables, (std::vector<std::string>{"account_id", "ecallmgr_Account-ID"}));
+    EXPECT_TRUE(c.account_domains.empty());
+    EXPECT_EQ(c.default_account, "default");
+    EXPECT_TRUE(c.freeswitch.empty());
+    EXPECT_TRUE(c.api_keys.empty());
+    EXPECT_EQ(c.log_level, "info");
+    EXPECT_EQ(c.log_format, "text");
+  }
+}
+
+TEST(Config, ParsesEveryKey) {
+  const Loaded r = load(R"(
+state_dir: /srv/cdrd
+node_name: collector-7
+listen:
+  http: "[::1]:9090"
+limits:
+  max_body_bytes: 1MiB
+  max_header_bytes: 8192
+  request_timeout_s: 45
+database:
+  dsn: postgresql://cdrd@db/cdrd
+  embedded:
+    bin_dir: /usr/lib/postgresql/15/bin
+    user: cdrd
+  read_pool_size: 4
+  statement_timeout_ms: 2500
+  partitions_ahead_months: 6
+batch:
+  max_rows: 500
+  max_delay_ms: 50
+spool:
+  max_bytes: 10GiB
+  segment_bytes: 16MiB
+accounts:
+  variables: [acct, ecallmgr_Account-ID]
+  domains:
+    example.com: acct-ex
+    other.org: acct-other
+  default: fallback
+freeswitch:
+  - name: fs1
+    host: 10.0.0.1
+    port: 8022
+    password: secret
+    format: json
+    heartbeat_timeout_s: 20
+  - name: fs2
+api:
+  keys:
+    - key: k1
+      accounts: ["*"]
+    - key: k2
+      accounts: [a, b]
+log:
+  level: debug
+  format: json
+)");
+  ASSERT_TRUE(r.ok) << r.error;
+  const Config& c = r.config;
+  EXPECT_EQ(c.state_dir, "/srv/cdrd");
+  EXPECT_EQ(c.node_name, "collector-7");
+  EXPECT_EQ(c.listen_http, "[::1]:9090");
+  EXPECT_EQ(c.max_body_bytes, 1u << 20);
+  EXPECT_EQ(c.max_header_bytes, 8192u);
+  EXPECT_EQ(c.request_timeout_s, 45);
+  EXPECT_EQ(c.database_dsn, "postgresql://cdrd@db/cdrd");
+  EXPECT_EQ(c.embedded_bin_dir, "/usr/lib/postgresql/15/bin");
+  EXPECT_EQ(c.embedded_user, "cdrd");
+  EXPECT_EQ(c.read_pool_size, 4);
+  EXPECT_EQ(c.statement_timeout_ms, 2500);
+  EXPECT_EQ(c.partitions_ahead_months, 6);
+  EXPECT_EQ(c.batch_max_rows, 500);
+  EXPECT_EQ(c.batch_max_delay_ms, 50);
+  EXPECT_EQ(c.spool_max_bytes, 10ull << 30);
+  EXPECT_EQ(c.spool_segment_bytes, 16ull << 20);
+  EXPECT_EQ(c.account_variables, (std::vector<std::string>{"acct", "ecallmgr_Account-ID"}));
+  EXPECT_EQ(c.account_domains,
+            (std::map<std::string, std::string>{{"example.com", "acct-ex"}, {"other.org", "acct-other"}}));
+  EXPECT_EQ(c.default_account, "fallback");
+  ASSERT_EQ(c.freeswitch.size(), 2u);
+  EXPECT_EQ(c.freeswitch[0].name, "fs1");
+  EXPECT_EQ(c.freeswitch[0].host, "10.0.0.1");
+  EXPECT_EQ(c.freeswitch[0].port, 8022);
+  EXPECT_EQ(c.freeswitch[0].password, "secret");
+  EXPECT_EQ(c.freeswitch[0].format, "json");
+  EXPECT_EQ(c.freeswitch[0].heartbeat_timeout_s, 20);
+  // Unset item keys take the item defaults.
+  EXPECT_EQ(c.freeswitch[1].name, "fs2");
+  EXPECT_EQ(c.freeswitch[1].host, "127.0.0.1");
+  EXPECT_EQ(c.freeswitch[1].port, 8021);
+  EXPECT_EQ(c.freeswitch[1].password, "ClueCon");
+  EXPECT_EQ(c.freeswitch[1].format, "plain");
+  EXPECT_EQ(c.freeswitch[1].heartbeat_timeout_s, 60);
+  ASSERT_EQ(c.api_keys.size(), 2u);
+  EXPECT_EQ(c.api_keys[0].key, "k1");
+  EXPECT_EQ(c.api_keys[0].accounts, std::vector<std::string>{"*"});
+  EXPECT_EQ(c.api_keys[1].key, "k2");
+  EXPECT_EQ(c.api_keys[1].accounts, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.log_format, "json");
+}
+
+TEST(Config, UnknownKeysAreNamedWithTheirLine) {
+  EXPECT_EQ(error_of("state_dir: /x\nstat_dir: /y\n"), "cdrd.yaml:2: unknown key 'stat_dir'");
+  EXPECT_EQ(error_of("state_dir: /tmp/x\nbatch:\n  max_rows: 10\n  max_rowz: 5\n"),
+            "cdrd.yaml:4: unknown key 'batch.max_rowz'");
+  EXPECT_EQ(error_of("database:\n  embedded:\n    usr: pg\n"), "cdrd.yaml:3: unknown key 'database.embedded.usr'");
+  EXPECT_EQ(error_of("listen:\n  http: 127.0.0.1:1\n  https: 127.0.0.1:2\n"),
+            "cdrd.yaml:3: unknown key 'listen.https'");
+  // The first problem in document order is the one reported.
+  EXPECT_EQ(error_of("zzz: 1\nbatch:\n  max_rows: lots\n"), "cdrd.yaml:1: unknown key 'zzz'");
+  EXPECT_EQ(error_of("batch:\n  max_rows: 1\nbatch:\n  max_delay_ms: 1\n"), "cdrd.yaml:3: duplicate key 'batch'");
+}
+
+TEST(Config, BadValuesNameTheKeyAndLine) {
+  // int
+  EXPECT_EQ(error_of("batch:\n  max_rows: lots\n"), "cdrd.yaml:2: batch.max_rows: expected an integer, got 'lots'");
+  EXPECT_EQ(error_of("state_dir: /x\nbatch:\n  max_rows: 0\n"),
+            "cdrd.yaml:3: batch.max_rows: must be between 1 and 100000, got 0");
+  EXPECT_EQ(error_of("batch:\n  max_rows: 1.5\n"), "cdrd.yaml:2: batch.max_rows: expected an integer, got '1.5'");
+  EXPECT_EQ(error_of("database:\n  read_pool_size: 99999999999999999999\n"),
+            "cdrd.yaml:2: database.read_pool_size: must be between 1 and 64, got 99999999999999999999");
+  // size
+  EXPECT_EQ(error_of("spool:\n  max_bytes: big\n"),
+            "cdrd.yaml:2: spool.max_bytes: expected a size (bytes, or a number with KiB, MiB, GiB or TiB), got 'big'");
+  EXPECT_EQ(error_of("spool:\n  max_bytes: 10XB\n"),
+            "cdrd.yaml:2: spool.max_bytes: expected a size (bytes, or a number with KiB, MiB, GiB or TiB), got '10XB'");
+  EXPECT_EQ(error_of("limits:\n  max_body_bytes: 512\n"),
+            "cdrd.yaml:2: limits.max_body_bytes: must be between 1KiB and 1GiB, got 512");
+  // enum
+  EXPECT_EQ(error_of("log:\n  level: loud\n"),
+            "cdrd.yaml:2: log.level: expected one of trace, debug, info, warn, error, critical, off, got 'loud'");
+  EXPECT_EQ(error_of("log:\n  format: xml\n"), "cdrd.yaml:2: log.format: expected one of text, json, got 'xml'");
+  // host:port
+  EXPECT_EQ(error_of("listen:\n  http: x\n"), "cdrd.yaml:2: listen.http: expected host:port or [ipv6]:port, got 'x'");
+  EXPECT_EQ(error_of("listen:\n  http: :8080\n"),
+            "cdrd.yaml:2: listen.http: expected host:port or [ipv6]:port, got ':8080'");
+  EXPECT_EQ(error_of("listen:\n  http: ::1:8080\n"),
+            "cdrd.yaml:2: listen.http: expected host:port or [ipv6]:port, got '::1:8080'");
+  EXPECT_EQ(error_of("listen:\n  http: host:0\n"),
+            "cdrd.yaml:2: listen.http: expected host:port with a port between 1 and 65535, got 'host:0'");
+  EXPECT_EQ(error_of("listen:\n  http: host:65536\n"),
+            "cdrd.yaml:2: listen.http: expected host:port with a port between 1 and 65535, got 'host:65536'");
+  EXPECT_EQ(error_of("listen:\n  http: host:http\n"),
+            "cdrd.yaml:2: listen.http: expected host:port with a port between 1 and 65535, got 'host:http'");
+  // list
+  EXPECT_EQ(error_of("accounts:\n  variables: account_id\n"),
+            "cdrd.yaml:2: accounts.variables: expected a list of strings, got a scalar");
+  EXPECT_EQ(error_of("accounts:\n  variables:\n    - a\n    - {x: 1}\n"),
+            "cdrd.yaml:4: accounts.variables[1]: expected a string, got a map");
+  // map
+  EXPECT_EQ(error_of("accounts:\n  domains: [a, b]\n"),
+            "cdrd.yaml:2: accounts.domains: expected a map of strings, got a list");
+  EXPECT_EQ(error_of("accounts:\n  domains:\n    example.com: [a]\n"),
+            "cdrd.yaml:3: accounts.domains[example.com]: expected a string, got a list");
+  // the wrong kind of node
+  EXPECT_EQ(error_of("batch:\n  max_rows:\n    a: 1\n"), "cdrd.yaml:2: batch.max_rows: expected an integer, got a map");
+  EXPECT_EQ(error_of("listen: 8080\n"), "cdrd.yaml:1: listen: expected a map, got a scalar");
+  EXPECT_EQ(error_of("state_dir: [a]\n"), "cdrd.yaml:1: state_dir: expected a string, got a list");
+  EXPECT_EQ(error_of("node_name:\n"), "cdrd.yaml:1: node_name: expected a string, got nothing");
+  EXPECT_EQ(error_of("- a\n- b\n"), "cdrd.yaml:1: expected a map of keys at the top level, got a list");
+  // strings that may not be empty
+  EXPECT_EQ(error_of("database:\n  dsn: \"\"\n"), "cdrd.yaml:2: database.dsn: must not be empty");
+}
+
+TEST(Config, SizesTakeSuffixes) {
+  const std::vector<std::pair<std::string, uint64_t>> cases = {
+      {"2048", 2048},       {"2KiB", 2048},       {"2KB", 2048},         {"2 KiB", 2048},
+      {"3MiB", 3ull << 20}, {"3MB", 3ull << 20},  {"3mib", 3ull << 20},  {"1GiB", 1ull << 30},
+      {"1GB", 1ull << 30},  {"1 GB", 1ull << 30}, {"1048576", 1u << 20}, {"1024MiB", 1ull << 30},
+  };
+  for (const auto& [text, bytes] : cases) {
+    const Loaded r = load("limits:\n  max_body_bytes: " + text + "\n");
+    ASSERT_TRUE(r.ok) << text << ": " << r.error;
+    EXPECT_EQ(r.config.max_body_bytes, bytes) << text;
+  }
+  const Loaded big = load("spool:\n  max_bytes: 2TiB\n  segment_bytes: 1TB\n");
+  ASSERT_FALSE(big.ok);  // segment_bytes is at most 4GiB
+  EXPECT_EQ(big.error, "cdrd.yaml:3: spool.segment_bytes: must be between 64KiB and 4GiB, got 1TB");
+  const Loaded tb = load("spool:\n  max_bytes: 2TB\n");
+  ASSERT_TRUE(tb.ok) << tb.error;
+  EXPECT_EQ(tb.config.spool_max_bytes, 2ull << 40);
+  EXPECT_EQ(error_of("spool:\n  max_bytes: 99999999999999999999GiB\n"),
+            "cdrd.yaml:2: spool.max_bytes: must be between 1MiB and 16TiB, got 99999999999999999999GiB");
+}
+
+TEST(Config, SegmentMustBeSmallerThanTheSpool) {
+  EXPECT_EQ(error_of("spool:\n  max_bytes: 64MiB\n  segment_bytes: 64MiB\n"),
+            "cdrd.yaml:3: spool.segment_bytes: must be less than spool.max_bytes (64MiB), got 64MiB");
+  EXPECT_EQ(error_of("spool:\n  max_bytes: 32MiB\n"),
+            "cdrd.yaml:2: spool.segment_bytes: must be less than spool.max_bytes (32MiB), got 64MiB");
+  EXPECT_EQ(error_of("", {"CDRD_SPOOL_SEGMENT_BYTES=4GiB"}),
+            "environment CDRD_SPOOL_SEGMENT_BYTES: spool.segment_bytes: must be less than spool.max_bytes (2GiB), got "
+            "4GiB");
+}
+
+TEST(Config, FreeswitchItemErrorsNameTheItem) {
+  const std::string two = "freeswitch:\n  - name: fs1\n  - name: fs2\n";
+  EXPECT_EQ(error_of(two + "    port: 99999\n"),
+            "cdrd.yaml:4: freeswitch[1].port: must be between 1 and 65535, got 99999");
+  EXPECT_EQ(error_of("freeswitch:\n  - name: fs1\n    pasword: x\n"),
+            "cdrd.yaml:3: unknown key 'freeswitch[0].pasword'");
+  EXPECT_EQ(error_of(two + "    format: xml\n"),
+            "cdrd.yaml:4: freeswitch[1].format: expected one of plain, json, got 'xml'");
+  EXPECT_EQ(error_of("freeswitch:\n  - name: fs1\n  - host: h\n"),
+            "cdrd.yaml:3: freeswitch[1]: missing required key 'name'");
+  EXPECT_EQ(error_of("freeswitch:\n  - name: fs1\n  - name: fs1\n"),
+            "cdrd.yaml:3: freeswitch[1].name: must be unique, same as freeswitch[0].name");
+  // Document order: the duplicate comes before the bad port of a later item.
+  EXPECT_EQ(error_of("freeswitch:\n  - name: a\n  - name: a\n  - name: b\n    port: x\n"),
+            "cdrd.yaml:3: freeswitch[1].name: must be unique, same as freeswitch[0].name");
+  EXPECT_EQ(error_of("freeswitch:\n  - fs1\n"), "cdrd.yaml:2: freeswitch[0]: expected a map, got a scalar");
+  EXPECT_EQ(error_of("freeswitch:\n  name: fs1\n"), "cdrd.yaml:1: freeswitch: expected a list of maps, got a map");
+  EXPECT_EQ(error_of("freeswitch:\n  - name: fs1\n    name: fs2\n"), "cdrd.yaml:3: duplicate key 'freeswitch[0].name'");
+}
+
+TEST(Config, ApiKeyItemErrorsNameTheItem) {
+  EXPECT_EQ(error_of("api:\n  keys:\n    - key: a\n      accounts: ['*']\n    - key: b\n      accounts: []\n"),
+            "cdrd.yaml:6: api.keys[1].accounts: must not be empty");
+  EXPECT_EQ(error_of("api:\n  keys:\n    - accounts: ['*']\n"), "cdrd.yaml:3: api.keys[0]: missing required key 'key'");
+  EXPECT_EQ(error_of("api:\n  keys:\n    - key: a\n"), "cdrd.yaml:3: api.keys[0]: missing required key 'accounts'");
+  EXPECT_EQ(error_of("api:\n  keys:\n    - key: ''\n      accounts: ['*']\n"),
+            "cdrd.yaml:3: api.keys[0].key: must not be empty");
+  // The secret itself is not repeated in the message.
+  EXPECT_EQ(error_of("api:\n  keys:\n    - key: s3cret\n      accounts: [a]\n    - key: s3cret\n      accounts: [b]\n"),
+            "cdrd.yaml:5: api.keys[1].key: must be unique, same as api.keys[0].key");
+}
+
+TEST(Config, SyntaxErrorsAndMissingFiles) {
+  const std::string e = error_of("batch:\n  max_rows: [1, 2\n");
+  EXPECT_EQ(e.rfind("cdrd.yaml:", 0), 0u) << e;
+  EXPECT_NE(e.find("end of sequence"), std::string::npos) << e;
+
+  Config c;
+  std::string error;
+  EXPECT_FALSE(load_config("/nonexistent/dir/cdrd.yaml", {}, &c, &error));
+  EXPECT_EQ(error, "/nonexistent/dir/cdrd.yaml: No such file or directory");
+  EXPECT_FALSE(load_config("/", {}, &c, &error));
+  EXPECT_EQ(error, "/: Is a directory");
+}
+
+TEST(Config, EnvironmentOverridesTheFile) {
+  const Loaded r = load("listen:\n  http: 127.0.0.1:1\nbatch:\n  max_rows: 10\n",
+                        {"PATH=/bin", "CDRD_LISTEN_HTTP=0.0.0.0:9000", "CDRD_DATABASE_DSN=host=db dbname=cdrd",
+                         "CDRD_BATCH_MAX_ROWS=77", "CDRD_DATABASE_EMBEDDED_USER=pgrun", "CDRD_SPOOL_MAX_BYTES=3GiB",
+                         "CDRD_NODE_NAME=from-env", "CDRD_LOG_LEVEL=warn", "NOT_CDRD_BATCH_MAX_ROWS=x"});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.listen_http, "0.0.0.0:9000");
+  EXPECT_EQ(r.config.database_dsn, "host=db dbname=cdrd");
+  EXPECT_EQ(r.config.batch_max_rows, 77);
+  EXPECT_EQ(r.config.embedded_user, "pgrun");
+  EXPECT_EQ(r.config.spool_max_bytes, 3ull << 30);
+  EXPECT_EQ(r.config.node_name, "from-env");
+  EXPECT_EQ(r.config.log_level, "warn");
+}
+
+TEST(Config, BadEnvironmentIsNamed) {
+  EXPECT_EQ(error_of("", {"CDRD_BATCH_MAX_ROWS=lots"}),
+            "environment CDRD_BATCH_MAX_ROWS: expected an integer, got 'lots'");
+  EXPECT_EQ(error_of("", {"CDRD_LISTEN_HTTP=nowhere"}),
+            "environment CDRD_LISTEN_HTTP: expected host:port or [ipv6]:port, got 'nowhere'");
+  EXPECT_EQ(error_of("", {"CDRD_BATCH_MAX_ROWZ=5"}), "environment CDRD_BATCH_MAX_ROWZ: no such configuration key");
+  // Lists and maps are file-only.
+  EXPECT_EQ(error_of("", {"CDRD_ACCOUNTS_VARIABLES=a"}),
+            "environment CDRD_ACCOUNTS_VARIABLES: no such configuration key");
+  // Sorted by name, so the report does not depend on the environment's order.
+  EXPECT_EQ(error_of("", {"CDRD_ZZZ=1", "CDRD_BATCH_MAX_ROWS=0"}),
+            "environment CDRD_BATCH_MAX_ROWS: must be between 1 and 100000, got 0");
+  // A good file does not hide a bad environment, and a bad file is reported first.
+  EXPECT_EQ(error_of("batch:\n  max_rows: x\n", {"CDRD_BATCH_MAX_ROWS=lots"}),
+            "cdrd.yaml:2: batch.max_rows: expected an integer, got 'x'");
+}
+
+TEST(Config, ApiKeyFromTheEnvironment) {
+  const Loaded r = load("api:\n  keys:\n    - key: file-key\n      accounts: [a]\n", {"CDRD_API_KEY=env-secret"});
+  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_EQ(r.config.api_keys.size(), 2u);
+  EXPECT_EQ(r.config.api_keys[0].key, "file-key");
+  EXPECT_EQ(r.config.api_keys[1].key, "env-secret");
+  EXPECT_EQ(r.config.api_keys[1].accounts, std::vector<std::string>{"*"});
+
+  EXPECT_EQ(error_of("", {"CDRD_API_KEY="}), "environment CDRD_API_KEY: must not be empty");
+  EXPECT_EQ(error_of("api:\n  keys:\n    - key: same\n      accounts: [a]\n", {"CDRD_API_KEY=same"}),
+            "environment CDRD_API_KEY: the same key is already in api.keys");
+}
+
+TEST(Config, ReloadAllowsOnlyReloadableChanges) {
+  const Loaded base = load("node_name: n\napi:\n  keys:\n    - key: a\n      accounts: ['*']\n");
+  ASSERT_TRUE(base.ok) << base.error;
+
+  Config next = base.config;
+  next.log_level = "debug";
+  next.max_body_bytes = 1 << 20;
+  next.api_keys.push_back(ApiKey{"b", {"acct"}});
+  next.account_domains["example.com"] = "x";
+  std::string error;
+  EXPECT_TRUE(config_reload_allowed(base.config, next, &error)) << error;
+
+  next.listen_http = "127.0.0.1:9999";
+  next.batch_max_rows = 5;
+  EXPECT_FALSE(config_reload_allowed(base.config, next, &error));
+  EXPECT_EQ(error, "a restart is needed to change listen.http, batch.max_rows");
+
+  Config fs = base.config;
+  fs.freeswitch.push_back(FreeswitchNode{"fs1"});
+  EXPECT_FALSE(config_reload_allowed(base.config, fs, &error));
+  EXPECT_EQ(error, "a restart is needed to change freeswitch");
+}
+
+TEST(Config, DescribeListsEveryKey) {
+  const std::vector<ConfigKeyDescription> keys = list_config_keys();
+  std::vector<std::string> paths;
+  for (const auto& k : keys) paths.push_back(k.path);
+  EXPECT_EQ(paths, (std::vector<std::string>{"state_dir",
+                                             "node_name",
+                                             "listen.http",
+                                             "limits.max_body_bytes",
+                                             "limits.max_header_bytes",
+                                             "limits.request_timeout_s",
+                                             "database.dsn",
+                                             "database.embedded.bin_dir",
+                                             "database.embedded.user",
+                                             "database.read_pool_size",
+                                             "database.statement_timeout_ms",
+                                             "database.partitions_ahead_months",
+                                             "batch.max_rows",
+                                             "batch.max_delay_ms",
+                                             "spool.max_bytes",
+                                             "spool.segment_bytes",
+                                             "accounts.variables",
+                                             "accounts.domains",
+                                             "accounts.default",
+                                             "freeswitch",
+                                             "freeswitch[].name",
+                                             "freeswitch[].host",
+                                             "freeswitch[].port",
+                                             "freeswitch[].password",
+                                             "freeswitch[].format",
+                                             "freeswitch[].heartbeat_timeout_s",
+                                             "api.keys",
+                                             "api.keys[].key",
+                                             "api.keys[].accounts",
+                                             "log.level",
+                                             "log.format"}));
+
+  const std::string text = describe_config_keys();
+  std::istringstream lines(text);
+  std::string line;
+  size_t i = 0;
+  while (std::getline(lines, line)) {
+    ASSERT_LT(i, keys.size());
+    const ConfigKeyDescription& k = keys[i++];
+    EXPECT_EQ(line.rfind(k.path + " ", 0), 0u) << line;
+    EXPECT_NE(line.find(k.type), std::string::npos) << line;
+    EXPECT_NE(line.find(k.default_value), std::string::npos) << line;
+    EXPECT_NE(line.find(k.reloadable ? " reload " : " restart "), std::string::npos) << line;
+    EXPECT_NE(line.find(k.help), std::string::npos) << line;
+  }
+  EXPECT_EQ(i, keys.size());
+  EXPECT_NE(text.find("batch.max_rows"), std::string::npos);
+  EXPECT_EQ(keys[12].type, "int 1..100000");
+  EXPECT_EQ(keys[12].default_value, "1000");
+  EXPECT_FALSE(keys[12].reloadable);
+  EXPECT_EQ(keys[3].type, "size 1KiB..1GiB");
+  EXPECT_EQ(keys[3].default_value, "4MiB");
+  EXPECT_TRUE(keys[3].reloadable);
+  EXPECT_EQ(keys[20].default_value, "(required)");
+}
+
+TEST(Config, ShippedExampleLoadsAndDocumentsEveryKey) {
+  Config c;
+  std::string error;
+  ASSERT_TRUE(load_config(CDRD_EXAMPLE_CONFIG, {}, &c, &error)) << error;
+  EXPECT_EQ(c.state_dir, "./state");
+  EXPECT_EQ(c.listen_http, "127.0.0.1:8080");
+  EXPECT_EQ(c.database_dsn, "embedded");
+  EXPECT_EQ(c.node_name, hostname());
+  ASSERT_EQ(c.api_keys.size(), 1u);
+  EXPECT_EQ(c.api_keys[0].key, "change-me");
+  EXPECT_EQ(c.api_keys[0].accounts, std::vector<std::string>{"*"});
+
+  // Apart from the quick-start values, the example holds the defaults.
+  Config defaults;
+  ASSERT_TRUE(load_config_text("", "defaults", {}, &defaults, &error)) << error;
+  c.state_dir = defaults.state_dir;
+  EXPECT_TRUE(config_reload_allowed(defaults, c, &error)) << error;
+  EXPECT_EQ(c.max_body_bytes, defaults.max_body_bytes);
+  EXPECT_EQ(c.max_header_bytes, defaults.max_header_bytes);
+  EXPECT_EQ(c.request_timeout_s, defaults.request_timeout_s);
+  EXPECT_EQ(c.account_variables, defaults.account_variables);
+  EXPECT_EQ(c.account_domains, defaults.account_domains);
+  EXPECT_EQ(c.default_account, defaults.default_account);
+  EXPECT_EQ(c.log_level, defaults.log_level);
+  EXPECT_EQ(c.log_format, defaults.log_format);
+
+  // Each key has its documentation line, with the table's type and default.
+  const std::string text = read_file(CDRD_EXAMPLE_CONFIG);
+  for (const ConfigKeyDescription& k : list_config_keys()) {
+    const std::string doc =
+        k.path + " (" + k.type + ", default " + k.default_value + ", " + (k.reloadable ? "reload" : "restart") + ")";
+    EXPECT_NE(text.find(doc), std::string::npos) << "config/cdrd.yaml does not document: " << doc;
+  }
+}
+
+}  // namespace
+}  // namespace cdrd

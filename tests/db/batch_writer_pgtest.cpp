@@ -1,0 +1,462 @@
+#include "daemon/db/batch_writer.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon/core/cdr_record.h"
+#include "daemon/core/metrics.h"
+#include "daemon/db/embedded_postgres.h"
+#include "daemon/db/migrations.h"
+#include "daemon/spool/spool.h"
+#include "tests/support/pg_server.h"
+
+namespace cdrd {
+namespace {
+
+constexpr int64_t kGregorianOffset = 62167219200;
+
+int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string utc_text(int64_t unix_seconds, const char* format) {
+  const std::time_t t = unix_seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+// A canonical record ending at `unix_end` (its own month's partition exists
+// when that is the current month). `extra` is spliced in as more fields.
+std::string cdr_json(const std::string& call_id, int64_t unix_end, const std::string& extra = "") {
+  return R"({"id":"202401-)" + call_id + R"(","call_id":")" + call_id + R"(","account_id":"acc-1","timestamp":)" +
+         std::to_string(unix_end + kGregorianOffset) + R"(,"source":"json_cdr")" + extra + "}";
+}
+
+std::string payload(const std::string& json, const std::string& raw = "", const std::string& raw_format = "") {
+  return encode_spool_payload(CdrRecord{json, raw, raw_format});
+}
+
+// Polls `done` until it holds; gives up after a minute so a broken writer
+// fails the test instead of hanging it. Asserts nothing about time.
+bool eventually(const std::function<bool()>& done) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+std::unique_ptr<Spool> open_spool(const std::string& dir) {
+  SpoolOptions options;
+  options.dir = dir;
+  std::string error;
+  auto spool = Spool::open(options, &error);
+  EXPECT_NE(spool, nullptr) << error;
+  return spool;
+}
+
+// Appends and waits until every payload is fdatasync'd, as an acknowledged
+// ingest would have.
+void append_durably(Spool* spool, const std::vector<std::string>& payloads) {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t done = 0;
+  size_t durable = 0;
+  for (const auto& p : payloads) {
+    ASSERT_EQ(spool->append(p,
+                            [&](bool ok) {
+                              std::lock_guard<std::mutex> lock(mu);
+                              ++done;
+                              if (ok) ++durable;
+                              cv.notify_all();
+                            }),
+              Spool::AppendResult::kQueued);
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done == payloads.size(); });
+  ASSERT_EQ(durable, payloads.size());
+}
+
+bool drained(const Spool& spool) { return spool.committed() == spool.durable_end(); }
+
+BatchWriterOptions fast_options(const std::string& dsn) {
+  BatchWriterOptions o;
+  o.dsn = dsn;
+  o.max_rows = 100;
+  o.max_delay = std::chrono::milliseconds(20);
+  o.retry_initial = std::chrono::milliseconds(20);
+  o.retry_max = std::chrono::milliseconds(200);
+  o.partitions_ahead_months = 1;
+  return o;
+}
+
+int64_t count(const std::string& dsn, const std::string& sql) {
+  pqxx::connection conn(dsn);
+  pqxx::nontransaction tx(conn);
+  return tx.exec1(sql)[0].as<int64_t>();
+}
+
+class BatchWriterTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dsn_ = test::create_database("batch_writer");
+    pqxx::connection conn(dsn_);
+    std::vector<std::string> applied;
+    std::string error;
+    ASSERT_TRUE(apply_migrations(conn, &applied, &error)) << error;
+    spool_ = open_spool(dir_.path() + "/spool");
+    ASSERT_NE(spool_, nullptr);
+  }
+
+  std::string dsn_;
+  test::ServerTempDir dir_;
+  std::unique_ptr<Spool> spool_;
+  Metrics metrics_;
+};
+
+TEST_F(BatchWriterTest, WritesEveryRecordWithItsTypedColumns) {
+  const int64_t end = now_unix();
+  // Every COPY special character, and a literal \N that must not turn into NULL.
+  const std::string raw = "{\"a\":\"tab\there\"}\nline2\r\\N back\\slash\\";
+  const std::string full = cdr_json("full", end,
+                                    R"(,"channel_created_time":)" + std::to_string((end - 20) * 1000000 + 534355) +
+                                        R"(,"answered_at":"2024-01-11T10:25:47.100000Z","duration_seconds":20,)"
+                                        R"("billing_seconds":14,"ringing_seconds":3,"call_direction":"inbound",)"
+                                        R"("hangup_cause":"NORMAL_CLEARING","hangup_code":"sip:200",)"
+                                        R"("billing_status":"answered","caller_id_number":"+15551230000",)"
+                                        R"("callee_id_number":"+15559870000","from_uri":"sip:1000@example.com",)"
+                                        R"("to_uri":"sip:2000@example.com","other_leg_call_id":"other",)"
+                                        R"("interaction_id":"63682885544-1a2b3c4d","media_server":"fs1",)"
+                                        R"("leg":"A","imported":true,"caller_id_name":"Tab\tand \"quote\"")");
+  std::vector<std::string> payloads = {payload(full, raw, "json")};
+  for (int i = 1; i < 250; ++i) payloads.push_back(payload(cdr_json("call-" + std::to_string(i), end)));
+  append_durably(spool_.get(), payloads);
+
+  BatchWriter writer(fast_options(dsn_), spool_.get(), &metrics_);
+  writer.start();
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  EXPECT_TRUE(writer.connected());
+  writer.stop();
+
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs"), 250);
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs_quarantine"), 0);
+  EXPECT_EQ(metrics_.written.load(), 250u);
+  EXPECT_EQ(metrics_.inserted.load(), 250u);
+  EXPECT_GE(metrics_.batches.load(), 3u);  // at most 100 rows each
+  EXPECT_EQ(metrics_.writer_errors.load(), 0u);
+
+  pqxx::connection conn(dsn_);
+  pqxx::nontransaction tx(conn);
+  tx.exec("SET TimeZone = 'UTC'");
+  const pqxx::row r = tx.exec_params1(
+      "SELECT id, ts::text, gregorian_ts, account_id, call_id, started_at::text, answered_at::text, duration_seconds, "
+      "billing_seconds, ringing_seconds, call_direction, hangup_cause, hangup_code, billing_status, "
+      "caller_id_number, callee_id_number, from_uri, to_uri, other_leg_call_id, interaction_id, media_server, leg, "
+      "source, imported, record = $1::jsonb, record->>'caller_id_name', raw, raw_format, received_at IS NOT NULL "
+      "FROM cdrs WHERE id = '202401-full'",
+      full);
+  EXPECT_EQ(r[0].as<std::string>(), "202401-full");
+  EXPECT_EQ(r[1].as<std::string>(), utc_text(end, "%Y-%m-%d %H:%M:%S+00"));
+  EXPECT_EQ(r[2].as<int64_t>(), end + kGregorianOffset);
+  EXPECT_EQ(r[3].as<std::string>(), "acc-1");
+  EXPECT_EQ(r[4].as<std::string>(), "full");
+  EXPECT_EQ(r[5].as<std::string>(), utc_text(end - 20, "%Y-%m-%d %H:%M:%S") + ".534355+00");
+  EXPECT_EQ(r[6].as<std::string>(), "2024-01-11 10:25:47.1+00");
+  EXPECT_EQ(r[7].as<int>(), 20);
+  EXPECT_EQ(r[8].as<int>(), 14);
+  EXPECT_EQ(r[9].as<int>(), 3);
+  EXPECT_EQ(r[10].as<std::string>(), "inbound");
+  EXPECT_EQ(r[11].as<std::string>(), "NORMAL_CLEARING");
+  EXPECT_EQ(r[12].as<std::string>(), "sip:200");
+  EXPECT_EQ(r[13].as<std::string>(), "answered");
+  EXPECT_EQ(r[14].as<std::string>(), "+15551230000");
+  EXPECT_EQ(r[15].as<std::string>(), "+15559870000");
+  EXPECT_EQ(r[16].as<std::string>(), "sip:1000@example.com");
+  EXPECT_EQ(r[17].as<std::string>(), "sip:2000@example.com");
+  EXPECT_EQ(r[18].as<std::string>(), "other");
+  EXPECT_EQ(r[19].as<std::string>(), "63682885544-1a2b3c4d");
+  EXPECT_EQ(r[20].as<std::string>(), "fs1");
+  EXPECT_EQ(r[21].as<std::string>(), "A");
+  EXPECT_EQ(r[22].as<std::string>(), "json_cdr");
+  EXPECT_TRUE(r[23].as<bool>());
+  EXPECT_TRUE(r[24].as<bool>());
+  EXPECT_EQ(r[25].as<std::string>(), "Tab\tand \"quote\"");
+  EXPECT_EQ(r[26].as<std::string>(), raw);
+  EXPECT_EQ(r[27].as<std::string>(), "json");
+  EXPECT_TRUE(r[28].as<bool>());
+
+  // A minimal record: absent fields are NULL or the column default.
+  const pqxx::row m = tx.exec1(
+      "SELECT started_at IS NULL, answered_at IS NULL, duration_seconds, billing_seconds, ringing_seconds, "
+      "leg IS NULL, hangup_cause IS NULL, imported, raw IS NULL, raw_format IS NULL "
+      "FROM cdrs WHERE id = '202401-call-7'");
+  EXPECT_TRUE(m[0].as<bool>());
+  EXPECT_TRUE(m[1].as<bool>());
+  EXPECT_EQ(m[2].as<int>(), 0);
+  EXPECT_EQ(m[3].as<int>(), 0);
+  EXPECT_EQ(m[4].as<int>(), 0);
+  EXPECT_TRUE(m[5].as<bool>());
+  EXPECT_TRUE(m[6].as<bool>());
+  EXPECT_FALSE(m[7].as<bool>());
+  EXPECT_TRUE(m[8].as<bool>());
+  EXPECT_TRUE(m[9].as<bool>());
+}
+
+TEST_F(BatchWriterTest, SameRecordTwiceIsOneRow) {
+  const std::string p = payload(cdr_json("dup", now_unix()), "raw", "json");
+  append_durably(spool_.get(), {p, p});
+  BatchWriter writer(fast_options(dsn_), spool_.get(), &metrics_);
+  writer.start();
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  EXPECT_EQ(metrics_.written.load(), 2u);
+  EXPECT_EQ(metrics_.inserted.load(), 1u);
+
+  // A later batch with the same record again: still one row.
+  append_durably(spool_.get(), {p});
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  writer.stop();
+  EXPECT_EQ(metrics_.written.load(), 3u);
+  EXPECT_EQ(metrics_.inserted.load(), 1u);
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs"), 1);
+}
+
+TEST_F(BatchWriterTest, RestartReplaysNothingAlreadyCommitted) {
+  const int64_t end = now_unix();
+  std::vector<std::string> first;
+  for (int i = 0; i < 20; ++i) first.push_back(payload(cdr_json("first-" + std::to_string(i), end)));
+  append_durably(spool_.get(), first);
+  {
+    BatchWriter writer(fast_options(dsn_), spool_.get(), &metrics_);
+    writer.start();
+    ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+    writer.stop();
+    writer.stop();  // idempotent
+  }
+  const SpoolPosition checkpoint = spool_->committed();
+  spool_.reset();
+
+  spool_ = open_spool(dir_.path() + "/spool");
+  ASSERT_NE(spool_, nullptr);
+  EXPECT_EQ(spool_->committed(), checkpoint);
+  std::vector<std::string> second;
+  for (int i = 0; i < 5; ++i) second.push_back(payload(cdr_json("second-" + std::to_string(i), end)));
+  append_durably(spool_.get(), second);
+
+  Metrics after_restart;
+  BatchWriter writer(fast_options(dsn_), spool_.get(), &after_restart);
+  writer.start();
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  writer.stop();
+  EXPECT_EQ(after_restart.written.load(), 5u);  // the first 20 were not sent again
+  EXPECT_EQ(after_restart.inserted.load(), 5u);
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs"), 25);
+}
+
+TEST_F(BatchWriterTest, RowsTheDatabaseRefusesAreQuarantinedAndTheRestWritten) {
+  const int64_t end = now_unix();
+  const std::string too_long = cdr_json("too-long", end, R"(,"duration_seconds":99999999999)");
+  const std::string bad_time = cdr_json("bad-time", end, R"(,"answered_at":"not a time")");
+  const std::string nul_escape = cdr_json("nul", end, R"(,"caller_id_name":"a\u0000b")");
+  const std::string bad_utf8_raw = "caf\xff\xfe";
+  const std::string nul_raw("a\0b", 3);
+  std::vector<std::string> payloads;
+  for (int i = 0; i < 40; ++i) {
+    payloads.push_back(payload(cdr_json("good-" + std::to_string(i), end)));
+    if (i == 3) payloads.push_back(payload(too_long, "the raw doc", "xml"));
+    if (i == 17) payloads.push_back(payload(bad_time));
+    if (i == 18) payloads.push_back(payload(nul_escape));
+    if (i == 30) payloads.push_back(payload(cdr_json("bad-raw", end), bad_utf8_raw, "esl"));
+    if (i == 35) payloads.push_back(payload(cdr_json("nul-raw", end), nul_raw, "esl"));
+  }
+  append_durably(spool_.get(), payloads);  // all before start: one batch
+
+  BatchWriter writer(fast_options(dsn_), spool_.get(), &metrics_);
+  writer.start();
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  EXPECT_EQ(metrics_.batches.load(), 1u);
+  EXPECT_EQ(metrics_.written.load(), 40u);
+  EXPECT_EQ(metrics_.inserted.load(), 40u);
+  EXPECT_EQ(metrics_.writer_errors.load(), 0u);
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs"), 40);
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs WHERE id LIKE '202401-good-%'"), 40);
+
+  {
+    pqxx::connection conn(dsn_);
+    pqxx::nontransaction tx(conn);
+    const pqxx::result q = tx.exec("SELECT error, record, raw, raw_format, payload FROM cdrs_quarantine ORDER BY qid");
+    ASSERT_EQ(q.size(), 5u);
+    EXPECT_NE(q[0][0].as<std::string>().find("out of range for type integer"), std::string::npos)
+        << q[0][0].as<std::string>();
+    EXPECT_EQ(q[0][1].as<std::string>(), too_long);
+    EXPECT_EQ(q[0][2].as<std::string>(), "the raw doc");
+    EXPECT_EQ(q[0][3].as<std::string>(), "xml");
+    EXPECT_TRUE(q[0][4].is_null());
+    EXPECT_NE(q[1][0].as<std::string>().find("invalid input syntax for type timestamp"), std::string::npos)
+        << q[1][0].as<std::string>();
+    EXPECT_EQ(q[1][1].as<std::string>(), bad_time);
+    EXPECT_TRUE(q[1][2].is_null());
+    EXPECT_NE(q[2][0].as<std::string>().find("unsupported Unicode escape sequence"), std::string::npos)
+        << q[2][0].as<std::string>();
+    EXPECT_EQ(q[2][1].as<std::string>(), nul_escape);
+    // Text columns cannot hold invalid UTF-8: the record is kept as bytes.
+    EXPECT_NE(q[3][0].as<std::string>().find("invalid byte sequence"), std::string::npos) << q[3][0].as<std::string>();
+    EXPECT_TRUE(q[3][1].is_null());
+    EXPECT_EQ(pqxx::binarystring(q[3][4]).str(), payload(cdr_json("bad-raw", end), bad_utf8_raw, "esl"));
+    // Nor a NUL byte, which a text parameter would silently cut short.
+    EXPECT_NE(q[4][0].as<std::string>().find("0x00"), std::string::npos) << q[4][0].as<std::string>();
+    EXPECT_TRUE(q[4][1].is_null());
+    EXPECT_EQ(pqxx::binarystring(q[4][4]).str(), payload(cdr_json("nul-raw", end), nul_raw, "esl"));
+  }
+
+  // The writer goes on with the next batch.
+  append_durably(spool_.get(), {payload(cdr_json("after", end))});
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  writer.stop();
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs WHERE id = '202401-after'"), 1);
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs_quarantine"), 5);
+}
+
+TEST_F(BatchWriterTest, UnusableSpoolPayloadsAreQuarantinedWithTheirBytes) {
+  const int64_t end = now_unix();
+  const std::string garbage("\x00\x01not a record", 15);
+  const std::string no_account = R"({"id":"202401-na","call_id":"na","timestamp":)" +
+                                 std::to_string(end + kGregorianOffset) + R"(,"source":"esl"})";
+  append_durably(spool_.get(), {garbage, payload(no_account, "raw body", "esl"), payload(cdr_json("fine", end))});
+  BatchWriter writer(fast_options(dsn_), spool_.get(), &metrics_);
+  writer.start();
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  writer.stop();
+
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs"), 1);
+  EXPECT_EQ(metrics_.written.load(), 1u);
+  pqxx::connection conn(dsn_);
+  pqxx::nontransaction tx(conn);
+  const pqxx::result q = tx.exec("SELECT error, record, raw, raw_format, payload FROM cdrs_quarantine ORDER BY qid");
+  ASSERT_EQ(q.size(), 2u);
+  EXPECT_NE(q[0][0].as<std::string>().find("spool payload has no CDR1 magic"), std::string::npos)
+      << q[0][0].as<std::string>();
+  EXPECT_TRUE(q[0][1].is_null());
+  EXPECT_EQ(pqxx::binarystring(q[0][4]).str(), garbage);
+  EXPECT_EQ(q[1][0].as<std::string>(), "required field 'account_id' is missing");
+  EXPECT_EQ(q[1][1].as<std::string>(), no_account);
+  EXPECT_EQ(q[1][2].as<std::string>(), "raw body");
+  EXPECT_EQ(q[1][3].as<std::string>(), "esl");
+  EXPECT_EQ(pqxx::binarystring(q[1][4]).str(), payload(no_account, "raw body", "esl"));
+}
+
+TEST_F(BatchWriterTest, RecordOutsideThePartitionsLandsInDefault) {
+  const int64_t end = now_unix();
+  const int64_t y2000 = 946684800 + 3600;  // 2000-01-01 01:00:00 UTC
+  append_durably(spool_.get(), {payload(cdr_json("old", y2000)), payload(cdr_json("current", end))});
+  BatchWriter writer(fast_options(dsn_), spool_.get(), &metrics_);
+  writer.start();
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  writer.stop();
+  pqxx::connection conn(dsn_);
+  pqxx::nontransaction tx(conn);
+  EXPECT_EQ(tx.exec1("SELECT tableoid::regclass::text FROM cdrs WHERE id = '202401-old'")[0].as<std::string>(),
+            "cdrs_default");
+  EXPECT_EQ(tx.exec1("SELECT tableoid::regclass::text FROM cdrs WHERE id = '202401-current'")[0].as<std::string>(),
+            "cdrs_p" + utc_text(end, "%Y%m"));
+}
+
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    return -1;
+  }
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// The writer outlives its database: it starts before the server exists, goes
+// on through a server stop, and is itself stopped while the server is down.
+TEST(BatchWriterOutage, KeepsRecordsInTheSpoolUntilTheDatabaseIsBack) {
+  test::ServerTempDir dir;
+  EmbeddedPostgresOptions pg_options;
+  pg_options.data_dir = dir.path() + "/pgdata";
+  pg_options.socket_dir = dir.path() + "/run";
+  pg_options.log_file = dir.path() + "/postgres.log";
+  pg_options.port = free_port();
+  ASSERT_GT(pg_options.port, 0);
+  pg_options.fast_unsafe = true;
+  EmbeddedPostgres server(pg_options);
+  const std::string dsn =
+      "host=" + pg_options.socket_dir + " port=" + std::to_string(pg_options.port) + " dbname=cdrd user=cdrd";
+
+  auto spool = open_spool(dir.path() + "/spool");
+  ASSERT_NE(spool, nullptr);
+  const SpoolPosition start = spool->committed();
+  const int64_t end = now_unix();
+  std::vector<std::string> first;
+  for (int i = 0; i < 30; ++i) first.push_back(payload(cdr_json("down-" + std::to_string(i), end)));
+  append_durably(spool.get(), first);
+
+  Metrics metrics;
+  auto writer = std::make_unique<BatchWriter>(fast_options(dsn), spool.get(), &metrics);
+  writer->start();
+  ASSERT_TRUE(eventually([&] { return metrics.writer_errors.load() >= 3; }));
+  EXPECT_FALSE(writer->connected());
+  EXPECT_EQ(metrics.db_up.load(), 0);
+  EXPECT_EQ(spool->committed(), start);
+
+  // The writer creates the schema itself: nobody migrated this database.
+  std::string error;
+  ASSERT_TRUE(server.start(&error)) << error;
+  ASSERT_TRUE(eventually([&] { return drained(*spool); }));
+  EXPECT_TRUE(writer->connected());
+  EXPECT_EQ(metrics.db_up.load(), 1);
+  EXPECT_EQ(count(dsn, "SELECT count(*) FROM cdrs"), 30);
+
+  // Down again while idle: the writer notices without a batch to write.
+  ASSERT_TRUE(server.stop(&error)) << error;
+  ASSERT_TRUE(eventually([&] { return !writer->connected(); }));
+  const SpoolPosition before_second = spool->committed();
+  std::vector<std::string> second;
+  for (int i = 0; i < 10; ++i) second.push_back(payload(cdr_json("later-" + std::to_string(i), end)));
+  append_durably(spool.get(), second);
+  const uint64_t errors = metrics.writer_errors.load();
+  ASSERT_TRUE(eventually([&] { return metrics.writer_errors.load() > errors; }));
+  writer->stop();  // returns although the batch cannot be written
+  writer.reset();
+  EXPECT_EQ(spool->committed(), before_second);
+
+  // The next writer finds the batch still in the spool.
+  ASSERT_TRUE(server.start(&error)) << error;
+  Metrics next_metrics;
+  BatchWriter next(fast_options(dsn), spool.get(), &next_metrics);
+  next.start();
+  ASSERT_TRUE(eventually([&] { return drained(*spool); }));
+  next.stop();
+  EXPECT_EQ(next_metrics.written.load(), 10u);
+  EXPECT_EQ(next_metrics.inserted.load(), 10u);
+  EXPECT_EQ(count(dsn, "SELECT count(*) FROM cdrs"), 40);
+  EXPECT_EQ(metrics.inserted.load(), 30u);
+}
+
+}  // namespace
+}  // namespace cdrd

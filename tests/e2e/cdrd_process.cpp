@@ -1,0 +1,123 @@
+#include "tests/e2e/cdrd_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "tests/e2e/http_client.h"
+
+namespace cdrd::test {
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/cdrd-e2e-XXXXXX";
+  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  path = tmpl;
+  ::chmod(path.c_str(), 0755);  // an embedded server running as another user must traverse it
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+CdrdProcess::CdrdProcess(std::string state_dir, std::string dsn, std::string extra_yaml)
+    : state_dir_(std::move(state_dir)), dsn_(std::move(dsn)), extra_yaml_(std::move(extra_yaml)) {
+  port_ = free_port();
+}
+
+CdrdProcess::~CdrdProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+bool CdrdProcess::start(bool wait_ready, int timeout_s) {
+  {
+    std::ofstream cfg(config_path());
+    cfg << "state_dir: " << state_dir_ << "\n"
+        << "node_name: e2e-node\n"
+        << "listen:\n  http: 127.0.0.1:" << port_ << "\n"
+        << "database:\n  dsn: \"" << dsn_ << "\"\n"
+        << "batch:\n  max_rows: 100\n  max_delay_ms: 20\n"
+        << "api:\n  keys:\n"
+        << "    - key: all-key\n      accounts: [\"*\"]\n"
+        << "    - key: a-key\n      accounts: [\"acct-a\"]\n"
+        << "log:\n  level: info\n"
+        << extra_yaml_;
+  }
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    const std::string log = state_dir_ + "/cdrd.log";
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 2);
+    ::dup2(fd, 1);
+    ::execl(CDRD_BINARY, CDRD_BINARY, "--config", config_path().c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    const HttpResponse r = http_request(port_, "GET", wait_ready ? "/readyz" : "/healthz");
+    if (r.status == 200) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+void CdrdProcess::signal(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+int CdrdProcess::wait_exit(int timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
+std::string CdrdProcess::log() const {
+  std::ifstream in(state_dir_ + "/cdrd.log");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace cdrd::test

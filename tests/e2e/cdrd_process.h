@@ -1,0 +1,48 @@
+// Runs the real cdrd binary for end-to-end tests: writes its config, starts
+// it, waits for /readyz, signals it, collects its exit status.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace cdrd::test {
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int free_port();
+
+// A fresh directory under /tmp (removed by the destructor of TempDir).
+struct TempDir {
+  TempDir();
+  ~TempDir();
+  std::string path;
+};
+
+class CdrdProcess {
+ public:
+  // `extra_yaml` is appended to the generated configuration (top-level keys).
+  CdrdProcess(std::string state_dir, std::string dsn, std::string extra_yaml = "");
+  ~CdrdProcess();  // SIGKILL if still running
+
+  // Starts cdrd and waits until GET /healthz answers (and /readyz when
+  // `wait_ready`). False if it exited or did not come up within `timeout_s`.
+  bool start(bool wait_ready = true, int timeout_s = 90);
+  void signal(int sig);
+  // Waits for exit; returns the exit code, or 128+signal, or -1 on timeout.
+  int wait_exit(int timeout_s = 60);
+  bool running() const { return pid_ > 0; }
+
+  int port() const { return port_; }
+  const std::string& state_dir() const { return state_dir_; }
+  std::string log() const;  // cdrd's stderr so far
+  std::string config_path() const { return state_dir_ + "/cdrd.yaml"; }
+
+ private:
+  std::string state_dir_;
+  std::string dsn_;
+  std::string extra_yaml_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+}  // namespace cdrd::test

@@ -1,0 +1,67 @@
+#include "tests/e2e/e2e_util.h"
+
+#include <fstream>
+#include <pqxx/pqxx>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace cdrd::test {
+
+std::string read_sample(const std::string& name) {
+  std::ifstream in(std::string(CDRD_TEST_DATA_DIR) + "/freeswitch/" + name, std::ios::binary);
+  if (!in) throw std::runtime_error("missing sample " + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
+    s.replace(pos, from.size(), to);
+  }
+  return s;
+}
+
+std::string random_uuid() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  const uint64_t a = rng(), b = rng();
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-4%03x-a%03x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(b >> 52), static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+std::string unique_cdr(const std::string& uuid, const std::string& account_id) {
+  static const std::string base = read_sample("json_cdr_cgrates_2017.json");
+  std::string doc = replace_all(base, "3da8bf84-c133-4959-9e24-e72875cb33a1", uuid);
+  if (!account_id.empty()) {
+    doc = replace_all(doc, "\"variables\": {", "\"variables\": {\"account_id\": \"" + account_id + "\",");
+  }
+  return doc;
+}
+
+rapidjson::Document parse_json(const std::string& text) {
+  rapidjson::Document d;
+  d.Parse(text.c_str(), text.size());
+  return d;
+}
+
+bool eventually(const std::function<bool()>& probe, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (probe()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return probe();
+}
+
+long long query_count(const std::string& dsn, const std::string& sql) {
+  pqxx::connection conn(dsn);
+  pqxx::nontransaction tx(conn);
+  return tx.exec(sql)[0][0].as<long long>();
+}
+
+}  // namespace cdrd::test

@@ -1,0 +1,93 @@
+// Database outage and the embedded database, end to end with the real binary.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <set>
+
+#include "daemon/db/embedded_postgres.h"
+#include "tests/e2e/cdrd_process.h"
+#include "tests/e2e/e2e_util.h"
+#include "tests/e2e/http_client.h"
+
+namespace cdrd::test {
+namespace {
+
+HttpResponse post_json_cdr(int port, const std::string& body) {
+  return http_request(port, "POST", "/ingest/freeswitch/json", body, {{"Content-Type", "application/json"}});
+}
+
+TEST(OutageE2E, PostgresDownThenUpLosesNothing) {
+  TempDir pg_dir;
+  EmbeddedPostgresOptions options;
+  options.data_dir = pg_dir.path + "/data";
+  options.socket_dir = pg_dir.path + "/run";
+  options.port = free_port();  // fixed, so the restarted server is at the same address
+  options.fast_unsafe = true;
+  EmbeddedPostgres pg(options);
+  std::string error;
+  ASSERT_TRUE(pg.start(&error)) << error;
+  const std::string dsn = pg.dsn();
+
+  TempDir state;
+  CdrdProcess cdrd(state.path, dsn);
+  ASSERT_TRUE(cdrd.start()) << cdrd.log();
+
+  ASSERT_TRUE(pg.stop(&error)) << error;
+  std::set<std::string> acked;
+  for (int i = 0; i < 50; ++i) {
+    const std::string uuid = random_uuid();
+    const HttpResponse r = post_json_cdr(cdrd.port(), unique_cdr(uuid, "acct-outage"));
+    ASSERT_EQ(r.status, 200) << "ingest must not depend on the database: " << r.body;
+    acked.insert(uuid);
+  }
+  // Not ready while the database is away, and says why.
+  ASSERT_TRUE(eventually([&] { return http_request(cdrd.port(), "GET", "/readyz").status == 503; }));
+  EXPECT_NE(http_request(cdrd.port(), "GET", "/readyz").body.find("database"), std::string::npos);
+
+  ASSERT_TRUE(pg.start(&error)) << error;
+  ASSERT_TRUE(eventually([&] { return query_count(dsn, "SELECT count(*) FROM cdrs WHERE account_id = 'acct-outage'") ==
+                                      static_cast<long long>(acked.size()); },
+                         std::chrono::seconds(60)))
+      << cdrd.log();
+  EXPECT_TRUE(eventually([&] { return http_request(cdrd.port(), "GET", "/readyz").status == 200; }));
+  const std::string metrics = http_request(cdrd.port(), "GET", "/metrics").body;
+  EXPECT_EQ(metrics.find("\ncdrd_writer_errors_total 0\n"), std::string::npos) << "the outage was not noticed";
+  cdrd.signal(SIGTERM);
+  EXPECT_EQ(cdrd.wait_exit(), 0);
+}
+
+TEST(EmbeddedE2E, QuickStartConfigRunsItsOwnPostgres) {
+  TempDir state;
+  CdrdProcess cdrd(state.path, "embedded");
+  ASSERT_TRUE(cdrd.start(true, 180)) << cdrd.log();
+  struct stat st {};
+  EXPECT_EQ(::stat((state.path + "/pgdata/PG_VERSION").c_str(), &st), 0) << "initdb under state_dir";
+
+  const std::string sample = read_sample("json_cdr_cgrates_2018b.json");
+  ASSERT_EQ(post_json_cdr(cdrd.port(), sample).status, 200);
+  const std::string path = "/v2/accounts/192.168.56.202/cdrs/201803-5a3a1d91-90d3-4db4-af5c-cc3ae15d93a4";
+  HttpResponse r;
+  ASSERT_TRUE(eventually([&] {
+    r = http_request(cdrd.port(), "GET", path, "", {{"X-Auth-Token", "all-key"}});
+    return r.status == 200;
+  })) << r.body << cdrd.log();
+  auto doc = parse_json(r.body);
+  EXPECT_EQ(doc["data"]["billing_seconds"].GetInt(), 21);
+  EXPECT_EQ(doc["data"]["duration_seconds"].GetInt(), 30);
+
+  cdrd.signal(SIGTERM);
+  EXPECT_EQ(cdrd.wait_exit(90), 0) << cdrd.log();
+  // The private server was stopped with cdrd.
+  EXPECT_NE(::stat((state.path + "/pgdata/postmaster.pid").c_str(), &st), 0);
+
+  // Second start reuses the cluster (no initdb) and still has the row.
+  CdrdProcess again(state.path, "embedded");
+  ASSERT_TRUE(again.start(true, 180)) << again.log();
+  EXPECT_EQ(http_request(again.port(), "GET", path, "", {{"X-Auth-Token", "all-key"}}).status, 200);
+  again.signal(SIGTERM);
+  EXPECT_EQ(again.wait_exit(90), 0);
+}
+
+}  // namespace
+}  // namespace cdrd::test
