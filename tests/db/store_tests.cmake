@@ -4,8 +4,7 @@
 find_package(OpenSSL REQUIRED)
 foreach(test_name embedded_postgres_pgtest migrations_pgtest cdr_store_pgtest)
   add_executable(${test_name} ${CMAKE_CURRENT_LIST_DIR}/${test_name}.cpp)
-  # OpenSSL: cdr_store.cpp's base64 (cdrd_db does not link it yet) and the
-  # cursor test's forged keys.
+  # OpenSSL: the cursor test builds forged keys with base64.
   target_link_libraries(${test_name} PRIVATE cdrd_test_support cdrd_db OpenSSL::Crypto GTest::gtest_main)
   gtest_discover_tests(${test_name} PROPERTIES LABELS "pg" TIMEOUT 300 DISCOVERY_MODE PRE_TEST)
 endforeach()
