@@ -150,18 +150,18 @@ int Daemon::Impl::start() {
   base = event_base_new();
   loop_queue = std::make_unique<LoopTaskQueue>(base);
   reads = std::make_unique<ReadPool>(config.read_pool_size, db.dsn, config.statement_timeout_ms, kMaxQueuedReads);
-  HttpServer::Parts parts{base, loop_queue.get(), spool.get(), rejects.get(), reads.get(), &metrics,
-                          [this](std::string* why) {
-                            if (!spool->healthy()) {
-                              *why = "the spool has failed a write; restart cdrd after fixing the disk";
-                              return false;
-                            }
-                            if (!writer->connected()) {
-                              *why = "the database is not reachable (CDRs are kept in the spool)";
-                              return false;
-                            }
-                            return true;
-                          }};
+  HttpServer::Parts parts{
+      base, loop_queue.get(), spool.get(), rejects.get(), reads.get(), &metrics, [this](std::string* why) {
+        if (!spool->healthy()) {
+          *why = "the spool has failed a write; restart cdrd after fixing the disk";
+          return false;
+        }
+        if (!writer->connected()) {
+          *why = "the database is not reachable (CDRs are kept in the spool)";
+          return false;
+        }
+        return true;
+      }};
   http = std::make_unique<HttpServer>(parts);
   if (!http->listen(config.listen_http, make_http_settings(config), &error)) {
     spdlog::critical("{}", error);
@@ -215,8 +215,7 @@ void Daemon::Impl::on_drain_tick(evutil_socket_t, short, void* self) {
   auto* d = static_cast<Impl*>(self);
   if (d->http->in_flight() == 0 || std::chrono::steady_clock::now() > d->drain_deadline) {
     if (d->http->in_flight() > 0) {
-      spdlog::warn("stopping with {} request(s) unanswered after {} s", d->http->in_flight(),
-                   kDrainDeadline.count());
+      spdlog::warn("stopping with {} request(s) unanswered after {} s", d->http->in_flight(), kDrainDeadline.count());
     }
     event_base_loopexit(d->base, nullptr);
   }

@@ -1,6 +1,6 @@
 // cdrd: collects FreeSWITCH call detail records and serves them to billing.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <iostream>

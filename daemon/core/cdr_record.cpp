@@ -45,8 +45,7 @@ bool decode_spool_payload(std::string_view payload, CdrRecord* out, std::string*
     return false;
   }
   payload.remove_prefix(4);
-  if (!get_chunk(&payload, &out->json) || !get_chunk(&payload, &out->raw) ||
-      !get_chunk(&payload, &out->raw_format)) {
+  if (!get_chunk(&payload, &out->json) || !get_chunk(&payload, &out->raw) || !get_chunk(&payload, &out->raw_format)) {
     *error = "spool payload is truncated";
     return false;
   }

@@ -11,7 +11,7 @@ namespace cdrd {
 struct CdrRecord {
   // The canonical record: one JSON object holding every field of
   // spec/cdr-fields.md that has a value (see ARCHITECTURE.md, "Canonical
-  // record"). Stored verbatim in cdrs.record and returned verbatim by the API.
+  // record"). Stored in cdrs.record (jsonb) and returned by the API.
   std::string json;
   // The original document after transport decoding (the JSON CDR, the XML
   // CDR, the ESL event body), kept so nothing the media server sent is lost.

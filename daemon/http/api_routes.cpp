@@ -9,8 +9,10 @@
 
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <pqxx/pqxx>
+#include <utility>
 #include <vector>
 
 #include "daemon/core/metrics.h"
@@ -75,8 +77,8 @@ struct ApiError {
 };
 
 // Parses and checks the list parameters; unknown parameters are refused by name.
-bool parse_list_query(const std::map<std::string, std::string>& params, const std::string& account_id,
-                      CdrListQuery* q, ApiError* err) {
+bool parse_list_query(const std::map<std::string, std::string>& params, const std::string& account_id, CdrListQuery* q,
+                      ApiError* err) {
   auto bad = [&](const std::string& message) {
     *err = {400, "invalid_parameter", message};
     return false;
@@ -250,31 +252,20 @@ void HttpServer::handle_api(evhttp_request* req, const std::string& path, const 
     return;
   }
 
-  std::function<void(CdrStore&)> job;
+  // What a read-pool thread computes: the status and body of the reply.
+  using Reply = std::pair<int, std::string>;
+  std::function<Reply(CdrStore&)> query;
   if (is_list) {
-    CdrListQuery query;
+    CdrListQuery list_query;
     ApiError err;
-    if (!parse_list_query(params, account_id, &query, &err)) {
+    if (!parse_list_query(params, account_id, &list_query, &err)) {
       fail(err.status, err.code, err.message);
       return;
     }
     const auto sk = params.find("start_key");
     const std::string start_key = sk == params.end() ? "" : sk->second;
-    job = [this, req, request_id, query, start_key](CdrStore& store) {
-      int status = 200;
-      std::string body;
-      try {
-        body = list_body(store.list(query), start_key, request_id);
-      } catch (const std::exception& e) {
-        const ApiError err = database_error(e, request_id);
-        status = err.status;
-        body = error_body(err.code, err.message, request_id);
-      }
-      parts_.loop_queue->post([this, req, request_id, status, body = std::move(body)] {
-        --in_flight_;
-        if (status != 200) parts_.metrics->api_errors.fetch_add(1, std::memory_order_relaxed);
-        send_body(req, status, "application/json", body, request_id);
-      });
+    query = [list_query, start_key, request_id](CdrStore& store) {
+      return Reply{200, list_body(store.list(list_query), start_key, request_id)};
     };
   } else {
     for (const auto& [name, value] : params) {
@@ -284,28 +275,26 @@ void HttpServer::handle_api(evhttp_request* req, const std::string& path, const 
       }
     }
     const std::string cdr_id = seg[3];
-    job = [this, req, request_id, account_id, cdr_id](CdrStore& store) {
-      int status = 200;
-      std::string body;
-      try {
-        if (auto record = store.get(account_id, cdr_id)) {
-          body = get_body(*record, request_id);
-        } else {
-          status = 404;
-          body = error_body("not_found", "no CDR " + cdr_id + " in account " + account_id, request_id);
-        }
-      } catch (const std::exception& e) {
-        const ApiError err = database_error(e, request_id);
-        status = err.status;
-        body = error_body(err.code, err.message, request_id);
-      }
-      parts_.loop_queue->post([this, req, request_id, status, body = std::move(body)] {
-        --in_flight_;
-        if (status != 200) parts_.metrics->api_errors.fetch_add(1, std::memory_order_relaxed);
-        send_body(req, status, "application/json", body, request_id);
-      });
+    query = [account_id, cdr_id, request_id](CdrStore& store) {
+      if (auto record = store.get(account_id, cdr_id)) return Reply{200, get_body(*record, request_id)};
+      return Reply{404, error_body("not_found", "no CDR " + cdr_id + " in account " + account_id, request_id)};
     };
   }
+  // Runs on a read-pool thread; the reply is sent from the loop thread.
+  auto job = [this, req, request_id, query = std::move(query)](CdrStore& store) {
+    Reply reply;
+    try {
+      reply = query(store);
+    } catch (const std::exception& e) {
+      const ApiError err = database_error(e, request_id);
+      reply = Reply{err.status, error_body(err.code, err.message, request_id)};
+    }
+    parts_.loop_queue->post([this, req, request_id, reply = std::move(reply)] {
+      --in_flight_;
+      if (reply.first != 200) parts_.metrics->api_errors.fetch_add(1, std::memory_order_relaxed);
+      send_body(req, reply.first, "application/json", reply.second, request_id);
+    });
+  };
   ++in_flight_;
   if (!parts_.reads->submit(std::move(job))) {
     --in_flight_;

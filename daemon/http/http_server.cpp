@@ -43,8 +43,7 @@ HttpServer::~HttpServer() {
   if (http_) evhttp_free(http_);
 }
 
-bool HttpServer::listen(const std::string& listen, std::shared_ptr<const HttpSettings> settings,
-                        std::string* error) {
+bool HttpServer::listen(const std::string& listen, std::shared_ptr<const HttpSettings> settings, std::string* error) {
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos) {
     *error = "listen.http: expected host:port, got '" + listen + "'";
@@ -142,15 +141,14 @@ void HttpServer::handle_ingest_json(evhttp_request* req, const std::string& requ
     return;
   }
   ++in_flight_;
-  const auto status = parts_.spool->append(
-      encode_spool_payload(result.record), [this, req, request_id, started](bool durable) {
+  const auto status =
+      parts_.spool->append(encode_spool_payload(result.record), [this, req, request_id, started](bool durable) {
         // Spool sync thread: hand the reply to the loop.
         parts_.loop_queue->post([this, req, request_id, started, durable] {
           parts_.metrics->ack_seconds.observe(
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
           if (durable) {
-            finish_ingest(req, request_id, 200,
-                          "{\"status\":\"success\",\"request_id\":\"" + request_id + "\"}");
+            finish_ingest(req, request_id, 200, "{\"status\":\"success\",\"request_id\":\"" + request_id + "\"}");
           } else {
             parts_.metrics->unavailable.fetch_add(1, std::memory_order_relaxed);
             finish_ingest(req, request_id, 503,
@@ -200,9 +198,9 @@ void HttpServer::reject(evhttp_request* req, const std::string& request_id, int 
         finish_ingest(req, request_id, status, error_body(code, message, request_id));
       } else {
         // The payload could not be kept: make the sender retry rather than lose it.
-        finish_ingest(req, request_id, 503,
-                      error_body("rejects_unavailable", message + " (and the rejects store failed; retry)",
-                                 request_id));
+        finish_ingest(
+            req, request_id, 503,
+            error_body("rejects_unavailable", message + " (and the rejects store failed; retry)", request_id));
       }
     });
   });

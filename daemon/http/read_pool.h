@@ -35,8 +35,8 @@ class ReadPool {
   const size_t max_queued_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Job> jobs_;  // guarded by mu_
-  bool stopping_ = false; // guarded by mu_
+  std::deque<Job> jobs_;   // guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
   std::vector<std::unique_ptr<CdrStore>> stores_;
   std::vector<std::thread> threads_;
 };

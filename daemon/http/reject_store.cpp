@@ -76,8 +76,9 @@ void RejectStore::run() {
     queue_.pop_front();
     lock.unlock();
     const bool saved = write_files(item.first);
-    if (!saved) spdlog::error("rejects: could not save request {} under {}: {}", item.first.request_id, dir_,
-                              std::strerror(errno));
+    if (!saved)
+      spdlog::error("rejects: could not save request {} under {}: {}", item.first.request_id, dir_,
+                    std::strerror(errno));
     if (item.second) item.second(saved);
   }
 }

@@ -45,7 +45,7 @@ class RejectStore {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<RejectedInput, std::function<void(bool)>>> queue_;  // guarded by mu_
-  bool stopping_ = false;                                                   // guarded by mu_
+  bool stopping_ = false;                                                  // guarded by mu_
   std::thread thread_;
 };
 

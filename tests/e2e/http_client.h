@@ -8,13 +8,13 @@
 namespace cdrd::test {
 
 struct HttpResponse {
-  int status = 0;  // 0 = could not connect / no answer
+  int status = 0;                              // 0 = could not connect / no answer
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
 };
 
-HttpResponse http_request(int port, const std::string& method, const std::string& target,
-                          const std::string& body = "", const std::map<std::string, std::string>& headers = {});
+HttpResponse http_request(int port, const std::string& method, const std::string& target, const std::string& body = "",
+                          const std::map<std::string, std::string>& headers = {});
 
 std::string url_encode(const std::string& s);
 std::string base64_encode(const std::string& s);

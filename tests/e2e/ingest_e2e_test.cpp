@@ -40,23 +40,22 @@ struct SampleExpectation {
 // billing_seconds = ceil(billmsec / 1000); account = variables.account_id,
 // else domain_name, else the default account.
 const SampleExpectation kSamples[] = {
-    {"json_cdr_cgrates_2013a.json", "201305-c8ccef5e-34c2-4fd2-9a2e-fa6f295f3a1e", "192.168.56.10", 63535926832LL,
-     24, 21, 0, "NORMAL_CLEARING", "sip:200", "28262ed6-9d57-4dac-8f0b-9cad38cc5183", "1001@192.168.56.10"},
-    {"json_cdr_cgrates_2013b.json", "201308-01df56f4-d99a-4ef6-b7fe-b924b2415b7f", "default", 63542829060LL, 6, 4,
-     0, "NORMAL_CLEARING", "sip:200", "8f7c860f-0619-4d3c-9515-cc23b0fa3997", "dan@ipbx.itsyscom.com"},
-    {"json_cdr_cgrates_2015.json", "201507-e3133bf7-dcde-4daf-9663-9a79ffcef5ad", "cgrates.org", 63603499994LL, 66,
-     66, 0, "NORMAL_CLEARING", "sip:200", "0a30dd7c-c222-482f-a322-b1218a15f8cd", "1001@127.0.0.1"},
-    {"json_cdr_cgrates_2017.json", "201801-3da8bf84-c133-4959-9e24-e72875cb33a1", "default", 63682885615LL, 71, 68,
-     0, "NORMAL_CLEARING", "sip:200", "f52c26f1-b018-4963-bf6d-a3111d1a0320", "1001@10.10.10.204"},
-    {"json_cdr_cgrates_2018a.json", "201803-5282f87c-368c-43a2-babd-bc63ff12dc79", "192.168.56.202", 63688163364LL,
-     61, 60, 0, "NORMAL_CLEARING", "sip:200", "fa3173aa-3c1a-41e5-ab82-60623396fa08", "1001@192.168.56.202"},
-    {"json_cdr_cgrates_2018b.json", "201803-5a3a1d91-90d3-4db4-af5c-cc3ae15d93a4", "192.168.56.202", 63688244988LL,
-     30, 21, 0, "NORMAL_CLEARING", "sip:200", "9c1afb4f-1d4a-4e45-84a3-d25721981bf5", "1001@192.168.56.202"},
+    {"json_cdr_cgrates_2013a.json", "201305-c8ccef5e-34c2-4fd2-9a2e-fa6f295f3a1e", "192.168.56.10", 63535926832LL, 24,
+     21, 0, "NORMAL_CLEARING", "sip:200", "28262ed6-9d57-4dac-8f0b-9cad38cc5183", "1001@192.168.56.10"},
+    {"json_cdr_cgrates_2013b.json", "201308-01df56f4-d99a-4ef6-b7fe-b924b2415b7f", "default", 63542829060LL, 6, 4, 0,
+     "NORMAL_CLEARING", "sip:200", "8f7c860f-0619-4d3c-9515-cc23b0fa3997", "dan@ipbx.itsyscom.com"},
+    {"json_cdr_cgrates_2015.json", "201507-e3133bf7-dcde-4daf-9663-9a79ffcef5ad", "cgrates.org", 63603499994LL, 66, 66,
+     0, "NORMAL_CLEARING", "sip:200", "0a30dd7c-c222-482f-a322-b1218a15f8cd", "1001@127.0.0.1"},
+    {"json_cdr_cgrates_2017.json", "201801-3da8bf84-c133-4959-9e24-e72875cb33a1", "default", 63682885615LL, 71, 68, 0,
+     "NORMAL_CLEARING", "sip:200", "f52c26f1-b018-4963-bf6d-a3111d1a0320", "1001@10.10.10.204"},
+    {"json_cdr_cgrates_2018a.json", "201803-5282f87c-368c-43a2-babd-bc63ff12dc79", "192.168.56.202", 63688163364LL, 61,
+     60, 0, "NORMAL_CLEARING", "sip:200", "fa3173aa-3c1a-41e5-ab82-60623396fa08", "1001@192.168.56.202"},
+    {"json_cdr_cgrates_2018b.json", "201803-5a3a1d91-90d3-4db4-af5c-cc3ae15d93a4", "192.168.56.202", 63688244988LL, 30,
+     21, 0, "NORMAL_CLEARING", "sip:200", "9c1afb4f-1d4a-4e45-84a3-d25721981bf5", "1001@192.168.56.202"},
 };
 
 HttpResponse post_json_cdr(int port, const std::string& body, const std::string& query = "") {
-  return http_request(port, "POST", "/ingest/freeswitch/json" + query, body,
-                      {{"Content-Type", "application/json"}});
+  return http_request(port, "POST", "/ingest/freeswitch/json" + query, body, {{"Content-Type", "application/json"}});
 }
 
 class IngestE2E : public ::testing::Test {
@@ -87,7 +86,8 @@ TEST_F(IngestE2E, EverySampleIsAcknowledgedStoredAndReadBack) {
     ASSERT_TRUE(eventually([&] {
       r = http_request(cdrd->port(), "GET", path, "", kAllKey);
       return r.status == 200;
-    })) << r.status << " " << r.body;
+    })) << r.status
+        << " " << r.body;
     auto doc = parse_json(r.body);
     ASSERT_TRUE(doc.IsObject() && doc.HasMember("data")) << r.body;
     const auto& d = doc["data"];
@@ -105,8 +105,9 @@ TEST_F(IngestE2E, EverySampleIsAcknowledgedStoredAndReadBack) {
     EXPECT_EQ(std::string(d["node"].GetString()), "e2e-node");
 
     // The same record through the list route, in a window around its timestamp.
-    const std::string list = std::string("/v2/accounts/") + s.account + "/cdrs?created_from=" +
-                             std::to_string(s.timestamp - 60) + "&created_to=" + std::to_string(s.timestamp + 60);
+    const std::string list = std::string("/v2/accounts/") + s.account +
+                             "/cdrs?created_from=" + std::to_string(s.timestamp - 60) +
+                             "&created_to=" + std::to_string(s.timestamp + 60);
     const HttpResponse l = http_request(cdrd->port(), "GET", list, "", kAllKey);
     ASSERT_EQ(l.status, 200) << l.body;
     auto ldoc = parse_json(l.body);
@@ -117,9 +118,9 @@ TEST_F(IngestE2E, EverySampleIsAcknowledgedStoredAndReadBack) {
   }
   // /v1 and unprefixed paths are the same API.
   const auto& s = kSamples[3];
-  EXPECT_EQ(http_request(cdrd->port(), "GET", std::string("/v1/accounts/") + s.account + "/cdrs/" + s.id, "", kAllKey)
-                .status,
-            200);
+  EXPECT_EQ(
+      http_request(cdrd->port(), "GET", std::string("/v1/accounts/") + s.account + "/cdrs/" + s.id, "", kAllKey).status,
+      200);
   EXPECT_EQ(
       http_request(cdrd->port(), "GET", std::string("/accounts/") + s.account + "/cdrs/" + s.id, "", kAllKey).status,
       200);
@@ -244,8 +245,8 @@ TEST_F(IngestE2E, KeysetPagingVisitsEveryRowOnce) {
   HttpResponse r = http_request(cdrd->port(), "GET", "/v2/accounts/acct-a/cdrs?page_size=0", "", kAllKey);
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("page_size"), std::string::npos);
-  r = http_request(cdrd->port(), "GET", "/v2/accounts/acct-a/cdrs?created_from=63682000000&created_to=63692000000",
-                   "", kAllKey);
+  r = http_request(cdrd->port(), "GET", "/v2/accounts/acct-a/cdrs?created_from=63682000000&created_to=63692000000", "",
+                   kAllKey);
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("31 days"), std::string::npos);
   r = http_request(cdrd->port(), "GET", "/v2/accounts/acct-a/cdrs?start_key=forged!", "", kAllKey);
@@ -315,8 +316,8 @@ TEST_F(IngestE2E, HealthReadinessAndMetrics) {
   const HttpResponse m = http_request(cdrd->port(), "GET", "/metrics");
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.headers.at("content-type").find("text/plain"), std::string::npos);
-  for (const char* name : {"cdrd_received_total{source=\"json_cdr\"} 1", "cdrd_spooled_total 1",
-                           "cdrd_spool_bytes", "cdrd_batch_seconds_bucket", "cdrd_database_up"}) {
+  for (const char* name : {"cdrd_received_total{source=\"json_cdr\"} 1", "cdrd_spooled_total 1", "cdrd_spool_bytes",
+                           "cdrd_batch_seconds_bucket", "cdrd_database_up"}) {
     EXPECT_NE(m.body.find(name), std::string::npos) << name;
   }
 }

@@ -46,9 +46,12 @@ TEST(OutageE2E, PostgresDownThenUpLosesNothing) {
   EXPECT_NE(http_request(cdrd.port(), "GET", "/readyz").body.find("database"), std::string::npos);
 
   ASSERT_TRUE(pg.start(&error)) << error;
-  ASSERT_TRUE(eventually([&] { return query_count(dsn, "SELECT count(*) FROM cdrs WHERE account_id = 'acct-outage'") ==
-                                      static_cast<long long>(acked.size()); },
-                         std::chrono::seconds(60)))
+  ASSERT_TRUE(eventually(
+      [&] {
+        return query_count(dsn, "SELECT count(*) FROM cdrs WHERE account_id = 'acct-outage'") ==
+               static_cast<long long>(acked.size());
+      },
+      std::chrono::seconds(60)))
       << cdrd.log();
   EXPECT_TRUE(eventually([&] { return http_request(cdrd.port(), "GET", "/readyz").status == 200; }));
   const std::string metrics = http_request(cdrd.port(), "GET", "/metrics").body;
@@ -71,7 +74,8 @@ TEST(EmbeddedE2E, QuickStartConfigRunsItsOwnPostgres) {
   ASSERT_TRUE(eventually([&] {
     r = http_request(cdrd.port(), "GET", path, "", {{"X-Auth-Token", "all-key"}});
     return r.status == 200;
-  })) << r.body << cdrd.log();
+  })) << r.body
+      << cdrd.log();
   auto doc = parse_json(r.body);
   EXPECT_EQ(doc["data"]["billing_seconds"].GetInt(), 21);
   EXPECT_EQ(doc["data"]["duration_seconds"].GetInt(), 30);

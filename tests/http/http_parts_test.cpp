@@ -38,8 +38,8 @@ TEST(CursorTest, RefusesForgedKeys) {
   CdrCursor out;
   EXPECT_FALSE(decode_cursor("", &out));
   EXPECT_FALSE(decode_cursor("forged!", &out));
-  EXPECT_FALSE(decode_cursor("bm9jb2xvbg", &out));          // "nocolon"
-  EXPECT_FALSE(decode_cursor("eDoyMDE4MDE", &out));         // "x:201801": not a number
+  EXPECT_FALSE(decode_cursor("bm9jb2xvbg", &out));            // "nocolon"
+  EXPECT_FALSE(decode_cursor("eDoyMDE4MDE", &out));           // "x:201801": not a number
   EXPECT_FALSE(decode_cursor(std::string(5000, 'A'), &out));  // absurd length
 }
 
@@ -65,7 +65,8 @@ TEST(LoopTaskQueueTest, RunsTasksFromOtherThreadsOnTheLoopThread) {
     }
     loop_thread = std::this_thread::get_id();
     // A timer keeps the loop alive until every task ran (bounded by the test timeout).
-    event* keepalive = event_new(base, -1, EV_PERSIST, [](evutil_socket_t, short, void*) {}, nullptr);
+    event* keepalive = event_new(
+        base, -1, EV_PERSIST, [](evutil_socket_t, short, void*) {}, nullptr);
     const timeval tv{0, 100000};
     event_add(keepalive, &tv);
     event_base_dispatch(base);
