@@ -5,7 +5,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <regex>
 
 #include "tests/e2e/cdrd_process.h"
 #include "tests/e2e/e2e_util.h"
@@ -34,7 +33,9 @@ const std::string kBinary = CDRD_BINARY;
 TEST(CliE2E, VersionAndHelp) {
   CommandResult r = run(kBinary + " --version");
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(^cdrd \d+\.\d+\.\d+)"))) << r.output;
+  // "cdrd X.Y.Z": std::regex would do, but g++ 12 under ASan warns inside <regex> (-Werror).
+  unsigned major = 0, minor = 0, patch = 0;
+  EXPECT_EQ(std::sscanf(r.output.c_str(), "cdrd %u.%u.%u", &major, &minor, &patch), 3) << r.output;
   r = run(kBinary + " --help");
   EXPECT_EQ(r.exit_code, 0);
   for (const char* opt : {"--config", "--check-config", "--migrate", "--version"}) {

@@ -60,6 +60,64 @@ TEST(OutageE2E, PostgresDownThenUpLosesNothing) {
   EXPECT_EQ(cdrd.wait_exit(), 0);
 }
 
+// With the database away the spool fills; once it holds spool.max_bytes,
+// ingest answers 503 (the media server keeps the CDR and retries) instead of
+// growing without bound, and takes CDRs again once the writer catches up.
+TEST(OutageE2E, FullSpoolAnswers503UntilTheDatabaseCatchesUp) {
+  TempDir pg_dir;
+  EmbeddedPostgresOptions options;
+  options.data_dir = pg_dir.path + "/data";
+  options.socket_dir = pg_dir.path + "/run";
+  options.port = free_port();
+  options.fast_unsafe = true;
+  EmbeddedPostgres pg(options);
+  std::string error;
+  ASSERT_TRUE(pg.start(&error)) << error;
+  const std::string dsn = pg.dsn();
+
+  TempDir state;
+  CdrdProcess cdrd(state.path, dsn, "spool:\n  max_bytes: 1MiB\n  segment_bytes: 64KiB\n");
+  ASSERT_TRUE(cdrd.start()) << cdrd.log();
+  ASSERT_TRUE(pg.stop(&error)) << error;
+
+  // Each spooled CDR is about 15 KB (record + raw document): 1 MiB holds ~70.
+  std::set<std::string> acked;
+  HttpResponse refused;
+  for (int i = 0; i < 500 && refused.status == 0; ++i) {
+    const std::string uuid = random_uuid();
+    const HttpResponse r = post_json_cdr(cdrd.port(), unique_cdr(uuid, "acct-full"));
+    if (r.status == 200) {
+      acked.insert(uuid);
+    } else {
+      refused = r;
+    }
+  }
+  ASSERT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(std::string(parse_json(refused.body)["code"].GetString()), "spool_full");
+  EXPECT_GT(acked.size(), 30u);
+  EXPECT_LT(acked.size(), 100u);
+  EXPECT_NE(http_request(cdrd.port(), "GET", "/metrics").body.find("\ncdrd_unavailable_total 1\n"), std::string::npos);
+
+  ASSERT_TRUE(pg.start(&error)) << error;
+  ASSERT_TRUE(eventually(
+      [&] {
+        return query_count(dsn, "SELECT count(*) FROM cdrs WHERE account_id = 'acct-full'") ==
+               static_cast<long long>(acked.size());
+      },
+      std::chrono::seconds(60)))
+      << cdrd.log();
+  // Committed rows free the spool: ingest is accepted again.
+  const std::string uuid = random_uuid();
+  ASSERT_TRUE(eventually([&] { return post_json_cdr(cdrd.port(), unique_cdr(uuid, "acct-full")).status == 200; }));
+  acked.insert(uuid);
+  EXPECT_TRUE(eventually([&] {
+    return query_count(dsn, "SELECT count(*) FROM cdrs WHERE account_id = 'acct-full'") ==
+           static_cast<long long>(acked.size());
+  }));
+  cdrd.signal(SIGTERM);
+  EXPECT_EQ(cdrd.wait_exit(), 0);
+}
+
 TEST(EmbeddedE2E, QuickStartConfigRunsItsOwnPostgres) {
   TempDir state;
   CdrdProcess cdrd(state.path, "embedded");
