@@ -7,6 +7,7 @@ PACKAGES=(
   libevent-dev libpqxx-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libsystemd-dev rapidjson-dev libpugixml-dev libcli11-dev libssl-dev zlib1g-dev
   postgresql postgresql-client
+  libbenchmark-dev
   clang-format clang-tidy systemd
 )
 missing=()

@@ -1,6 +1,7 @@
 #include "adapters/freeswitch/channel_data.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace cdrd {
 namespace {
@@ -28,6 +29,12 @@ std::pair<ChannelVariables::Iterator, ChannelVariables::Iterator> ChannelVariabl
   auto last = first;
   while (last != entries_.end() && last->first.substr(0, prefix.size()) == prefix) ++last;
   return {first, last};
+}
+
+int64_t decimal_or_zero(std::string_view text) {
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && end == text.data() + text.size() ? value : 0;
 }
 
 }  // namespace cdrd

@@ -54,6 +54,10 @@ struct ProfileTimes {
   int64_t hangup = 0;
 };
 
+// A decimal integer filling the whole of `text` (a profile time, a uepoch);
+// 0 for anything else, which every source treats as "unknown".
+int64_t decimal_or_zero(std::string_view text);
+
 struct ChannelData {
   ChannelVariables variables;
   PartyProfile caller;                   // the leg's own, latest caller profile

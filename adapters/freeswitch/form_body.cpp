@@ -37,6 +37,13 @@ bool looks_like_form(std::string_view body) {
   return true;
 }
 
+// XML may open with a UTF-8 byte order mark, then white space, then '<'.
+bool starts_like_xml(std::string_view text) {
+  static constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (text.substr(0, kBom.size()) == kBom) text.remove_prefix(kBom.size());
+  return first_significant(text) == '<';
+}
+
 bool fail(NormalizeError* error, const char* code, const char* message) {
   error->code = code;
   error->message = message;
@@ -81,36 +88,60 @@ bool base64_decode(std::string_view text, std::string* out) {
   return true;
 }
 
-bool decode_json_cdr_body(std::string_view body, std::string* json, NormalizeError* error) {
-  const char first = first_significant(body);
-  if (first == '\0') return fail(error, "empty_body", "the request body is empty");
-  if (first == '{' || first == '[') {
-    json->assign(body);
+namespace {
+
+// What one CDR format looks like, for the shared body decoding below.
+struct DocumentKind {
+  bool (*starts_like)(std::string_view text);
+  const char* encoded_field_message;  // the cdr= field decodes to neither form
+};
+
+// A POST body is the document itself, or a form whose `cdr` field holds it
+// url-encoded or base64-encoded; which one is decided from the bytes, since
+// mod_json_cdr and mod_xml_cdr do not label it reliably.
+bool decode_cdr_body(std::string_view body, const DocumentKind& kind, std::string* out, NormalizeError* error) {
+  if (first_significant(body) == '\0') return fail(error, "empty_body", "the request body is empty");
+  if (kind.starts_like(body)) {
+    out->assign(body);
     return true;
   }
   std::string_view field;
   if (find_form_field(body, "cdr", &field)) {
     if (first_significant(field) == '\0') return fail(error, "empty_body", "form field cdr is empty");
-    // mod_json_cdr escapes with curl_easy_escape (space -> %20, '+' -> %2B),
-    // so a bare '+' in this form field is a space as in any HTML form.
+    // Both modules escape with curl/switch url encoding (space -> %20,
+    // '+' -> %2B), so a bare '+' in this form field is a space as in any
+    // HTML form.
     std::string text = percent_decode(field, PlusMeans::kSpace);
-    if (starts_like_json(text)) {
-      *json = std::move(text);
+    if (kind.starts_like(text)) {
+      *out = std::move(text);
       return true;
     }
     // Base64 is sent unescaped ('+' literal) or url-encoded (%2B): decode
     // %XX but keep '+', which is a base64 digit here.
     std::string decoded;
-    if (base64_decode(percent_decode(field, PlusMeans::kPlus), &decoded) && starts_like_json(decoded)) {
-      *json = std::move(decoded);
+    if (base64_decode(percent_decode(field, PlusMeans::kPlus), &decoded) && kind.starts_like(decoded)) {
+      *out = std::move(decoded);
       return true;
     }
-    return fail(error, "bad_encoding", "form field cdr is neither url-encoded nor base64-encoded JSON");
+    return fail(error, "bad_encoding", kind.encoded_field_message);
   }
   if (looks_like_form(body)) return fail(error, "bad_encoding", "the body is a form without a cdr field");
-  // Neither JSON nor a form: hand it to the JSON parser, whose error names the position.
-  json->assign(body);
+  // Neither the document nor a form: hand it to the parser, whose error names the position.
+  out->assign(body);
   return true;
+}
+
+}  // namespace
+
+bool decode_json_cdr_body(std::string_view body, std::string* json, NormalizeError* error) {
+  static constexpr DocumentKind kJson{starts_like_json,
+                                      "form field cdr is neither url-encoded nor base64-encoded JSON"};
+  return decode_cdr_body(body, kJson, json, error);
+}
+
+bool decode_xml_cdr_body(std::string_view body, std::string* xml, NormalizeError* error) {
+  static constexpr DocumentKind kXml{starts_like_xml, "form field cdr is neither url-encoded nor base64-encoded XML"};
+  return decode_cdr_body(body, kXml, xml, error);
 }
 
 }  // namespace cdrd

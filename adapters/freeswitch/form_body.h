@@ -1,5 +1,6 @@
-// Transport decoding of a mod_json_cdr POST body (decode_json_cdr_body in
-// normalize.h) and the form helpers it is made of.
+// Transport decoding of mod_json_cdr and mod_xml_cdr POST bodies
+// (decode_json_cdr_body, decode_xml_cdr_body in normalize.h) and the form
+// helpers they are made of.
 #pragma once
 
 #include <string>

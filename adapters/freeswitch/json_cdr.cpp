@@ -2,7 +2,6 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
-#include <charconv>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -30,12 +29,7 @@ std::string_view string_member(const Value& object, const char* name) {
 
 std::string_view as_view(const Value& string) { return {string.GetString(), string.GetStringLength()}; }
 
-int64_t int_member(const Value& object, const char* name) {
-  const std::string_view text = string_member(object, name);
-  int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return ec == std::errc() && end == text.data() + text.size() ? value : 0;
-}
+int64_t int_member(const Value& object, const char* name) { return decimal_or_zero(string_member(object, name)); }
 
 void read_profile(const Value& profile, PartyProfile* out) {
   out->uuid = string_member(profile, "uuid");

@@ -57,4 +57,22 @@ bool decode_json_cdr_body(std::string_view body, std::string* json, NormalizeErr
 NormalizeResult normalize_json_cdr(std::string_view json, const NormalizeOptions& options,
                                    std::string_view uuid_param = {});
 
+// mod_xml_cdr transport decoding: the POST body is raw XML or a form
+// `cdr=<url-encoded XML>` (mod_xml_cdr's default), detected from the bytes.
+// On success returns true with the XML text in *xml.
+bool decode_xml_cdr_body(std::string_view body, std::string* xml, NormalizeError* error);
+
+// A mod_xml_cdr document (<cdr> with <variables>, <callflow>, <app_log>;
+// values possibly url-encoded) -> canonical record with source "xml_cdr",
+// raw = the XML text, raw_format "xml". Parsed with pugixml.
+NormalizeResult normalize_xml_cdr(std::string_view xml, const NormalizeOptions& options,
+                                  std::string_view uuid_param = {});
+
+struct EslEvent;  // adapters/freeswitch/esl_event.h
+
+// One ESL CHANNEL_HANGUP_COMPLETE event (plain or json format) -> canonical
+// record with source "esl", raw = the event as received, raw_format "esl".
+// Events of any other name are refused with code "not_a_hangup".
+NormalizeResult normalize_esl_event(const EslEvent& event, const NormalizeOptions& options);
+
 }  // namespace cdrd

@@ -203,11 +203,17 @@ std::string_view hangup_cause(const ChannelVariables& v) {
   return first_of(v, {"originate_failed_cause", "hangup_cause", "bridge_hangup_cause"});
 }
 
-const char* billing_status(std::string_view cause, bool answered, int64_t billmsec) {
+// Both the reported hangup_cause and the leg's own cause count: a caller who
+// cancels a bridge that got early media leaves bridge_hangup_cause
+// NORMAL_CLEARING (what hangup_cause reports) and its own cause
+// ORIGINATOR_CANCEL, and billing must see an unanswered call, not a failure.
+const char* billing_status(std::string_view cause, std::string_view own_cause, bool answered, int64_t billmsec) {
   if (answered && billmsec > 0) return "answered";
-  if (cause == "USER_BUSY") return "busy";
-  if (cause == "NO_ANSWER" || cause == "NO_USER_RESPONSE" || (cause == "ORIGINATOR_CANCEL" && !answered)) {
-    return "noanswer";
+  for (std::string_view c : {cause, own_cause}) {
+    if (c == "USER_BUSY") return "busy";
+  }
+  for (std::string_view c : {cause, own_cause}) {
+    if (c == "NO_ANSWER" || c == "NO_USER_RESPONSE" || (c == "ORIGINATOR_CANCEL" && !answered)) return "noanswer";
   }
   return "failed";
 }
@@ -345,7 +351,7 @@ bool build_canonical_record(const ChannelData& data, const NormalizeOptions& opt
   put_int(w, "duration_seconds", duration);
   put_int(w, "billing_seconds", billing);
   put_int(w, "ringing_seconds", ringing);
-  put(w, "billing_status", billing_status(cause, answered, billmsec));
+  put(w, "billing_status", billing_status(cause, v.get("hangup_cause"), answered, billmsec));
   put(w, "leg", b_leg ? "B" : "A");
   put(w, "call_direction", first_non_empty({v.get("direction"), data.direction, data.caller.direction}));
 
@@ -399,6 +405,8 @@ bool build_canonical_record(const ChannelData& data, const NormalizeOptions& opt
     w.Key("is_loopback");
     w.Bool(true);
   }
+  // mod_loopback names the other half of the pair, so billing can skip internal halves.
+  put(w, "other_loopback_leg_uuid", v.get("other_loopback_leg_uuid"));
 
   put_custom_channel_vars(w, v, account_id);
   put_prefixed(w, "custom_sip_headers", v, {"sip_h_", "sip_rh_", "sip_i_"});

@@ -2,6 +2,8 @@
 
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -11,10 +13,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "daemon/app/database_setup.h"
 #include "daemon/core/metrics.h"
 #include "daemon/db/batch_writer.h"
+#include "daemon/esl/esl_client.h"
 #include "daemon/http/http_server.h"
 #include "daemon/http/loop_task_queue.h"
 #include "daemon/http/read_pool.h"
@@ -63,6 +69,7 @@ struct Daemon::Impl {
   std::unique_ptr<LoopTaskQueue> loop_queue;
   std::unique_ptr<ReadPool> reads;
   std::unique_ptr<HttpServer> http;
+  std::vector<std::unique_ptr<EslClient>> esl_clients;
 
   event* sigterm = nullptr;
   event* sigint = nullptr;
@@ -76,6 +83,7 @@ struct Daemon::Impl {
   void stop_parts();
   void begin_shutdown(const char* why);
   void reload();
+  std::string esl_states() const;
 
   static void on_signal(evutil_socket_t sig, short, void* self);
   static void on_drain_tick(evutil_socket_t, short, void* self);
@@ -150,22 +158,40 @@ int Daemon::Impl::start() {
   base = event_base_new();
   loop_queue = std::make_unique<LoopTaskQueue>(base);
   reads = std::make_unique<ReadPool>(config.read_pool_size, db.dsn, config.statement_timeout_ms, kMaxQueuedReads);
-  HttpServer::Parts parts{
-      base, loop_queue.get(), spool.get(), rejects.get(), reads.get(), &metrics, [this](std::string* why) {
-        if (!spool->healthy()) {
-          *why = "the spool has failed a write; restart cdrd after fixing the disk";
-          return false;
-        }
-        if (!writer->connected()) {
-          *why = "the database is not reachable (CDRs are kept in the spool)";
-          return false;
-        }
-        return true;
-      }};
+  HttpServer::Parts parts;
+  parts.base = base;
+  parts.loop_queue = loop_queue.get();
+  parts.spool = spool.get();
+  parts.rejects = rejects.get();
+  parts.reads = reads.get();
+  parts.metrics = &metrics;
+  parts.readiness = [this](std::string* why) {
+    if (!spool->healthy()) {
+      *why = "the spool has failed a write; restart cdrd after fixing the disk";
+      return false;
+    }
+    if (!writer->connected()) {
+      *why = "the database is not reachable (CDRs are kept in the spool)";
+      return false;
+    }
+    return true;
+  };
+  parts.input_links = [this] { return esl_states(); };
   http = std::make_unique<HttpServer>(parts);
-  if (!http->listen(config.listen_http, make_http_settings(config), &error)) {
+  const std::shared_ptr<const HttpSettings> settings = make_http_settings(config);
+  if (!http->listen(config.listen_http, settings, &error)) {
     spdlog::critical("{}", error);
     return 1;
+  }
+  // The ESL clients share the HTTP routes' normalization rules (aliasing
+  // pointer: the rules live as long as the settings that hold them).
+  const std::shared_ptr<const NormalizeOptions> normalize(settings, &settings->normalize);
+  for (const FreeswitchNode& node : config.freeswitch) {
+    EslClient::Parts esl_parts{base, spool.get(), rejects.get(), &metrics};
+    EslClientOptions esl_options;
+    esl_options.node = node;
+    esl_clients.push_back(std::make_unique<EslClient>(esl_parts, esl_options, normalize));
+    esl_clients.back()->start();
   }
 
   ::signal(SIGPIPE, SIG_IGN);
@@ -205,6 +231,8 @@ void Daemon::Impl::begin_shutdown(const char* why) {
   spdlog::info("{}: stopping; answering the {} request(s) in flight", why, http->in_flight());
   sd_notify(0, "STOPPING=1");
   http->start_draining();
+  // FreeSWITCH does not resend what it sent while we stop; stop taking events now.
+  for (auto& client : esl_clients) client->stop();
   drain_deadline = std::chrono::steady_clock::now() + kDrainDeadline;
   drain_timer = event_new(base, -1, EV_PERSIST, &Impl::on_drain_tick, this);
   const timeval tv{0, 20000};
@@ -232,7 +260,10 @@ void Daemon::Impl::reload() {
   } else if (!config_reload_allowed(config, next, &error)) {
     spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}", error);
   } else {
-    http->apply(make_http_settings(next));
+    const std::shared_ptr<const HttpSettings> settings = make_http_settings(next);
+    http->apply(settings);
+    const std::shared_ptr<const NormalizeOptions> normalize(settings, &settings->normalize);
+    for (auto& client : esl_clients) client->apply(normalize);
     spdlog::default_logger()->set_level(spdlog::level::from_str(next.log_level));
     config = std::move(next);
     spdlog::info("SIGHUP: configuration reloaded from {}", config_path);
@@ -240,9 +271,24 @@ void Daemon::Impl::reload() {
   sd_notify(0, "READY=1");
 }
 
+std::string Daemon::Impl::esl_states() const {
+  if (esl_clients.empty()) return "";
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  for (const auto& client : esl_clients) {
+    w.Key(client->node_name().c_str(), static_cast<rapidjson::SizeType>(client->node_name().size()));
+    w.String(EslClient::state_name(client->state()));
+  }
+  w.EndObject();
+  return std::string("\"esl\":") + buffer.GetString();
+}
+
 void Daemon::Impl::stop_parts() {
-  // Read threads first: their last replies go to the loop queue, which is
+  // ESL clients before the spool: their last appends must reach it. Then
+  // the read threads: their last replies go to the loop queue, which is
   // dropped with the loop below.
+  esl_clients.clear();
   reads.reset();
   if (writer) writer->stop();  // commits the in-flight batch
   writer.reset();

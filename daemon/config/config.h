@@ -63,7 +63,8 @@ struct Config {
 
   // accounts.*: how account_id is resolved (cdr-fields.md).
   std::vector<std::string> account_variables = {"account_id", "ecallmgr_Account-ID"};
-  std::map<std::string, std::string> account_domains;  // SIP domain -> account id
+  std::vector<std::string> account_domain_variables = {"domain_name"};  // variables holding the SIP domain
+  std::map<std::string, std::string> account_domains;                   // SIP domain -> account id
   std::string default_account = "default";
 
   std::vector<FreeswitchNode> freeswitch;

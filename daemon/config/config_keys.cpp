@@ -140,6 +140,8 @@ const std::vector<Key<Config>>& config_keys() {
            "spool segment file size; less than spool.max_bytes"),
       text_list("accounts.variables", &Config::account_variables, kReload,
                 "channel variables holding the account id, first found wins"),
+      text_list("accounts.domain_variables", &Config::account_domain_variables, kReload,
+                "channel variables holding the SIP domain, first found wins, when no account variable is set"),
       text_map("accounts.domains", &Config::account_domains, kReload,
                "SIP domain -> account id, when no variable names the account"),
       text("accounts.default", &Config::default_account, kReload, "account of records nothing else resolves",

@@ -31,7 +31,35 @@ void metric(std::string* out, const char* name, const char* type, const char* he
   fmt::format_to(std::back_inserter(*out), "# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name,
                  v.load(std::memory_order_relaxed));
 }
+// One labelled sample per ESL node for each family, families in a fixed order.
+template <typename Get>
+void esl_family(std::string* out, const char* name, const char* type, const char* help,
+                const std::vector<std::unique_ptr<EslNodeMetrics>>& nodes, Get get) {
+  fmt::format_to(std::back_inserter(*out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  for (const auto& n : nodes) {
+    // Prometheus label values escape backslash, quote and newline.
+    std::string label;
+    for (char c : n->node) {
+      if (c == '\\' || c == '"') label += '\\';
+      if (c == '\n') {
+        label += "\\n";
+        continue;
+      }
+      label += c;
+    }
+    fmt::format_to(std::back_inserter(*out), "{}{{node=\"{}\"}} {}\n", name, label, get(*n));
+  }
+}
 }  // namespace
+
+EslNodeMetrics& Metrics::esl_node(const std::string& name) {
+  std::lock_guard<std::mutex> lock(esl_mu_);
+  for (auto& n : esl_nodes_) {
+    if (n->node == name) return *n;
+  }
+  esl_nodes_.push_back(std::make_unique<EslNodeMetrics>(name));
+  return *esl_nodes_.back();
+}
 
 std::string Metrics::render() const {
   std::string out;
@@ -62,6 +90,21 @@ std::string Metrics::render() const {
   batch_seconds.render("cdrd_batch_seconds", "Time to write and commit one batch.", &out);
   ack_seconds.render("cdrd_ack_seconds", "Ingest request arrival to durable acknowledgement.", &out);
   fsync_seconds.render("cdrd_spool_sync_seconds", "One spool group commit (write + fdatasync).", &out);
+  std::lock_guard<std::mutex> lock(esl_mu_);
+  if (!esl_nodes_.empty()) {
+    const auto relaxed = std::memory_order_relaxed;
+    esl_family(&out, "cdrd_esl_connected", "gauge", "1 while the ESL link is authenticated and subscribed.", esl_nodes_,
+               [&](const EslNodeMetrics& n) { return n.connected.load(relaxed); });
+    esl_family(&out, "cdrd_esl_events_total", "counter", "ESL event frames received (hangups and heartbeats).",
+               esl_nodes_, [&](const EslNodeMetrics& n) { return n.events.load(relaxed); });
+    esl_family(&out, "cdrd_esl_reconnects_total", "counter", "ESL connection attempts after a lost or failed one.",
+               esl_nodes_, [&](const EslNodeMetrics& n) { return n.reconnects.load(relaxed); });
+    esl_family(&out, "cdrd_esl_auth_failures_total", "counter", "ESL auth answered -ERR invalid (wrong password).",
+               esl_nodes_, [&](const EslNodeMetrics& n) { return n.auth_failures.load(relaxed); });
+    esl_family(&out, "cdrd_esl_spool_refusals_total", "counter",
+               "ESL hangups the spool refused (full or failing); reading paused and the append retried.", esl_nodes_,
+               [&](const EslNodeMetrics& n) { return n.spool_refusals.load(relaxed); });
+  }
   return out;
 }
 

@@ -6,7 +6,10 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace cdrd {
 
@@ -23,6 +26,17 @@ class LatencyHistogram {
   std::array<std::atomic<uint64_t>, kBounds.size() + 1> buckets_{};
   std::atomic<uint64_t> count_{0};
   std::atomic<uint64_t> sum_micros_{0};
+};
+
+// One ESL link (one freeswitch: entry), rendered with a node="<name>" label.
+struct EslNodeMetrics {
+  explicit EslNodeMetrics(std::string node_name) : node(std::move(node_name)) {}
+  const std::string node;
+  std::atomic<int64_t> connected{0};        // 1 while authenticated and subscribed
+  std::atomic<uint64_t> events{0};          // event frames received (hangups and heartbeats)
+  std::atomic<uint64_t> reconnects{0};      // connection attempts after a lost or failed one
+  std::atomic<uint64_t> auth_failures{0};   // -ERR invalid answers to auth
+  std::atomic<uint64_t> spool_refusals{0};  // appends refused (spool full or failing) and retried
 };
 
 struct Metrics {
@@ -52,6 +66,14 @@ struct Metrics {
   LatencyHistogram fsync_seconds;  // one spool group commit
 
   std::string render() const;
+
+  // The metrics of ESL node `name`, created on first use. The reference stays
+  // valid for the life of this Metrics (the hot path then needs no lock).
+  EslNodeMetrics& esl_node(const std::string& name);
+
+ private:
+  mutable std::mutex esl_mu_;
+  std::vector<std::unique_ptr<EslNodeMetrics>> esl_nodes_;  // guarded by esl_mu_; order of creation
 };
 
 // The process's metrics. Components take a Metrics* so tests can use their own.

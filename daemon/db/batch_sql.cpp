@@ -46,7 +46,8 @@ const std::vector<std::string>& copy_columns() {
                                                 "media_server",
                                                 "leg",
                                                 "source",
-                                                "imported"};
+                                                "imported",
+                                                "is_loopback"};
   return columns;
 }
 
@@ -55,17 +56,35 @@ auto copy_fields(const CdrRow& r) {
                                r.started_at, r.answered_at, r.duration_seconds, r.billing_seconds, r.ringing_seconds,
                                r.call_direction, r.hangup_cause, r.hangup_code, r.billing_status, r.caller_id_number,
                                r.callee_id_number, r.from_uri, r.to_uri, r.other_leg_call_id, r.interaction_id,
-                               r.media_server, r.leg, r.source, r.imported);
+                               r.media_server, r.leg, r.source, r.imported, r.is_loopback);
 }
 
+// How complete a source's record is. mod_json_cdr, mod_xml_cdr and an import
+// carry the callflow and every variable; an ESL hangup event carries fewer.
+std::string source_rank(const std::string& column) { return "(CASE " + column + " WHEN 'esl' THEN 1 ELSE 2 END)"; }
+
+// One row per (id, ts), the richest record winning whichever arrived first:
+// - DISTINCT ON keeps the best staging row of the batch, because ON CONFLICT
+//   DO UPDATE may not touch a row twice in one statement; among equals the
+//   first one copied (COPY fills the emptied staging table in ctid order);
+// - the conflict updates only when the new source ranks strictly higher, so
+//   a repeat of the same leg (a replay after a crash, a FreeSWITCH retry)
+//   never rewrites the row. received_at is left alone: it keeps the first
+//   arrival.
 const std::string& insert_sql() {
   static const std::string sql = [] {
     std::string cols;
+    std::string updates;
     for (const auto& c : copy_columns()) {
       if (!cols.empty()) cols += ", ";
       cols += c;
+      if (c == "id" || c == "ts") continue;
+      if (!updates.empty()) updates += ", ";
+      updates += c + " = EXCLUDED." + c;
     }
-    return "INSERT INTO cdrs (" + cols + ") SELECT " + cols + " FROM " + kStaging + " ON CONFLICT (id, ts) DO NOTHING";
+    return "INSERT INTO cdrs (" + cols + ") SELECT DISTINCT ON (id, ts) " + cols + " FROM " + kStaging +
+           " ORDER BY id, ts, " + source_rank("source") + " DESC, ctid ON CONFLICT (id, ts) DO UPDATE SET " + updates +
+           " WHERE " + source_rank("cdrs.source") + " < " + source_rank("EXCLUDED.source");
   }();
   return sql;
 }
@@ -109,6 +128,7 @@ uint64_t copy_and_insert(pqxx::transaction_base& tx, const std::vector<const Cdr
     copy.complete();
   }
   const pqxx::result r = tx.exec(insert_sql());
+  // PostgreSQL counts the rows inserted and the rows updated together.
   return static_cast<uint64_t>(r.affected_rows());
 }
 

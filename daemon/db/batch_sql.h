@@ -1,5 +1,5 @@
 // The statements of one BatchWriter batch, kept apart from its retry loop:
-// the per-connection staging table, COPY + idempotent INSERT, the quarantine
+// the per-connection staging table, COPY + idempotent upsert, the quarantine
 // and the data-versus-transient error split that decides between them.
 #pragma once
 
@@ -32,8 +32,11 @@ struct QuarantineEntry {
 // CREATE TEMP TABLE cdrd_staging for this session. Throws pqxx errors.
 void create_staging_table(pqxx::connection& conn);
 
-// COPYs `rows` into the staging table, then moves them into cdrs with
-// ON CONFLICT (id, ts) DO NOTHING. Returns the number of rows that were new.
+// COPYs `rows` into the staging table, then moves them into cdrs, one row
+// per (id, ts): a json_cdr/xml_cdr/import record replaces an esl one, any
+// other conflict leaves the row as it is. Returns the number of rows that
+// were new or replaced by a richer record (PostgreSQL reports them as one
+// count).
 // The staging rows stay until the transaction ends (ON COMMIT DELETE ROWS) or
 // clear_staging(). Throws pqxx errors.
 uint64_t copy_and_insert(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows);

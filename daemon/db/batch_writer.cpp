@@ -81,6 +81,8 @@ struct BatchWriter::Impl {
   enum class ReadResult { kBatch, kEmpty, kClosed };
   struct Outcome {
     uint64_t written = 0;
+    // Rows new or replaced by a richer source (esl -> json_cdr): one
+    // affected-rows count from PostgreSQL covers both.
     uint64_t inserted = 0;
     std::vector<QuarantineEntry> refused;
   };

@@ -4,10 +4,13 @@
 // Loop: read up to max_rows durable records from the spool (waiting at most
 // max_delay_ms after the first for the batch to fill), then in ONE
 // transaction COPY them into a temp staging table and
-//   INSERT INTO cdrs SELECT ... FROM staging ON CONFLICT (id, ts) DO NOTHING,
-// commit, and only then Spool::commit() the batch's end position. A crash
-// anywhere replays the batch from the spool; the ON CONFLICT makes the replay
-// harmless, so every acknowledged CDR is in `cdrs` exactly once.
+//   INSERT INTO cdrs SELECT DISTINCT ON (id, ts) ... FROM staging
+//   ON CONFLICT (id, ts) DO UPDATE ... WHERE the new source ranks higher,
+// commit, and only then Spool::commit() the batch's end position. The same
+// leg over ESL and over mod_json_cdr/mod_xml_cdr is one row holding the
+// richer record (json_cdr = xml_cdr = import > esl), whichever came first; a
+// replay of the same record changes nothing. A crash anywhere replays the
+// batch from the spool, so every acknowledged CDR is in `cdrs` exactly once.
 // Errors: broken connection / in-doubt commit / serialization -> reconnect
 // and retry the same batch with capped exponential back-off, forever.
 // A row PostgreSQL refuses as data (bad value, constraint) -> the batch is

@@ -169,6 +169,7 @@ bool extract_columns(const CdrRecord& record, CdrRow* row, std::string* error) {
     if (!get_string(obj, name, out, error)) return false;
   }
   if (!get_bool(obj, "imported", &r.imported, error)) return false;
+  if (!get_bool(obj, "is_loopback", &r.is_loopback, error)) return false;
 
   r.record = record.json;
   if (!record.raw.empty()) r.raw = record.raw;

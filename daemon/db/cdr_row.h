@@ -27,7 +27,8 @@ struct CdrRow {
       callee_id_number, from_uri, to_uri, other_leg_call_id, interaction_id, media_server, leg;
   std::string source;
   bool imported = false;
-  std::string record;  // the canonical JSON, verbatim
+  bool is_loopback = false;  // an internal half of a loopback/ pair; billing queries skip it
+  std::string record;        // the canonical JSON, verbatim
   std::optional<std::string> raw;
   std::optional<std::string> raw_format;
 };

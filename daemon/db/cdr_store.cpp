@@ -39,6 +39,46 @@ const char* const kListName[2][2] = {{"list_desc", "list_desc_after"}, {"list_as
 // partition key) cannot be earlier, so older partitions are pruned.
 const char* const kGetSql = "SELECT record::text FROM cdrs WHERE id = $1 AND account_id = $2 AND ts >= $3::timestamptz";
 
+// Through the (interaction_id) index; the partitions cannot be pruned: the
+// legs of a call may end in different months.
+const char* const kLegsSql =
+    "SELECT record::text FROM cdrs WHERE interaction_id = $1 AND account_id = $2 ORDER BY started_at, id, ts";
+
+// Loopback halves are the internal legs of a call through loopback/: billing
+// counts the call by its outside legs only.
+std::string not_loopback(const std::string& row) { return "NOT " + row + ".is_loopback"; }
+
+// The leg that stands for its interaction has the smallest key: an A-leg
+// first, then the earliest start; id and ts make the order total.
+std::string representative_key(const std::string& row) {
+  return "(" + row + ".leg IS DISTINCT FROM 'A', COALESCE(" + row + ".started_at, 'infinity'), " + row + ".id, " + row +
+         ".ts)";
+}
+
+// Walks the (account_id, ts, id) index in keyset order like the list and
+// keeps a row only if no other leg of its interaction comes before it, so a
+// page stops after page_size + 1 representatives instead of grouping the
+// whole window. A row without an interaction_id is an interaction alone.
+std::string interactions_sql(bool ascending, bool after) {
+  std::string sql =
+      "SELECT (c.record || jsonb_build_object('legs', CASE WHEN c.interaction_id IS NULL THEN ARRAY[c.id] ELSE "
+      "ARRAY(SELECT l.id FROM cdrs l WHERE l.interaction_id = c.interaction_id AND l.account_id = c.account_id AND " +
+      not_loopback("l") +
+      " ORDER BY l.started_at, l.id, l.ts) END))::text, c.gregorian_ts, c.id FROM cdrs c "
+      "WHERE c.account_id = $1 AND c.ts >= to_timestamp($2) AND c.ts <= to_timestamp($3) AND " +
+      not_loopback("c");
+  if (after)
+    sql += ascending ? " AND (c.ts, c.id) > (to_timestamp($5), $6)" : " AND (c.ts, c.id) < (to_timestamp($5), $6)";
+  sql +=
+      " AND NOT EXISTS (SELECT 1 FROM cdrs o WHERE o.interaction_id = c.interaction_id AND o.account_id = "
+      "c.account_id AND " +
+      not_loopback("o") + " AND " + representative_key("o") + " < " + representative_key("c") + ")";
+  sql += ascending ? " ORDER BY c.ts ASC, c.id ASC LIMIT $4" : " ORDER BY c.ts DESC, c.id DESC LIMIT $4";
+  return sql;
+}
+const char* const kInteractionsName[2][2] = {{"interactions_desc", "interactions_desc_after"},
+                                             {"interactions_asc", "interactions_asc_after"}};
+
 // "YYYYMM-..." -> "YYYY-MM-01 00:00:00+00". Any other id (the API passes
 // whatever the URL holds) -> -infinity, no pruning, never an invalid date.
 std::string month_floor_of_id(const std::string& id) {
@@ -111,9 +151,14 @@ pqxx::connection& CdrStore::conn() {
       tx.exec("SET application_name = 'cdrd-reader'");
       tx.exec("SET statement_timeout = " + std::to_string(statement_timeout_ms_));
     }
-    for (int dir = 0; dir < 2; ++dir)
-      for (int after = 0; after < 2; ++after) c->prepare(kListName[dir][after], kListSql[dir][after]);
+    for (int dir = 0; dir < 2; ++dir) {
+      for (int after = 0; after < 2; ++after) {
+        c->prepare(kListName[dir][after], kListSql[dir][after]);
+        c->prepare(kInteractionsName[dir][after], interactions_sql(dir == 1, after == 1));
+      }
+    }
     c->prepare("get", kGetSql);
+    c->prepare("legs", kLegsSql);
     conn_ = std::move(c);
   }
   return *conn_;
@@ -135,7 +180,9 @@ auto CdrStore::with_connection(Fn&& fn) -> decltype(fn()) {
   }
 }
 
-CdrPage CdrStore::list(const CdrListQuery& q) {
+// One keyset page of `statements` (the list or the interactions variants):
+// each row is (record text, gregorian_ts, id).
+CdrPage CdrStore::page(const char* const (&statements)[2][2], const CdrListQuery& q) {
   return with_connection([&] {
     pqxx::read_transaction tx(conn());
     const int dir = q.ascending ? 1 : 0;
@@ -145,9 +192,9 @@ CdrPage CdrStore::list(const CdrListQuery& q) {
     CdrPage page;
     pqxx::result rows;
     try {
-      rows = q.after ? tx.exec_prepared(kListName[dir][1], q.account_id, from, to, limit,
+      rows = q.after ? tx.exec_prepared(statements[dir][1], q.account_id, from, to, limit,
                                         q.after->gregorian_ts - kGregorianUnixOffset, q.after->id)
-                     : tx.exec_prepared(kListName[dir][0], q.account_id, from, to, limit);
+                     : tx.exec_prepared(statements[dir][0], q.account_id, from, to, limit);
     } catch (const pqxx::sql_error& e) {
       if (is_not_utf8(e)) return page;
       throw;
@@ -160,6 +207,27 @@ CdrPage CdrStore::list(const CdrListQuery& q) {
       page.next = CdrCursor{last[1].as<int64_t>(), last[2].as<std::string>()};
     }
     return page;
+  });
+}
+
+CdrPage CdrStore::list(const CdrListQuery& q) { return page(kListName, q); }
+
+CdrPage CdrStore::interactions(const CdrListQuery& q) { return page(kInteractionsName, q); }
+
+std::vector<std::string> CdrStore::legs(const std::string& account_id, const std::string& interaction_id) {
+  return with_connection([&] {
+    pqxx::read_transaction tx(conn());
+    std::vector<std::string> records;
+    pqxx::result rows;
+    try {
+      rows = tx.exec_prepared("legs", interaction_id, account_id);
+    } catch (const pqxx::sql_error& e) {
+      if (is_not_utf8(e)) return records;
+      throw;
+    }
+    records.reserve(rows.size());
+    for (const auto& row : rows) records.push_back(row[0].as<std::string>());
+    return records;
   });
 }
 

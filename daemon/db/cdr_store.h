@@ -41,8 +41,17 @@ class CdrStore {
   // Throw pqxx exceptions on database errors.
   CdrPage list(const CdrListQuery& query);
   std::optional<std::string> get(const std::string& account_id, const std::string& id);
+  // Every leg of the account's call `interaction_id`, loopback halves
+  // included, by channel start then id; empty when there is none.
+  std::vector<std::string> legs(const std::string& account_id, const std::string& interaction_id);
+  // One record per interaction of the account, loopback halves left out: its
+  // A-leg (else its earliest leg) with a member "legs" (the ids of its legs,
+  // by channel start then id). An interaction is in the window, and in the
+  // keyset order, by the (timestamp, id) of that record.
+  CdrPage interactions(const CdrListQuery& query);
 
  private:
+  CdrPage page(const char* const (&statements)[2][2], const CdrListQuery& query);
   pqxx::connection& conn();
   template <typename Fn>
   auto with_connection(Fn&& fn) -> decltype(fn());

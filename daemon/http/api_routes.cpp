@@ -204,9 +204,13 @@ void HttpServer::handle_api(evhttp_request* req, const std::string& path, const 
 
   std::vector<std::string> seg = split_path(path);
   if (!seg.empty() && (seg[0] == "v1" || seg[0] == "v2")) seg.erase(seg.begin());
-  const bool is_list = seg.size() == 3 && seg[0] == "accounts" && seg[2] == "cdrs";
-  const bool is_get = seg.size() == 4 && seg[0] == "accounts" && seg[2] == "cdrs";
-  if (!is_list && !is_get) {
+  const bool under_cdrs = seg.size() >= 3 && seg[0] == "accounts" && seg[2] == "cdrs";
+  const bool is_list = under_cdrs && seg.size() == 3;
+  const bool is_interactions = under_cdrs && seg.size() == 4 && seg[3] == "interaction";
+  const bool is_legs = under_cdrs && seg.size() == 5 && seg[3] == "legs";
+  // "interaction" and "legs" name routes, never a CDR id.
+  const bool is_get = under_cdrs && seg.size() == 4 && seg[3] != "interaction" && seg[3] != "legs";
+  if (!is_list && !is_interactions && !is_legs && !is_get) {
     fail(404, "not_found", "no route for " + path);
     return;
   }
@@ -255,7 +259,7 @@ void HttpServer::handle_api(evhttp_request* req, const std::string& path, const 
   // What a read-pool thread computes: the status and body of the reply.
   using Reply = std::pair<int, std::string>;
   std::function<Reply(CdrStore&)> query;
-  if (is_list) {
+  if (is_list || is_interactions) {
     CdrListQuery list_query;
     ApiError err;
     if (!parse_list_query(params, account_id, &list_query, &err)) {
@@ -264,8 +268,9 @@ void HttpServer::handle_api(evhttp_request* req, const std::string& path, const 
     }
     const auto sk = params.find("start_key");
     const std::string start_key = sk == params.end() ? "" : sk->second;
-    query = [list_query, start_key, request_id](CdrStore& store) {
-      return Reply{200, list_body(store.list(list_query), start_key, request_id)};
+    query = [is_list, list_query, start_key, request_id](CdrStore& store) {
+      const CdrPage page = is_list ? store.list(list_query) : store.interactions(list_query);
+      return Reply{200, list_body(page, start_key, request_id)};
     };
   } else {
     for (const auto& [name, value] : params) {
@@ -274,11 +279,25 @@ void HttpServer::handle_api(evhttp_request* req, const std::string& path, const 
         return;
       }
     }
-    const std::string cdr_id = seg[3];
-    query = [account_id, cdr_id, request_id](CdrStore& store) {
-      if (auto record = store.get(account_id, cdr_id)) return Reply{200, get_body(*record, request_id)};
-      return Reply{404, error_body("not_found", "no CDR " + cdr_id + " in account " + account_id, request_id)};
-    };
+    if (is_legs) {
+      const std::string interaction_id = seg[4];
+      query = [account_id, interaction_id, request_id](CdrStore& store) {
+        CdrPage legs;
+        legs.records = store.legs(account_id, interaction_id);
+        if (legs.records.empty()) {
+          return Reply{404,
+                       error_body("not_found", "no legs of interaction " + interaction_id + " in account " + account_id,
+                                  request_id)};
+        }
+        return Reply{200, list_body(legs, "", request_id)};
+      };
+    } else {
+      const std::string cdr_id = seg[3];
+      query = [account_id, cdr_id, request_id](CdrStore& store) {
+        if (auto record = store.get(account_id, cdr_id)) return Reply{200, get_body(*record, request_id)};
+        return Reply{404, error_body("not_found", "no CDR " + cdr_id + " in account " + account_id, request_id)};
+      };
+    }
   }
   // Runs on a read-pool thread; the reply is sent from the loop thread.
   auto job = [this, req, request_id, query = std::move(query)](CdrStore& store) {

@@ -8,7 +8,9 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
+#include <string_view>
 
 #include "daemon/core/cdr_record.h"
 #include "daemon/core/metrics.h"
@@ -19,6 +21,36 @@
 
 namespace cdrd {
 
+// One mod_*_cdr ingest route: everything that differs between them.
+struct IngestRoute {
+  const char* path;
+  std::atomic<uint64_t> Metrics::*received;
+  bool (*decode)(std::string_view body, std::string* document, NormalizeError* error);
+  NormalizeResult (*normalize)(std::string_view document, const NormalizeOptions& options, std::string_view uuid_param);
+};
+
+namespace {
+
+const IngestRoute kIngestRoutes[] = {
+    {"/ingest/freeswitch/json", &Metrics::received_json, decode_json_cdr_body, normalize_json_cdr},
+    {"/ingest/freeswitch/xml", &Metrics::received_xml, decode_xml_cdr_body, normalize_xml_cdr},
+};
+
+// mod_json_cdr and mod_xml_cdr name the leg in ?uuid= ("a_" prefix = A-leg).
+std::string uuid_param_of(evhttp_request* req) {
+  std::string uuid_param;
+  if (const char* q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req))) {
+    evkeyvalq params;
+    if (evhttp_parse_query_str(q, &params) == 0) {
+      if (const char* u = evhttp_find_header(&params, "uuid")) uuid_param = u;
+      evhttp_clear_headers(&params);
+    }
+  }
+  return uuid_param;
+}
+
+}  // namespace
+
 std::shared_ptr<const HttpSettings> make_http_settings(const Config& config) {
   auto s = std::make_shared<HttpSettings>();
   s->max_body_bytes = config.max_body_bytes;
@@ -27,6 +59,7 @@ std::shared_ptr<const HttpSettings> make_http_settings(const Config& config) {
   s->normalize.node = config.node_name;
   s->normalize.app_version = CDRD_VERSION;
   s->normalize.accounts.variables = config.account_variables;
+  s->normalize.accounts.domain_variables = config.account_domain_variables;
   s->normalize.accounts.domains = config.account_domains;
   s->normalize.accounts.default_account = config.default_account;
   s->auth = ApiAuth(config.api_keys);
@@ -83,12 +116,13 @@ void HttpServer::route(evhttp_request* req) {
   const std::string path = raw_path ? raw_path : "/";
   const auto method = evhttp_request_get_command(req);
 
-  if (path == "/ingest/freeswitch/json") {
+  for (const IngestRoute& ingest : kIngestRoutes) {
+    if (path != ingest.path) continue;
     if (method != EVHTTP_REQ_POST) {
       send_error(req, 405, "method_not_allowed", "use POST for " + path, request_id);
       return;
     }
-    handle_ingest_json(req, request_id);
+    handle_ingest(req, request_id, ingest);
     return;
   }
   if (path == "/healthz") {
@@ -97,10 +131,12 @@ void HttpServer::route(evhttp_request* req) {
   }
   if (path == "/readyz") {
     std::string why;
+    const std::string links = parts_.input_links ? parts_.input_links() : "";
     if (parts_.readiness(&why)) {
-      send_body(req, 200, "application/json", "{\"status\":\"ready\"}", request_id);
+      send_body(req, 200, "application/json", "{\"status\":\"ready\"" + (links.empty() ? "" : "," + links) + "}",
+                request_id);
     } else {
-      send_error(req, 503, "not_ready", why, request_id);
+      send_error(req, 503, "not_ready", links.empty() ? why : why + "; inputs: {" + links + "}", request_id);
     }
     return;
   }
@@ -111,9 +147,8 @@ void HttpServer::route(evhttp_request* req) {
   handle_api(req, path, request_id);
 }
 
-void HttpServer::handle_ingest_json(evhttp_request* req, const std::string& request_id) {
-  static const std::string kRoute = "/ingest/freeswitch/json";
-  parts_.metrics->received_json.fetch_add(1, std::memory_order_relaxed);
+void HttpServer::handle_ingest(evhttp_request* req, const std::string& request_id, const IngestRoute& route) {
+  (parts_.metrics->*route.received).fetch_add(1, std::memory_order_relaxed);
   const auto started = std::chrono::steady_clock::now();
   if (draining_) {
     parts_.metrics->unavailable.fetch_add(1, std::memory_order_relaxed);
@@ -121,23 +156,15 @@ void HttpServer::handle_ingest_json(evhttp_request* req, const std::string& requ
     return;
   }
   std::string body = request_body(req);
-  std::string json;
+  std::string document;
   NormalizeError error;
-  if (!decode_json_cdr_body(body, &json, &error)) {
-    reject(req, request_id, 400, error.code, error.message, kRoute, std::move(body));
+  if (!route.decode(body, &document, &error)) {
+    reject(req, request_id, 400, error.code, error.message, route.path, std::move(body));
     return;
   }
-  std::string uuid_param;
-  if (const char* q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req))) {
-    evkeyvalq params;
-    if (evhttp_parse_query_str(q, &params) == 0) {
-      if (const char* u = evhttp_find_header(&params, "uuid")) uuid_param = u;
-      evhttp_clear_headers(&params);
-    }
-  }
-  NormalizeResult result = normalize_json_cdr(json, settings_->normalize, uuid_param);
+  NormalizeResult result = route.normalize(document, settings_->normalize, uuid_param_of(req));
   if (!result.ok()) {
-    reject(req, request_id, 400, result.error.code, result.error.message, kRoute, std::move(body));
+    reject(req, request_id, 400, result.error.code, result.error.message, route.path, std::move(body));
     return;
   }
   ++in_flight_;

@@ -1,7 +1,9 @@
 // HttpServer: the evhttp front of cdrd, on the ingest loop thread.
 //
-//   POST /ingest/freeswitch/json   -> normalize -> Spool::append; 200 from the
-//                                     spool's durable callback (via LoopTaskQueue)
+//   POST /ingest/freeswitch/json   -> decode, normalize -> Spool::append; 200
+//   POST /ingest/freeswitch/xml       from the spool's durable callback (via
+//                                     LoopTaskQueue). One ingest path; each
+//                                     route only names its decoder and normalizer.
 //   GET  /v{1,2}/accounts/...      -> parsed and authorized here, queried on
 //                                     the ReadPool, answered via LoopTaskQueue
 //   GET  /healthz /readyz /metrics -> answered inline
@@ -24,6 +26,7 @@
 
 namespace cdrd {
 
+struct IngestRoute;  // http_server.cpp
 class LoopTaskQueue;
 class ReadPool;
 class RejectStore;
@@ -43,14 +46,17 @@ std::shared_ptr<const HttpSettings> make_http_settings(const Config& config);
 class HttpServer {
  public:
   struct Parts {
-    event_base* base;
-    LoopTaskQueue* loop_queue;
-    Spool* spool;
-    RejectStore* rejects;
-    ReadPool* reads;
-    Metrics* metrics;
+    event_base* base = nullptr;
+    LoopTaskQueue* loop_queue = nullptr;
+    Spool* spool = nullptr;
+    RejectStore* rejects = nullptr;
+    ReadPool* reads = nullptr;
+    Metrics* metrics = nullptr;
     // /readyz: true when ready; otherwise *why says what is not.
     std::function<bool(std::string* why)> readiness;
+    // /readyz: the state of the input links as JSON members to add to the
+    // reply (e.g. "esl":{"fs1":"connected"}), "" for none. Optional.
+    std::function<std::string()> input_links;
   };
 
   explicit HttpServer(Parts parts);
@@ -70,7 +76,7 @@ class HttpServer {
  private:
   static void on_request(evhttp_request* req, void* self);
   void route(evhttp_request* req);
-  void handle_ingest_json(evhttp_request* req, const std::string& request_id);
+  void handle_ingest(evhttp_request* req, const std::string& request_id, const IngestRoute& route);
   void handle_api(evhttp_request* req, const std::string& path, const std::string& request_id);
   void reject(evhttp_request* req, const std::string& request_id, int status, const std::string& code,
               const std::string& message, const std::string& route, std::string body);

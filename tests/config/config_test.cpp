@@ -67,6 +67,7 @@ TEST(Config, EmptyFileGivesTheDefaults) {
     EXPECT_EQ(c.spool_max_bytes, 2ull << 30);
     EXPECT_EQ(c.spool_segment_bytes, 64ull << 20);
     EXPECT_EQ(c.account_variables, (std::vector<std::string>{"account_id", "ecallmgr_Account-ID"}));
+    EXPECT_EQ(c.account_domain_variables, std::vector<std::string>{"domain_name"});
     EXPECT_TRUE(c.account_domains.empty());
     EXPECT_EQ(c.default_account, "default");
     EXPECT_TRUE(c.freeswitch.empty());
@@ -102,6 +103,7 @@ spool:
   segment_bytes: 16MiB
 accounts:
   variables: [acct, ecallmgr_Account-ID]
+  domain_variables: [sip_to_host, domain_name]
   domains:
     example.com: acct-ex
     other.org: acct-other
@@ -143,6 +145,7 @@ log:
   EXPECT_EQ(c.spool_max_bytes, 10ull << 30);
   EXPECT_EQ(c.spool_segment_bytes, 16ull << 20);
   EXPECT_EQ(c.account_variables, (std::vector<std::string>{"acct", "ecallmgr_Account-ID"}));
+  EXPECT_EQ(c.account_domain_variables, (std::vector<std::string>{"sip_to_host", "domain_name"}));
   EXPECT_EQ(c.account_domains,
             (std::map<std::string, std::string>{{"example.com", "acct-ex"}, {"other.org", "acct-other"}}));
   EXPECT_EQ(c.default_account, "fallback");
@@ -217,6 +220,8 @@ TEST(Config, BadValuesNameTheKeyAndLine) {
             "cdrd.yaml:2: accounts.variables: expected a list of strings, got a scalar");
   EXPECT_EQ(error_of("accounts:\n  variables:\n    - a\n    - {x: 1}\n"),
             "cdrd.yaml:4: accounts.variables[1]: expected a string, got a map");
+  EXPECT_EQ(error_of("accounts:\n  domain_variables: domain_name\n"),
+            "cdrd.yaml:2: accounts.domain_variables: expected a list of strings, got a scalar");
   // map
   EXPECT_EQ(error_of("accounts:\n  domains: [a, b]\n"),
             "cdrd.yaml:2: accounts.domains: expected a map of strings, got a list");
@@ -362,6 +367,7 @@ TEST(Config, ReloadAllowsOnlyReloadableChanges) {
   next.max_body_bytes = 1 << 20;
   next.api_keys.push_back(ApiKey{"b", {"acct"}});
   next.account_domains["example.com"] = "x";
+  next.account_domain_variables = {"sip_req_host"};
   std::string error;
   EXPECT_TRUE(config_reload_allowed(base.config, next, &error)) << error;
 
@@ -397,6 +403,7 @@ TEST(Config, DescribeListsEveryKey) {
                                              "spool.max_bytes",
                                              "spool.segment_bytes",
                                              "accounts.variables",
+                                             "accounts.domain_variables",
                                              "accounts.domains",
                                              "accounts.default",
                                              "freeswitch",
@@ -433,7 +440,11 @@ TEST(Config, DescribeListsEveryKey) {
   EXPECT_EQ(keys[3].type, "size 1KiB..1GiB");
   EXPECT_EQ(keys[3].default_value, "4MiB");
   EXPECT_TRUE(keys[3].reloadable);
-  EXPECT_EQ(keys[20].default_value, "(required)");
+  EXPECT_EQ(keys[17].path, "accounts.domain_variables");
+  EXPECT_EQ(keys[17].type, "list of strings");
+  EXPECT_EQ(keys[17].default_value, "[domain_name]");
+  EXPECT_TRUE(keys[17].reloadable);
+  EXPECT_EQ(keys[21].default_value, "(required)");
 }
 
 TEST(Config, ShippedExampleLoadsAndDocumentsEveryKey) {
@@ -457,6 +468,7 @@ TEST(Config, ShippedExampleLoadsAndDocumentsEveryKey) {
   EXPECT_EQ(c.max_header_bytes, defaults.max_header_bytes);
   EXPECT_EQ(c.request_timeout_s, defaults.request_timeout_s);
   EXPECT_EQ(c.account_variables, defaults.account_variables);
+  EXPECT_EQ(c.account_domain_variables, defaults.account_domain_variables);
   EXPECT_EQ(c.account_domains, defaults.account_domains);
   EXPECT_EQ(c.default_account, defaults.default_account);
   EXPECT_EQ(c.log_level, defaults.log_level);

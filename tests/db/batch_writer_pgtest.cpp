@@ -378,6 +378,206 @@ TEST_F(BatchWriterTest, RecordOutsideThePartitionsLandsInDefault) {
             "cdrs_p" + utc_text(end, "%Y%m"));
 }
 
+// The same leg as a given source would deliver it: mod_json_cdr and
+// mod_xml_cdr carry more fields than an ESL hangup event.
+std::string leg_json(const std::string& source, int64_t unix_end, const std::string& extra) {
+  return R"({"id":"202401-leg","call_id":"leg","account_id":"acc-1","timestamp":)" +
+         std::to_string(unix_end + kGregorianOffset) + R"(,"source":")" + source + "\"" + extra + "}";
+}
+
+std::string esl_leg(int64_t unix_end, const std::string& caller = "+15550000001") {
+  return leg_json("esl", unix_end, R"(,"caller_id_number":")" + caller + R"(","hangup_cause":"NORMAL_CLEARING")");
+}
+
+std::string full_leg(const std::string& source, int64_t unix_end) {
+  return leg_json(source, unix_end,
+                  R"(,"caller_id_number":"+15551230000","hangup_cause":"NORMAL_CLEARING","leg":"A",)"
+                  R"("interaction_id":"63682885544-1a2b3c4d","duration_seconds":20,"is_loopback":true,)"
+                  R"("custom_channel_vars":{"account_id":"acc-1"})");
+}
+
+// The stored leg "202401-leg", as text.
+struct StoredLeg {
+  std::string source, record, caller_id_number, leg, interaction_id, raw, raw_format, received_at;
+  int duration_seconds = 0;
+  bool is_loopback = false;
+};
+
+StoredLeg stored_leg(const std::string& dsn) {
+  pqxx::connection conn(dsn);
+  pqxx::nontransaction tx(conn);
+  const pqxx::row r = tx.exec1(
+      "SELECT source, record::text, caller_id_number, coalesce(leg, '-'), coalesce(interaction_id, '-'), "
+      "coalesce(raw, '-'), coalesce(raw_format, '-'), received_at::text, duration_seconds, is_loopback "
+      "FROM cdrs WHERE id = '202401-leg'");
+  return StoredLeg{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
+                   r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::string>(), r[7].as<std::string>(),
+                   r[8].as<int>(),         r[9].as<bool>()};
+}
+
+// record::text as PostgreSQL prints `json` once stored as jsonb.
+std::string as_jsonb_text(const std::string& dsn, const std::string& json) {
+  pqxx::connection conn(dsn);
+  pqxx::nontransaction tx(conn);
+  return tx.exec_params1("SELECT $1::jsonb::text", json)[0].as<std::string>();
+}
+
+TEST_F(BatchWriterTest, EslThenJsonCdrBecomesTheJsonCdrRow) {
+  const int64_t end = now_unix();
+  BatchWriter writer(fast_options(dsn_), spool_.get(), &metrics_);
+  writer.start();
+  append_durably(spool_.get(), {payload(esl_leg(end), "Event-Name: CHANNEL_HANGUP_COMPLETE", "esl")});
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  const StoredLeg first = stored_leg(dsn_);
+  EXPECT_EQ(first.source, "esl");
+  EXPECT_EQ(first.leg, "-");
+  EXPECT_FALSE(first.is_loopback);
+
+  const std::string json = full_leg("json_cdr", end);
+  append_durably(spool_.get(), {payload(json, "{\"variables\":{}}", "json")});
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  writer.stop();
+
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs"), 1);
+  const StoredLeg row = stored_leg(dsn_);
+  EXPECT_EQ(row.source, "json_cdr");
+  EXPECT_EQ(row.record, as_jsonb_text(dsn_, json));
+  EXPECT_EQ(row.caller_id_number, "+15551230000");
+  EXPECT_EQ(row.leg, "A");
+  EXPECT_EQ(row.interaction_id, "63682885544-1a2b3c4d");
+  EXPECT_EQ(row.duration_seconds, 20);
+  EXPECT_TRUE(row.is_loopback);
+  EXPECT_EQ(row.raw, "{\"variables\":{}}");
+  EXPECT_EQ(row.raw_format, "json");
+  EXPECT_EQ(row.received_at, first.received_at);  // the first arrival's
+  EXPECT_EQ(metrics_.written.load(), 2u);
+  EXPECT_EQ(metrics_.inserted.load(), 2u);  // new, then replaced
+}
+
+TEST_F(BatchWriterTest, JsonCdrThenEslOrXmlCdrLeavesTheRowUnchanged) {
+  const int64_t end = now_unix();
+  BatchWriter writer(fast_options(dsn_), spool_.get(), &metrics_);
+  writer.start();
+  const std::string json = full_leg("json_cdr", end);
+  append_durably(spool_.get(), {payload(json, "{\"variables\":{}}", "json")});
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  const StoredLeg first = stored_leg(dsn_);
+  EXPECT_EQ(first.record, as_jsonb_text(dsn_, json));
+
+  // Lower rank, then equal rank (another route's copy of the same leg).
+  append_durably(spool_.get(), {payload(esl_leg(end), "Event-Name: CHANNEL_HANGUP_COMPLETE", "esl")});
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  append_durably(spool_.get(), {payload(full_leg("xml_cdr", end), "<cdr/>", "xml")});
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  writer.stop();
+
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs"), 1);
+  const StoredLeg row = stored_leg(dsn_);
+  EXPECT_EQ(row.source, "json_cdr");
+  EXPECT_EQ(row.record, first.record);
+  EXPECT_EQ(row.raw, "{\"variables\":{}}");
+  EXPECT_EQ(row.raw_format, "json");
+  EXPECT_EQ(row.caller_id_number, "+15551230000");
+  EXPECT_EQ(row.received_at, first.received_at);
+  EXPECT_EQ(metrics_.written.load(), 3u);
+  EXPECT_EQ(metrics_.inserted.load(), 1u);
+}
+
+// Both copies of a leg in one batch, in either order, and against a row an
+// earlier batch left: the richest record is the one kept.
+TEST_F(BatchWriterTest, InOneBatchTheRicherRecordWinsInEitherOrder) {
+  const int64_t end = now_unix();
+  auto pair = [&](const std::string& call, const std::string& source) {
+    const std::string id = R"("id":"202401-)" + call + R"(","call_id":")" + call + "\"";
+    const std::string head =
+        "{" + id + R"(,"account_id":"acc-1","timestamp":)" + std::to_string(end + kGregorianOffset) + R"(,"source":")";
+    return std::make_pair(payload(head + R"(esl","caller_id_number":"esl"})", "esl body", "esl"),
+                          payload(head + source + R"(","caller_id_number":"full","leg":"B"})", "full body", source));
+  };
+  const auto esl_first = pair("esl-first", "json_cdr");
+  const auto full_first = pair("full-first", "json_cdr");
+  const auto xml = pair("xml", "xml_cdr");
+  const auto import = pair("import", "import");
+  const auto upgraded = pair("upgraded", "json_cdr");
+  const auto kept = pair("kept", "json_cdr");
+
+  // An earlier batch: an esl row to upgrade and a full row to keep.
+  append_durably(spool_.get(), {upgraded.first, kept.second});
+  BatchWriter writer(fast_options(dsn_), spool_.get(), &metrics_);
+  writer.start();
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  writer.stop();
+  EXPECT_EQ(metrics_.batches.load(), 1u);
+
+  append_durably(spool_.get(),
+                 {esl_first.first, esl_first.second, full_first.second, full_first.first, xml.first, xml.second,
+                  import.second, import.first, upgraded.second, upgraded.first, kept.first, kept.first});
+  Metrics second;
+  BatchWriter next(fast_options(dsn_), spool_.get(), &second);
+  next.start();
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  next.stop();
+  EXPECT_EQ(second.batches.load(), 1u);
+  EXPECT_EQ(second.written.load(), 12u);
+  EXPECT_EQ(second.inserted.load(), 5u);  // four new rows, one esl row replaced
+
+  pqxx::connection conn(dsn_);
+  pqxx::nontransaction tx(conn);
+  std::vector<std::string> rows;
+  for (const auto& r : tx.exec("SELECT id || ' ' || source || ' ' || caller_id_number || ' ' || leg || ' ' || raw "
+                               "FROM cdrs ORDER BY id")) {
+    rows.push_back(r[0].as<std::string>());
+  }
+  const std::vector<std::string> expected = {
+      "202401-esl-first json_cdr full B full body", "202401-full-first json_cdr full B full body",
+      "202401-import import full B full body",      "202401-kept json_cdr full B full body",
+      "202401-upgraded json_cdr full B full body",  "202401-xml xml_cdr full B full body"};
+  EXPECT_EQ(rows, expected);
+}
+
+TEST_F(BatchWriterTest, EslTwiceKeepsTheFirstArrival) {
+  const int64_t end = now_unix();
+  BatchWriter writer(fast_options(dsn_), spool_.get(), &metrics_);
+  writer.start();
+  // Twice in one batch: the first copied wins among equals.
+  append_durably(spool_.get(), {payload(esl_leg(end, "+1first")), payload(esl_leg(end, "+1second"))});
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  const StoredLeg first = stored_leg(dsn_);
+  EXPECT_EQ(first.caller_id_number, "+1first");
+  EXPECT_EQ(first.record, as_jsonb_text(dsn_, esl_leg(end, "+1first")));
+
+  // Again in a later batch: not rewritten.
+  append_durably(spool_.get(), {payload(esl_leg(end, "+1third"))});
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  writer.stop();
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs"), 1);
+  const StoredLeg row = stored_leg(dsn_);
+  EXPECT_EQ(row.source, "esl");
+  EXPECT_EQ(row.caller_id_number, "+1first");
+  EXPECT_EQ(row.record, first.record);
+  EXPECT_EQ(row.received_at, first.received_at);
+  EXPECT_EQ(metrics_.written.load(), 3u);
+  EXPECT_EQ(metrics_.inserted.load(), 1u);
+}
+
+TEST_F(BatchWriterTest, IsLoopbackColumnComesFromTheRecord) {
+  const int64_t end = now_unix();
+  append_durably(spool_.get(),
+                 {payload(cdr_json("loop-a", end, R"(,"is_loopback":true)")), payload(cdr_json("plain", end)),
+                  payload(cdr_json("loop-no", end, R"(,"is_loopback":false)"))});
+  BatchWriter writer(fast_options(dsn_), spool_.get(), &metrics_);
+  writer.start();
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  writer.stop();
+  pqxx::connection conn(dsn_);
+  pqxx::nontransaction tx(conn);
+  std::vector<std::string> rows;
+  for (const auto& r : tx.exec("SELECT id || ' ' || is_loopback::text FROM cdrs ORDER BY id")) {
+    rows.push_back(r[0].as<std::string>());
+  }
+  EXPECT_EQ(rows, (std::vector<std::string>{"202401-loop-a true", "202401-loop-no false", "202401-plain false"}));
+}
+
 int free_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

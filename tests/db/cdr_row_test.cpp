@@ -101,6 +101,18 @@ TEST(ExtractColumns, MinimalRecordLeavesOptionalColumnsEmpty) {
   EXPECT_EQ(row.raw_format, std::nullopt);
 }
 
+TEST(ExtractColumns, IsLoopbackComesFromTheRecord) {
+  CdrRow row;
+  std::string error;
+  ASSERT_TRUE(extract_columns(make_record(minimal_json(R"(,"is_loopback":true)")), &row, &error)) << error;
+  EXPECT_TRUE(row.is_loopback);
+  ASSERT_TRUE(extract_columns(make_record(minimal_json(R"(,"is_loopback":false)")), &row, &error)) << error;
+  EXPECT_FALSE(row.is_loopback);
+  row.is_loopback = true;  // absent means false, not "unchanged"
+  ASSERT_TRUE(extract_columns(make_record(minimal_json("")), &row, &error)) << error;
+  EXPECT_FALSE(row.is_loopback);
+}
+
 TEST(ExtractColumns, StartedAtFallsBackToTheRecordsString) {
   CdrRow row;
   std::string error;
@@ -160,6 +172,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"HangupCauseNumber", minimal_json(R"(,"hangup_cause":16)"), "field 'hangup_cause' is not a string"},
         BadCase{"LegNull", minimal_json(R"(,"leg":null)"), "field 'leg' is not a string"},
         BadCase{"ImportedString", minimal_json(R"(,"imported":"true")"), "field 'imported' is not a boolean"},
+        BadCase{"LoopbackString", minimal_json(R"(,"is_loopback":"true")"), "field 'is_loopback' is not a boolean"},
         BadCase{"AnsweredAtNumber", minimal_json(R"(,"answered_at":1)"), "field 'answered_at' is not a string"},
         BadCase{"CreatedTimeString", minimal_json(R"(,"channel_created_time":"1")"),
                 "field 'channel_created_time' is not a 64-bit integer"},

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <ctime>
 #include <memory>
+#include <ostream>
 #include <pqxx/pqxx>
 #include <set>
 #include <string>
@@ -79,6 +80,12 @@ const std::vector<Row> kRows = {
 std::string record_json(const Row& r) {
   return "{\"id\":\"" + r.id + "\",\"account_id\":\"" + r.account +
          "\",\"timestamp\":" + std::to_string(r.gregorian_ts) + "}";
+}
+
+std::string parse_id(const std::string& record) {
+  rapidjson::Document doc;
+  doc.Parse(record);
+  return doc.IsObject() && doc.HasMember("id") ? doc["id"].GetString() : "";
 }
 
 class CdrStoreTest : public ::testing::Test {
@@ -275,6 +282,240 @@ TEST_F(CdrStoreTest, ReconnectsWithItsSessionSettingsAfterTheConnectionDrops) {
   const std::set<int> after = reader_pids();
   ASSERT_EQ(after.size(), 1u) << "the new session lacks application_name: not set up by CdrStore";
   EXPECT_NE(*after.begin(), *before.begin());
+}
+
+// Legs and interactions: rows of several calls, with loopback halves and
+// another account's leg under the same interaction_id.
+struct LegRow {
+  std::string id;
+  std::string account;
+  std::string interaction;  // empty: NULL
+  std::string leg;
+  int64_t start_offset;  // seconds after kLegStart
+  int64_t gregorian_ts;
+  bool loopback;
+};
+
+const int64_t kLegStart = kBase - 3600;
+
+const std::vector<LegRow> kLegRows = {
+    // call-1: A, B, a loopback pair (its "b" half is an A-leg of its own);
+    // acct-b has a leg with the same interaction_id that started first.
+    {"203005-c1-a", kAcctA, "call-1", "A", 0, kBase + 100, false},
+    {"203005-c1-lb", kAcctA, "call-1", "A", 1, kBase + 100, true},
+    {"203005-c1-la", kAcctA, "call-1", "B", 1, kBase + 100, true},
+    {"203005-c1-b", kAcctA, "call-1", "B", 2, kBase + 90, false},
+    {"203005-x1-a", kAcctB, "call-1", "A", -10, kBase + 100, false},
+    // call-2: no A-leg yet but a loopback A half: the B-leg stands for it.
+    {"203005-c2-lb", kAcctA, "call-2", "A", 10, kBase + 300, true},
+    {"203005-c2-b", kAcctA, "call-2", "B", 11, kBase + 300, false},
+    // call-3: loopback halves only.
+    {"203005-c3-la", kAcctA, "call-3", "B", 12, kBase + 400, true},
+    {"203005-c3-lb", kAcctA, "call-3", "A", 12, kBase + 400, true},
+    // No interaction_id: a call alone.
+    {"203005-solo", kAcctA, "", "A", 13, kBase + 500, false},
+    // call-4..7 end at one timestamp, their B-legs too: paging must skip the
+    // B-legs between the A-legs and tell the A-legs apart by id.
+    {"203005-c6-b", kAcctA, "call-6", "B", 25, kBase + 600, false},
+    {"203005-c4-a", kAcctA, "call-4", "A", 20, kBase + 600, false},
+    {"203005-c7-a", kAcctA, "call-7", "A", 26, kBase + 600, false},
+    {"203005-c5-b", kAcctA, "call-5", "B", 23, kBase + 600, false},
+    {"203005-c4-b", kAcctA, "call-4", "B", 21, kBase + 600, false},
+    {"203005-c6-a", kAcctA, "call-6", "A", 24, kBase + 600, false},
+    {"203005-c5-a", kAcctA, "call-5", "A", 22, kBase + 600, false},
+    {"203005-c7-b", kAcctA, "call-7", "B", 27, kBase + 600, false},
+    // call-8: the B-leg ends in the window, the A-leg after it.
+    {"203005-c8-a", kAcctA, "call-8", "A", 30, kBase + 2000, false},
+    {"203005-c8-b", kAcctA, "call-8", "B", 31, kBase + 700, false},
+    // call-9: the B-leg's media server clock is early; the A-leg still stands for the call.
+    {"203005-c9-a", kAcctA, "call-9", "A", 50, kBase + 800, false},
+    {"203005-c9-b", kAcctA, "call-9", "B", 49, kBase + 800, false},
+};
+
+std::string leg_record_json(const LegRow& r) {
+  std::string json = "{\"id\":\"" + r.id + "\",\"account_id\":\"" + r.account +
+                     "\",\"timestamp\":" + std::to_string(r.gregorian_ts) + ",\"leg\":\"" + r.leg + "\"";
+  if (!r.interaction.empty()) json += ",\"interaction_id\":\"" + r.interaction + "\"";
+  if (r.loopback) json += ",\"is_loopback\":true";
+  return json + "}";
+}
+
+struct Interaction {
+  std::string id;
+  std::vector<std::string> legs;
+  bool operator==(const Interaction& o) const { return id == o.id && legs == o.legs; }
+};
+
+std::ostream& operator<<(std::ostream& os, const Interaction& i) {
+  os << i.id << " [";
+  for (const auto& leg : i.legs) os << leg << " ";
+  return os << "]";
+}
+
+using Interactions = std::vector<Interaction>;
+
+class CdrLegsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dsn_ = new std::string(create_database("cdr_legs"));
+    pqxx::connection conn(*dsn_);
+    std::string error;
+    ASSERT_TRUE(apply_migrations(conn, nullptr, &error)) << error;
+    const auto may = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(kBase - kGregorianUnixOffset));
+    ASSERT_TRUE(ensure_partitions(conn, may, 1, &error)) << error;
+    pqxx::work tx(conn);
+    for (const LegRow& r : kLegRows) {
+      tx.exec_params(
+          "INSERT INTO cdrs (id, ts, gregorian_ts, account_id, call_id, started_at, leg, interaction_id, is_loopback, "
+          "source, record) VALUES ($1, to_timestamp($2), $3, $4, $1, to_timestamp($5), $6, NULLIF($7, ''), $8, "
+          "'json_cdr', $9)",
+          r.id, r.gregorian_ts - kGregorianUnixOffset, r.gregorian_ts, r.account,
+          kLegStart + r.start_offset - kGregorianUnixOffset, r.leg, r.interaction, r.loopback, leg_record_json(r));
+    }
+    tx.commit();
+  }
+  static void TearDownTestSuite() {
+    delete dsn_;
+    dsn_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(dsn_, nullptr);
+    store_ = std::make_unique<CdrStore>(*dsn_, 10000);
+  }
+
+  static Interactions interactions_of(const CdrPage& page, const std::string& account) {
+    Interactions out;
+    for (const std::string& record : page.records) {
+      rapidjson::Document doc;
+      doc.Parse(record);
+      EXPECT_TRUE(!doc.HasParseError() && doc.IsObject()) << record;
+      if (doc.HasParseError() || !doc.IsObject()) continue;
+      EXPECT_EQ(std::string(doc["account_id"].GetString()), account) << record;
+      EXPECT_FALSE(doc.HasMember("is_loopback")) << record;
+      Interaction i{doc["id"].GetString(), {}};
+      EXPECT_TRUE(doc.HasMember("legs") && doc["legs"].IsArray()) << record;
+      if (doc.HasMember("legs") && doc["legs"].IsArray()) {
+        for (const auto& leg : doc["legs"].GetArray()) i.legs.emplace_back(leg.GetString());
+      }
+      out.push_back(std::move(i));
+    }
+    return out;
+  }
+
+  Interactions all_interaction_pages(CdrListQuery q) {
+    Interactions all;
+    for (int pages = 0; pages < 100; ++pages) {
+      const CdrPage page = store_->interactions(q);
+      const Interactions got = interactions_of(page, q.account_id);
+      all.insert(all.end(), got.begin(), got.end());
+      if (!page.next) return all;
+      EXPECT_EQ(got.size(), q.page_size);
+      CdrCursor cursor;
+      EXPECT_TRUE(decode_cursor(encode_cursor(*page.next), &cursor));
+      q.after = cursor;
+    }
+    ADD_FAILURE() << "paging did not end";
+    return all;
+  }
+
+  static std::string* dsn_;
+  std::unique_ptr<CdrStore> store_;
+};
+
+std::string* CdrLegsTest::dsn_ = nullptr;
+
+// In the window [kBase, kBase + 1000], newest first.
+const Interactions kInteractionsNewestFirst = {
+    {"203005-c9-a", {"203005-c9-b", "203005-c9-a"}},
+    {"203005-c7-a", {"203005-c7-a", "203005-c7-b"}},
+    {"203005-c6-a", {"203005-c6-a", "203005-c6-b"}},
+    {"203005-c5-a", {"203005-c5-a", "203005-c5-b"}},
+    {"203005-c4-a", {"203005-c4-a", "203005-c4-b"}},
+    {"203005-solo", {"203005-solo"}},
+    {"203005-c2-b", {"203005-c2-b"}},
+    {"203005-c1-a", {"203005-c1-a", "203005-c1-b"}},
+};
+
+TEST_F(CdrLegsTest, LegsAreTheAccountsLegsByStartThenId) {
+  std::vector<std::string> ids;
+  std::vector<bool> loopback;
+  for (const std::string& record : store_->legs(kAcctA, "call-1")) {
+    rapidjson::Document doc;
+    doc.Parse(record);
+    ASSERT_TRUE(doc.IsObject()) << record;
+    EXPECT_EQ(std::string(doc["account_id"].GetString()), kAcctA);
+    EXPECT_EQ(std::string(doc["interaction_id"].GetString()), "call-1");
+    ids.emplace_back(doc["id"].GetString());
+    loopback.push_back(doc.HasMember("is_loopback") && doc["is_loopback"].GetBool());
+  }
+  EXPECT_EQ(ids, (Ids{"203005-c1-a", "203005-c1-la", "203005-c1-lb", "203005-c1-b"}));
+  EXPECT_EQ(loopback, (std::vector<bool>{false, true, true, false}));
+
+  // Start first, whatever the leg or the end.
+  std::vector<std::string> call9;
+  for (const std::string& record : store_->legs(kAcctA, "call-9")) call9.push_back(parse_id(record));
+  EXPECT_EQ(call9, (Ids{"203005-c9-b", "203005-c9-a"}));
+
+  const auto acct_b = store_->legs(kAcctB, "call-1");
+  ASSERT_EQ(acct_b.size(), 1u);
+  EXPECT_EQ(parse_id(acct_b[0]), "203005-x1-a");
+  EXPECT_EQ(store_->legs(kAcctB, "call-2").size(), 0u);
+  EXPECT_EQ(store_->legs(kAcctA, "call-none").size(), 0u);
+  EXPECT_EQ(store_->legs(kAcctA, "call-\xff").size(), 0u);
+  // Loopback-only calls are listed in full.
+  EXPECT_EQ(store_->legs(kAcctA, "call-3").size(), 2u);
+}
+
+TEST_F(CdrLegsTest, InteractionsAreOneRowPerCallWithItsLegs) {
+  CdrListQuery q;
+  q.account_id = kAcctA;
+  q.from_gregorian = kBase;
+  q.to_gregorian = kBase + 1000;
+  q.page_size = 1000;
+  const CdrPage page = store_->interactions(q);
+  EXPECT_FALSE(page.next.has_value());
+  EXPECT_EQ(interactions_of(page, kAcctA), kInteractionsNewestFirst);
+
+  q.ascending = true;
+  const Interactions oldest_first(kInteractionsNewestFirst.rbegin(), kInteractionsNewestFirst.rend());
+  EXPECT_EQ(interactions_of(store_->interactions(q), kAcctA), oldest_first);
+
+  // call-8 is in the window of its A-leg, not in that of its B-leg.
+  q.from_gregorian = kBase + 1500;
+  q.to_gregorian = kBase + 2500;
+  EXPECT_EQ(interactions_of(store_->interactions(q), kAcctA),
+            (Interactions{{"203005-c8-a", {"203005-c8-a", "203005-c8-b"}}}));
+
+  // acct-b's leg of call-1 is acct-b's interaction only.
+  q.account_id = kAcctB;
+  q.from_gregorian = kBase;
+  q.to_gregorian = kBase + 1000;
+  EXPECT_EQ(interactions_of(store_->interactions(q), kAcctB), (Interactions{{"203005-x1-a", {"203005-x1-a"}}}));
+  q.account_id = "acct-\xff";
+  EXPECT_TRUE(store_->interactions(q).records.empty());
+}
+
+TEST_F(CdrLegsTest, InteractionsPageByTheKeysetOfTheirRecord) {
+  CdrListQuery q;
+  q.account_id = kAcctA;
+  q.from_gregorian = kBase;
+  q.to_gregorian = kBase + 1000;
+  const Interactions oldest_first(kInteractionsNewestFirst.rbegin(), kInteractionsNewestFirst.rend());
+  for (size_t page_size : {1, 2, 3, 5}) {
+    SCOPED_TRACE("page_size " + std::to_string(page_size));
+    q.page_size = page_size;
+    q.ascending = false;
+    EXPECT_EQ(all_interaction_pages(q), kInteractionsNewestFirst);
+    q.ascending = true;
+    EXPECT_EQ(all_interaction_pages(q), oldest_first);
+  }
+  q.page_size = 2;
+  q.ascending = false;
+  const CdrPage first = store_->interactions(q);
+  ASSERT_TRUE(first.next.has_value());
+  EXPECT_EQ(first.next->gregorian_ts, kBase + 600);
+  EXPECT_EQ(first.next->id, "203005-c7-a");
 }
 
 std::string base64url(const std::string& plain) {

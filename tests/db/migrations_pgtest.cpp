@@ -101,6 +101,59 @@ TEST_F(MigrationsTest, AppliesEachMigrationOnce) {
             std::vector<std::string>{std::to_string(expected.size())});
 }
 
+// Every partition's is_loopback column, as "table nullable default".
+std::vector<std::string> is_loopback_columns(pqxx::connection& conn) {
+  return column(conn,
+                "SELECT table_name || ' ' || is_nullable || ' ' || column_default FROM information_schema.columns "
+                "WHERE column_name = 'is_loopback' AND data_type = 'boolean' ORDER BY table_name");
+}
+
+TEST_F(MigrationsTest, FreshDatabaseHasIsLoopback) {
+  migrate();
+  std::string error;
+  ASSERT_TRUE(ensure_partitions(*conn_, utc(2035, 6, 15), 0, &error)) << error;
+  EXPECT_EQ(is_loopback_columns(*conn_),
+            (std::vector<std::string>{"cdrs NO false", "cdrs_default NO false", "cdrs_p203506 NO false"}));
+}
+
+// A database that an older cdrd (001 only) created and filled: the next
+// start adds the column to the parent and to every existing partition.
+TEST_F(MigrationsTest, LaterMigrationsApplyOnADatabaseWith001Only) {
+  const auto& migrations = schema_migrations();
+  ASSERT_GE(migrations.size(), 2u);
+  ASSERT_EQ(migrations[0].first, "001_init");
+  {
+    pqxx::work tx(*conn_);
+    tx.exec("CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+    tx.exec(migrations[0].second);
+    tx.exec("INSERT INTO schema_migrations (name) VALUES ('001_init')");
+    tx.commit();
+  }
+  std::string error;
+  ASSERT_TRUE(ensure_partitions(*conn_, utc(2035, 6, 15), 0, &error)) << error;
+  insert_cdr(*conn_, "203506-old", unix_of(2035, 6, 10));
+  insert_cdr(*conn_, "201001-stray", unix_of(2010, 1, 10));
+  EXPECT_TRUE(is_loopback_columns(*conn_).empty());
+
+  std::vector<std::string> applied;
+  ASSERT_TRUE(apply_migrations(*conn_, &applied, &error)) << error;
+  std::vector<std::string> expected;
+  for (size_t i = 1; i < migrations.size(); ++i) expected.push_back(migrations[i].first);
+  EXPECT_EQ(applied, expected);
+  EXPECT_EQ(applied.front(), "002_cdrs_is_loopback");
+  EXPECT_EQ(is_loopback_columns(*conn_),
+            (std::vector<std::string>{"cdrs NO false", "cdrs_default NO false", "cdrs_p203506 NO false"}));
+  EXPECT_EQ(column(*conn_, "SELECT id || ' ' || is_loopback::text FROM cdrs ORDER BY id"),
+            (std::vector<std::string>{"201001-stray false", "203506-old false"}));
+
+  // A partition created after the migration has the column too.
+  ASSERT_TRUE(ensure_partitions(*conn_, utc(2035, 7, 15), 0, &error)) << error;
+  EXPECT_EQ(column(*conn_,
+                   "SELECT is_nullable || ' ' || column_default FROM information_schema.columns "
+                   "WHERE table_name = 'cdrs_p203507' AND column_name = 'is_loopback'"),
+            std::vector<std::string>{"NO false"});
+}
+
 TEST_F(MigrationsTest, CreatesPartitionsFromThisMonthAhead) {
   migrate();
   const auto now = std::chrono::system_clock::now();

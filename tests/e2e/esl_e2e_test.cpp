@@ -1,0 +1,194 @@
+// End to end over ESL: the real cdrd binary connects to the test ESL server
+// (a mod_event_socket stand-in), and the hangup events it receives end up in
+// PostgreSQL and in the read API; ESL and mod_json_cdr for the same leg are
+// one row.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "tests/e2e/cdrd_process.h"
+#include "tests/e2e/e2e_util.h"
+#include "tests/e2e/http_client.h"
+#include "tests/esl/esl_test_server.h"
+#include "tests/support/pg_server.h"
+
+namespace cdrd::test {
+namespace {
+
+const std::map<std::string, std::string> kAllKey = {{"X-Auth-Token", "all-key"}};
+
+// Hand-derived from the plain samples: id = month (UTC) of
+// variable_start_uepoch + Unique-ID, account from variable_domain_name,
+// duration from variable_duration.
+struct EslExpectation {
+  const char* file;
+  const char* id;
+  const char* call_id;
+  const char* account;
+  const char* hangup_cause;
+  int duration_seconds;
+};
+const EslExpectation kPlain[] = {
+    {"esl_hangup_plain_cgrates_2014.txt", "201404-37e9b766-5256-4e4b-b1ed-3767b930fec8",
+     "37e9b766-5256-4e4b-b1ed-3767b930fec8", "192.168.56.66", "NORMAL_CLEARING", 18},
+    {"esl_hangup_plain_cgrates_2015.txt", "201507-e3133bf7-dcde-4daf-9663-9a79ffcef5ad",
+     "e3133bf7-dcde-4daf-9663-9a79ffcef5ad", "cgrates.org", "NORMAL_CLEARING", 66},
+    {"esl_hangup_plain_cgrates_2018a.txt", "201803-a511b320-18a2-425f-b574-81a088fcd70a",
+     "a511b320-18a2-425f-b574-81a088fcd70a", "192.168.56.202", "MANAGER_REQUEST", 5},
+    {"esl_hangup_plain_cgrates_2018b.txt", "201803-5a3a1d91-90d3-4db4-af5c-cc3ae15d93a4",
+     "5a3a1d91-90d3-4db4-af5c-cc3ae15d93a4", "192.168.56.202", "NORMAL_CLEARING", 30},
+};
+const EslExpectation& k2018b = kPlain[3];
+
+class EslE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dsn_ = create_database("esl_e2e");
+    ASSERT_TRUE(server_.start());
+  }
+  std::unique_ptr<CdrdProcess> start_cdrd() {
+    const std::string yaml =
+        "freeswitch:\n  - name: fs1\n    host: 127.0.0.1\n    port: " + std::to_string(server_.port()) +
+        "\n    password: e2e-secret\n";
+    server_.set_password("e2e-secret");
+    auto p = std::make_unique<CdrdProcess>(dir_.path, dsn_, yaml);
+    EXPECT_TRUE(p->start()) << p->log();
+    return p;
+  }
+  long long rows(const std::string& where) { return query_count(dsn_, "SELECT count(*) FROM cdrs WHERE " + where); }
+  std::string metrics(const CdrdProcess& cdrd) { return http_request(cdrd.port(), "GET", "/metrics").body; }
+  bool connected(const CdrdProcess& cdrd) {
+    return metrics(cdrd).find("cdrd_esl_connected{node=\"fs1\"} 1\n") != std::string::npos;
+  }
+
+  TempDir dir_;
+  std::string dsn_;
+  EslTestServer server_;
+};
+
+TEST_F(EslE2E, PlainHangupsBecomeRowsReadableByTheApi) {
+  EslSessionScript script;
+  std::string bytes = heartbeat_event_frame();
+  for (const auto& s : kPlain) bytes += frame_plain_event(read_sample(s.file));
+  script.after_subscribe.push_back(EslSend{bytes, {}, 900, 3, {}, {}});
+  server_.add_session(script);
+  auto cdrd = start_cdrd();
+  ASSERT_TRUE(eventually([&] { return rows("source = 'esl'") == 4; })) << cdrd->log();
+  for (const auto& s : kPlain) {
+    SCOPED_TRACE(s.file);
+    EXPECT_EQ(rows(std::string("id = '") + s.id + "' AND call_id = '" + s.call_id + "' AND account_id = '" + s.account +
+                   "' AND hangup_cause = '" + s.hangup_cause +
+                   "' AND duration_seconds = " + std::to_string(s.duration_seconds) + " AND raw_format = 'esl'"),
+              1);
+  }
+  const HttpResponse r = http_request(
+      cdrd->port(), "GET", std::string("/v2/accounts/") + k2018b.account + "/cdrs/" + k2018b.id, "", kAllKey);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto doc = parse_json(r.body);
+  const auto& d = doc["data"];
+  EXPECT_EQ(std::string(d["id"].GetString()), k2018b.id);
+  EXPECT_EQ(std::string(d["call_id"].GetString()), k2018b.call_id);
+  EXPECT_EQ(std::string(d["source"].GetString()), "esl");
+  EXPECT_EQ(std::string(d["hangup_cause"].GetString()), "NORMAL_CLEARING");
+  EXPECT_EQ(d["duration_seconds"].GetInt(), 30);
+  EXPECT_EQ(d["billing_seconds"].GetInt(), 21);
+  EXPECT_EQ(std::string(d["other_leg_call_id"].GetString()), "9c1afb4f-1d4a-4e45-84a3-d25721981bf5");
+  EXPECT_EQ(std::string(d["node"].GetString()), "e2e-node");
+
+  const std::string m = metrics(*cdrd);
+  EXPECT_NE(m.find("cdrd_esl_connected{node=\"fs1\"} 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("cdrd_esl_events_total{node=\"fs1\"} 5\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("cdrd_esl_auth_failures_total{node=\"fs1\"} 0\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("cdrd_received_total{source=\"esl\"} 4\n"), std::string::npos) << m;
+  const HttpResponse ready = http_request(cdrd->port(), "GET", "/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_EQ(ready.body, "{\"status\":\"ready\",\"esl\":{\"fs1\":\"connected\"}}");
+  const auto commands = server_.commands();
+  ASSERT_EQ(commands.size(), 2u);
+  EXPECT_EQ(commands[0], "auth e2e-secret");
+  EXPECT_EQ(commands[1], "event plain CHANNEL_HANGUP_COMPLETE HEARTBEAT");
+
+  // SIGTERM: cdrd closes the link and exits cleanly.
+  cdrd->signal(SIGTERM);
+  EXPECT_EQ(cdrd->wait_exit(), 0) << cdrd->log();
+  EXPECT_NE(cdrd->log().find("ESL fs1: stopped"), std::string::npos);
+}
+
+// The same leg by ESL (esl_hangup_plain_cgrates_2018b.txt) and by
+// mod_json_cdr (json_cdr_cgrates_2018b.json): one row, which keeps the
+// richer mod_json_cdr content whichever arrives first.
+class EslAndHttpE2E : public EslE2E {
+ protected:
+  void push_esl_and_wait(const CdrdProcess& cdrd, int esl_events_before) {
+    EslSessionScript script;
+    script.after_subscribe.push_back(EslSend{frame_plain_event(read_sample(k2018b.file)), {}, 0, 1, {}, {}});
+    server_.add_session(script);
+    server_.stop();  // the next connection (after the restart) plays the script
+    ASSERT_TRUE(server_.start(server_.port()));
+    const std::string want = "cdrd_esl_events_total{node=\"fs1\"} " + std::to_string(esl_events_before + 1) + "\n";
+    ASSERT_TRUE(eventually([&] { return metrics(cdrd).find(want) != std::string::npos; })) << metrics(cdrd);
+  }
+  // Every record handed to the spool has been through the writer.
+  bool writer_caught_up(const CdrdProcess& cdrd, int records) {
+    const std::string m = metrics(cdrd);
+    return m.find("cdrd_spool_pending_records 0\n") != std::string::npos &&
+           m.find("cdrd_written_total " + std::to_string(records) + "\n") != std::string::npos;
+  }
+  void expect_one_rich_row(const CdrdProcess& cdrd) {
+    EXPECT_EQ(rows(std::string("id = '") + k2018b.id + "'"), 1);
+    EXPECT_EQ(rows(std::string("id = '") + k2018b.id + "' AND source = 'json_cdr'"), 1);
+    const HttpResponse r = http_request(
+        cdrd.port(), "GET", std::string("/v2/accounts/") + k2018b.account + "/cdrs/" + k2018b.id, "", kAllKey);
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto doc = parse_json(r.body);
+    EXPECT_EQ(std::string(doc["data"]["source"].GetString()), "json_cdr");
+    EXPECT_EQ(doc["data"]["billing_seconds"].GetInt(), 21);
+  }
+};
+
+TEST_F(EslAndHttpE2E, EslFirstThenHttpIsOneRowWithTheHttpContent) {
+  server_.add_session(EslSessionScript{});
+  auto cdrd = start_cdrd();
+  ASSERT_TRUE(eventually([&] { return connected(*cdrd); }));
+  push_esl_and_wait(*cdrd, 0);
+  ASSERT_TRUE(eventually([&] { return rows(std::string("id = '") + k2018b.id + "'") == 1; }));
+  const HttpResponse post =
+      http_request(cdrd->port(), "POST", "/ingest/freeswitch/json", read_sample("json_cdr_cgrates_2018b.json"),
+                   {{"Content-Type", "application/json"}});
+  ASSERT_EQ(post.status, 200) << post.body;
+  ASSERT_TRUE(eventually([&] { return writer_caught_up(*cdrd, 2); })) << metrics(*cdrd);
+  expect_one_rich_row(*cdrd);
+}
+
+TEST_F(EslAndHttpE2E, HttpFirstThenEslIsOneRowWithTheHttpContent) {
+  server_.add_session(EslSessionScript{});
+  auto cdrd = start_cdrd();
+  ASSERT_TRUE(eventually([&] { return connected(*cdrd); }));
+  const HttpResponse post =
+      http_request(cdrd->port(), "POST", "/ingest/freeswitch/json", read_sample("json_cdr_cgrates_2018b.json"),
+                   {{"Content-Type", "application/json"}});
+  ASSERT_EQ(post.status, 200) << post.body;
+  ASSERT_TRUE(eventually([&] { return rows(std::string("id = '") + k2018b.id + "'") == 1; }));
+  push_esl_and_wait(*cdrd, 0);
+  ASSERT_TRUE(eventually([&] { return writer_caught_up(*cdrd, 2); })) << metrics(*cdrd);
+  expect_one_rich_row(*cdrd);
+}
+
+TEST_F(EslE2E, WrongPasswordShowsInMetricsAndReadyz) {
+  auto cdrd = start_cdrd();
+  server_.set_password("not-what-cdrd-has");
+  server_.stop();  // drop the first session so the next one meets the new password
+  ASSERT_TRUE(server_.start(server_.port()));
+  ASSERT_TRUE(eventually([&] { return server_.auth_failures() >= 1; }));
+  ASSERT_TRUE(eventually([&] {
+    return http_request(cdrd->port(), "GET", "/readyz").body.find("\"fs1\":\"auth_failed\"") != std::string::npos;
+  }));
+  EXPECT_EQ(metrics(*cdrd).find("cdrd_esl_auth_failures_total{node=\"fs1\"} 0\n"), std::string::npos);
+  EXPECT_NE(cdrd->log().find("wrong password"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cdrd::test
