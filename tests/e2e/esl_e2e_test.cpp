@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "tests/adapters/esl_test_input.h"
 #include "tests/e2e/cdrd_process.h"
 #include "tests/e2e/e2e_util.h"
 #include "tests/e2e/http_client.h"
@@ -49,10 +50,10 @@ class EslE2E : public ::testing::Test {
     dsn_ = create_database("esl_e2e");
     ASSERT_TRUE(server_.start());
   }
-  std::unique_ptr<CdrdProcess> start_cdrd() {
+  std::unique_ptr<CdrdProcess> start_cdrd(const std::string& extra_yaml = "") {
     const std::string yaml =
         "freeswitch:\n  - name: fs1\n    host: 127.0.0.1\n    port: " + std::to_string(server_.port()) +
-        "\n    password: e2e-secret\n";
+        "\n    password: e2e-secret\n" + extra_yaml;
     server_.set_password("e2e-secret");
     auto p = std::make_unique<CdrdProcess>(dir_.path, dsn_, yaml);
     EXPECT_TRUE(p->start()) << p->log();
@@ -188,6 +189,55 @@ TEST_F(EslE2E, WrongPasswordShowsInMetricsAndReadyz) {
   }));
   EXPECT_EQ(metrics(*cdrd).find("cdrd_esl_auth_failures_total{node=\"fs1\"} 0\n"), std::string::npos);
   EXPECT_NE(cdrd->log().find("wrong password"), std::string::npos);
+}
+
+// The libresbc A/B pair of one bridged SBC call, over ESL: the legs route
+// returns both, tied by the A-leg's uuid, and the interaction route one row.
+// The B-leg names no domain, so the operator maps both to one tenant.
+TEST_F(EslE2E, LibresbcLegsAreOneInteraction) {
+  const std::string a_leg = "88b4673b-ad2c-4e8b-8fd6-4ad10aeb9ab0";
+  const std::string b_leg = "b1072f22-cdab-42c2-bea1-a3f3730098e5";
+  EslSessionScript script;
+  // B-leg first: the order of arrival must not matter.
+  script.after_subscribe.push_back(
+      EslSend{frame_event(plain_body_from_decoded_dump(read_sample("esl_hangup_decoded_libresbc_bleg.txt"))) +
+                  frame_event(plain_body_from_decoded_dump(read_sample("esl_hangup_decoded_libresbc_aleg.txt"))),
+              {},
+              700,
+              5,
+              {},
+              {}});
+  server_.add_session(script);
+  auto cdrd = start_cdrd("accounts:\n  default: sbc-tenant\n  domains:\n    outside.libresbc: sbc-tenant\n");
+  ASSERT_TRUE(eventually([&] { return rows("account_id = 'sbc-tenant'") == 2; })) << cdrd->log();
+
+  HttpResponse r = http_request(cdrd->port(), "GET", "/v2/accounts/sbc-tenant/cdrs/legs/" + a_leg, "", kAllKey);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto doc = parse_json(r.body);
+  ASSERT_EQ(doc["data"].Size(), 2u) << r.body;
+  // Ordered by start: the A-leg started 20.8 ms before the B-leg
+  // (start_uepoch 1621654552783696 vs 1621654552804532).
+  const auto& a = doc["data"][0];
+  const auto& b = doc["data"][1];
+  EXPECT_EQ(std::string(a["call_id"].GetString()), a_leg);
+  EXPECT_EQ(std::string(a["leg"].GetString()), "A");
+  EXPECT_EQ(std::string(a["other_leg_call_id"].GetString()), b_leg);
+  EXPECT_EQ(std::string(b["call_id"].GetString()), b_leg);
+  EXPECT_EQ(std::string(b["leg"].GetString()), "B");
+  EXPECT_EQ(std::string(b["other_leg_call_id"].GetString()), a_leg);
+  EXPECT_EQ(std::string(a["interaction_id"].GetString()), a_leg);
+  EXPECT_EQ(std::string(b["interaction_id"].GetString()), a_leg);
+
+  // Both legs end at 1621654556 (+ 62167219200 = 63788873756).
+  r = http_request(cdrd->port(), "GET",
+                   "/v2/accounts/sbc-tenant/cdrs/interaction?created_from=63788873000&created_to=63788874000", "",
+                   kAllKey);
+  ASSERT_EQ(r.status, 200) << r.body;
+  doc = parse_json(r.body);
+  ASSERT_EQ(doc["data"].Size(), 1u) << r.body;
+  EXPECT_EQ(std::string(doc["data"][0]["call_id"].GetString()), a_leg);
+  ASSERT_TRUE(doc["data"][0].HasMember("legs")) << r.body;
+  EXPECT_EQ(doc["data"][0]["legs"].Size(), 2u);
 }
 
 }  // namespace
