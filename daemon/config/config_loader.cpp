@@ -9,6 +9,7 @@
 
 #include <climits>
 #include <cstring>
+#include <filesystem>
 #include <set>
 #include <stdexcept>
 
@@ -221,6 +222,18 @@ bool finish(const std::string& name, const ValueOrigins& origins, Config* config
                          config_internal::format_size(config->spool_segment_bytes));
     return false;
   }
+  // Absolute from here on: the embedded server is told its socket directory
+  // as libpq's host=, which names a socket directory only when it starts
+  // with '/', and its children may run with another working directory.
+  std::error_code ec;
+  const std::filesystem::path state = std::filesystem::absolute(config->state_dir, ec);
+  if (ec) {
+    *error = fmt::format("{}: state_dir: cannot make '{}' absolute: {}", where(origins, "state_dir", name),
+                         config->state_dir, ec.message());
+    return false;
+  }
+  config->state_dir = state.lexically_normal().string();
+  if (config->state_dir.size() > 1 && config->state_dir.back() == '/') config->state_dir.pop_back();
   if (config->node_name.empty()) {
     char host[HOST_NAME_MAX + 1] = {};
     if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {

@@ -120,6 +120,44 @@ bool make_dir(const fs::path& dir, mode_t mode, const Identity& id, std::string*
   return true;
 }
 
+bool can_traverse(const struct stat& st, const Identity& id) {
+  if (st.st_uid == id.uid) return (st.st_mode & S_IXUSR) != 0;
+  if (st.st_gid == id.gid) return (st.st_mode & S_IXGRP) != 0;
+  return (st.st_mode & S_IXOTH) != 0;
+}
+
+// When the server runs as another user than cdrd, every directory on the way
+// to `dir` must let that user through. The one right above it is cdrd's own
+// state directory (created 0750): it gets the server's group with search
+// permission only (0710), so the server can reach its own directories but
+// not read the spool or the rejects. A directory further up that keeps the
+// user out is an error naming it (e.g. a checkout under /root).
+bool open_path_to(const fs::path& dir, const Identity& id, const std::string& user, std::string* error) {
+  if (!id.switch_user) return true;
+  const fs::path parent = fs::absolute(dir).lexically_normal().parent_path();
+  for (fs::path p = parent;; p = p.parent_path()) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) {
+      *error = "cannot stat " + p.string() + ": " + std::strerror(errno);
+      return false;
+    }
+    if (!can_traverse(st, id)) {
+      if (p != parent || st.st_uid != geteuid()) {
+        *error = "the embedded PostgreSQL runs as '" + user + "', which cannot enter " + p.string() +
+                 ": put state_dir where that user can reach it, or give " + p.string() + " search permission";
+        return false;
+      }
+      if (chown(p.c_str(), static_cast<uid_t>(-1), id.gid) != 0 ||
+          chmod(p.c_str(), (st.st_mode & 07700) | S_IXGRP) != 0) {
+        *error = "cannot let '" + user + "' enter " + p.string() + ": " + std::strerror(errno);
+        return false;
+      }
+    }
+    if (p == p.root_path()) break;
+  }
+  return true;
+}
+
 long long file_size(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? static_cast<long long>(st.st_size) : 0;
@@ -254,6 +292,10 @@ bool EmbeddedPostgres::start(std::string* error) {
   if (bin.empty()) return false;
   const fs::path data(options_.data_dir);
   if (!make_dir(data, 0700, id, error) || !make_dir(options_.socket_dir, 0700, id, error)) return false;
+  if (!open_path_to(data, id, options_.run_as_user, error) ||
+      !open_path_to(options_.socket_dir, id, options_.run_as_user, error)) {
+    return false;
+  }
   {
     std::error_code ec;
     fs::create_directories(fs::path(options_.log_file).parent_path(), ec);

@@ -2,8 +2,10 @@
 // error messages (file, line, key path), environment overrides, the SIGHUP
 // check, --help-config and the shipped config/cdrd.yaml.
 #include <gtest/gtest.h>
+
 #include <limits.h>
 #include <unistd.h>
+#include <filesystem>
 
 #include <fstream>
 #include <sstream>
@@ -451,7 +453,8 @@ TEST(Config, ShippedExampleLoadsAndDocumentsEveryKey) {
   Config c;
   std::string error;
   ASSERT_TRUE(load_config(CDRD_EXAMPLE_CONFIG, {}, &c, &error)) << error;
-  EXPECT_EQ(c.state_dir, "./state");
+  // "./state" is relative to the working directory, made absolute at load.
+  EXPECT_EQ(c.state_dir, (std::filesystem::current_path() / "state").string());
   EXPECT_EQ(c.listen_http, "127.0.0.1:8080");
   EXPECT_EQ(c.database_dsn, "embedded");
   EXPECT_EQ(c.node_name, hostname());

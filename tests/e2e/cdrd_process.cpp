@@ -45,8 +45,13 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path, ec);
 }
 
-CdrdProcess::CdrdProcess(std::string state_dir, std::string dsn, std::string extra_yaml)
-    : state_dir_(std::move(state_dir)), dsn_(std::move(dsn)), extra_yaml_(std::move(extra_yaml)) {
+CdrdProcess::CdrdProcess(std::string state_dir, std::string dsn, std::string extra_yaml, std::string config_state_dir,
+                         std::string working_dir)
+    : state_dir_(std::move(state_dir)),
+      dsn_(std::move(dsn)),
+      extra_yaml_(std::move(extra_yaml)),
+      config_state_dir_(std::move(config_state_dir)),
+      working_dir_(std::move(working_dir)) {
   port_ = free_port();
 }
 
@@ -60,7 +65,7 @@ CdrdProcess::~CdrdProcess() {
 bool CdrdProcess::start(bool wait_ready, int timeout_s) {
   {
     std::ofstream cfg(config_path());
-    cfg << "state_dir: " << state_dir_ << "\n"
+    cfg << "state_dir: " << (config_state_dir_.empty() ? state_dir_ : config_state_dir_) << "\n"
         << "node_name: e2e-node\n"
         << "listen:\n  http: 127.0.0.1:" << port_ << "\n"
         << "database:\n  dsn: \"" << dsn_ << "\"\n"
@@ -77,6 +82,7 @@ bool CdrdProcess::start(bool wait_ready, int timeout_s) {
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 2);
     ::dup2(fd, 1);
+    if (!working_dir_.empty() && ::chdir(working_dir_.c_str()) != 0) _exit(126);
     ::execl(CDRD_BINARY, CDRD_BINARY, "--config", config_path().c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }

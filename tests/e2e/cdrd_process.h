@@ -21,7 +21,11 @@ struct TempDir {
 class CdrdProcess {
  public:
   // `extra_yaml` is appended to the generated configuration (top-level keys).
-  CdrdProcess(std::string state_dir, std::string dsn, std::string extra_yaml = "");
+  // The configuration and cdrd's log go in `state_dir`, which is also the
+  // configured state_dir unless `config_state_dir` is given (e.g. a relative
+  // path, resolved against `working_dir`, where cdrd is started when set).
+  CdrdProcess(std::string state_dir, std::string dsn, std::string extra_yaml = "", std::string config_state_dir = "",
+              std::string working_dir = "");
   ~CdrdProcess();  // SIGKILL if still running
 
   // Starts cdrd and waits until GET /healthz answers (and /readyz when
@@ -41,6 +45,8 @@ class CdrdProcess {
   std::string state_dir_;
   std::string dsn_;
   std::string extra_yaml_;
+  std::string config_state_dir_;
+  std::string working_dir_;
   int port_ = 0;
   pid_t pid_ = -1;
 };

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <set>
 
@@ -149,6 +150,35 @@ TEST(EmbeddedE2E, QuickStartConfigRunsItsOwnPostgres) {
   EXPECT_EQ(http_request(again.port(), "GET", path, "", {{"X-Auth-Token", "all-key"}}).status, 200);
   again.signal(SIGTERM);
   EXPECT_EQ(again.wait_exit(90), 0);
+}
+
+// The quick start exactly: a relative state_dir that does not exist yet,
+// created by cdrd itself. Run as root, the embedded server runs as another
+// user, which must still reach its directories under it.
+TEST(EmbeddedE2E, RelativeNewStateDirAsInTheQuickStart) {
+  TempDir checkout;
+  CdrdProcess cdrd(checkout.path, "embedded", "", "./state", checkout.path);
+  ASSERT_TRUE(cdrd.start(true, 180)) << cdrd.log();
+  struct stat st {};
+  EXPECT_EQ(::stat((checkout.path + "/state/pgdata/PG_VERSION").c_str(), &st), 0) << cdrd.log();
+  ASSERT_EQ(post_json_cdr(cdrd.port(), read_sample("json_cdr_cgrates_2017.json")).status, 200);
+  const std::string path = "/v2/accounts/default/cdrs/201801-3da8bf84-c133-4959-9e24-e72875cb33a1";
+  HttpResponse r;
+  ASSERT_TRUE(eventually([&] {
+    r = http_request(cdrd.port(), "GET", path, "", {{"X-Auth-Token", "all-key"}});
+    return r.status == 200;
+  })) << r.body
+      << cdrd.log();
+  EXPECT_EQ(parse_json(r.body)["data"]["billing_seconds"].GetInt(), 68);
+  // The state directory (spool, rejects) stays cdrd's: others cannot enter
+  // it, and the server's user may only pass through it (search, no read).
+  ASSERT_EQ(::stat((checkout.path + "/state").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0007, 0u);
+  if (::geteuid() == 0) {
+    EXPECT_EQ(st.st_mode & 0070, 0010u);
+  }
+  cdrd.signal(SIGTERM);
+  EXPECT_EQ(cdrd.wait_exit(90), 0) << cdrd.log();
 }
 
 }  // namespace
