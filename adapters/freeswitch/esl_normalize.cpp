@@ -45,8 +45,8 @@ void read_other_leg(const EslEvent& event, ChannelData* data) {
 }  // namespace
 
 NormalizeResult normalize_esl_event(const EslEvent& event, const NormalizeOptions& options) {
-  NormalizeResult result;
   if (event.name() != "CHANNEL_HANGUP_COMPLETE") {
+    NormalizeResult result;
     result.error.code = "not_a_hangup";
     result.error.message = "ESL event " + std::string(event.name()) + " is not CHANNEL_HANGUP_COMPLETE";
     return result;
@@ -76,13 +76,7 @@ NormalizeResult normalize_esl_event(const EslEvent& event, const NormalizeOption
   data.switchname = event.header("FreeSWITCH-Hostname");
   data.core_uuid = event.header("Core-UUID");
 
-  if (!build_canonical_record(data, options, RecordSource{"esl", "variable_"}, {}, &result.record.json,
-                              &result.error)) {
-    return result;
-  }
-  result.record.raw = event.raw;
-  result.record.raw_format = "esl";
-  return result;
+  return normalized_record(data, options, RecordSource{"esl", "variable_"}, {}, event.raw, "esl");
 }
 
 }  // namespace cdrd

@@ -177,14 +177,7 @@ NormalizeResult normalize_json_cdr(std::string_view json, const NormalizeOptions
   read_variables(*variables, &data.variables);
   read_callflows(callflows, &data);
 
-  NormalizeResult result;
-  if (!build_canonical_record(data, options, RecordSource{"json_cdr", "variables."}, uuid_param, &result.record.json,
-                              &result.error)) {
-    return result;
-  }
-  result.record.raw.assign(json);
-  result.record.raw_format = "json";
-  return result;
+  return normalized_record(data, options, RecordSource{"json_cdr", "variables."}, uuid_param, json, "json");
 }
 
 }  // namespace cdrd

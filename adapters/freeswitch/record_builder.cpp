@@ -417,4 +417,14 @@ bool build_canonical_record(const ChannelData& data, const NormalizeOptions& opt
   return true;
 }
 
+NormalizeResult normalized_record(const ChannelData& data, const NormalizeOptions& options, const RecordSource& source,
+                                  std::string_view uuid_param, std::string_view raw, std::string_view raw_format) {
+  NormalizeResult result;
+  if (build_canonical_record(data, options, source, uuid_param, &result.record.json, &result.error)) {
+    result.record.raw.assign(raw);
+    result.record.raw_format.assign(raw_format);
+  }
+  return result;
+}
+
 }  // namespace cdrd

@@ -22,4 +22,9 @@ struct RecordSource {
 bool build_canonical_record(const ChannelData& data, const NormalizeOptions& options, const RecordSource& source,
                             std::string_view uuid_param, std::string* json, NormalizeError* error);
 
+// The whole result of one adapter: the record of `data` (or the refusal),
+// with `raw` kept as the original document in `raw_format`.
+NormalizeResult normalized_record(const ChannelData& data, const NormalizeOptions& options, const RecordSource& source,
+                                  std::string_view uuid_param, std::string_view raw, std::string_view raw_format);
+
 }  // namespace cdrd

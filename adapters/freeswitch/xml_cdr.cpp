@@ -148,14 +148,7 @@ NormalizeResult normalize_xml_cdr(std::string_view xml, const NormalizeOptions& 
   if (!data.caller.uuid.empty()) data.variables.add("uuid", data.caller.uuid);
   data.variables.seal();
 
-  NormalizeResult result;
-  if (!build_canonical_record(data, options, RecordSource{"xml_cdr", "variables."}, uuid_param, &result.record.json,
-                              &result.error)) {
-    return result;
-  }
-  result.record.raw.assign(xml);
-  result.record.raw_format = "xml";
-  return result;
+  return normalized_record(data, options, RecordSource{"xml_cdr", "variables."}, uuid_param, xml, "xml");
 }
 
 }  // namespace cdrd
