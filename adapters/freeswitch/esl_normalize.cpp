@@ -13,15 +13,21 @@ constexpr std::string_view kVariablePrefix = "variable_";
 
 int64_t header_uepoch(const EslEvent& event, std::string_view name) { return decimal_or_zero(event.header(name)); }
 
+// One party's headers: the leg's own under "Caller-", the other leg's under
+// "Other-Leg-", with the same names after the prefix.
+void read_party(const EslEvent& event, std::string_view prefix, PartyProfile* out) {
+  const auto get = [&](std::string_view name) { return event.header(std::string(prefix).append(name)); };
+  out->uuid = get("Unique-ID");
+  out->caller_id_name = get("Caller-ID-Name");
+  out->caller_id_number = get("Caller-ID-Number");
+  out->callee_id_name = get("Callee-ID-Name");
+  out->callee_id_number = get("Callee-ID-Number");
+  out->destination_number = get("Destination-Number");
+  out->direction = get("Direction");
+}
+
 void read_caller_profile(const EslEvent& event, ChannelData* data) {
-  PartyProfile& caller = data->caller;
-  caller.uuid = event.header("Caller-Unique-ID");
-  caller.caller_id_name = event.header("Caller-Caller-ID-Name");
-  caller.caller_id_number = event.header("Caller-Caller-ID-Number");
-  caller.callee_id_name = event.header("Caller-Callee-ID-Name");
-  caller.callee_id_number = event.header("Caller-Callee-ID-Number");
-  caller.destination_number = event.header("Caller-Destination-Number");
-  caller.direction = event.header("Caller-Direction");
+  read_party(event, "Caller-", &data->caller);
   data->times.created = header_uepoch(event, "Caller-Channel-Created-Time");
   data->times.progress = header_uepoch(event, "Caller-Channel-Progress-Time");
   data->times.answered = header_uepoch(event, "Caller-Channel-Answered-Time");
@@ -31,14 +37,7 @@ void read_caller_profile(const EslEvent& event, ChannelData* data) {
 // The event carries one other party: "Other-Type" says whether it originated
 // this leg (originator: this is a B-leg) or was originated by it (originatee).
 void read_other_leg(const EslEvent& event, ChannelData* data) {
-  PartyProfile& other = data->other_leg;
-  other.uuid = event.header("Other-Leg-Unique-ID");
-  other.caller_id_name = event.header("Other-Leg-Caller-ID-Name");
-  other.caller_id_number = event.header("Other-Leg-Caller-ID-Number");
-  other.callee_id_name = event.header("Other-Leg-Callee-ID-Name");
-  other.callee_id_number = event.header("Other-Leg-Callee-ID-Number");
-  other.destination_number = event.header("Other-Leg-Destination-Number");
-  other.direction = event.header("Other-Leg-Direction");
+  read_party(event, "Other-Leg-", &data->other_leg);
   data->other_leg_is_originator = event.header("Other-Type") == "originator";
 }
 

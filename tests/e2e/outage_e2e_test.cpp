@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <memory>
 #include <set>
 
 #include "daemon/db/embedded_postgres.h"
@@ -18,23 +19,34 @@ HttpResponse post_json_cdr(int port, const std::string& body) {
   return http_request(port, "POST", "/ingest/freeswitch/json", body, {{"Content-Type", "application/json"}});
 }
 
-TEST(OutageE2E, PostgresDownThenUpLosesNothing) {
-  TempDir pg_dir;
-  EmbeddedPostgresOptions options;
-  options.data_dir = pg_dir.path + "/data";
-  options.socket_dir = pg_dir.path + "/run";
-  options.port = free_port();  // fixed, so the restarted server is at the same address
-  options.fast_unsafe = true;
-  EmbeddedPostgres pg(options);
-  std::string error;
-  ASSERT_TRUE(pg.start(&error)) << error;
-  const std::string dsn = pg.dsn();
+// Each outage test has a PostgreSQL of its own, on a fixed port so that the
+// server it restarts is at the address cdrd was given.
+class OutageE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    EmbeddedPostgresOptions options;
+    options.data_dir = pg_dir_.path + "/data";
+    options.socket_dir = pg_dir_.path + "/run";
+    options.port = free_port();
+    options.fast_unsafe = true;
+    pg_ = std::make_unique<EmbeddedPostgres>(options);
+    std::string error;
+    ASSERT_TRUE(pg_->start(&error)) << error;
+    dsn_ = pg_->dsn();
+  }
 
+  TempDir pg_dir_;
+  std::unique_ptr<EmbeddedPostgres> pg_;
+  std::string dsn_;
+};
+
+TEST_F(OutageE2E, PostgresDownThenUpLosesNothing) {
+  std::string error;
   TempDir state;
-  CdrdProcess cdrd(state.path, dsn);
+  CdrdProcess cdrd(state.path, dsn_);
   ASSERT_TRUE(cdrd.start()) << cdrd.log();
 
-  ASSERT_TRUE(pg.stop(&error)) << error;
+  ASSERT_TRUE(pg_->stop(&error)) << error;
   std::set<std::string> acked;
   for (int i = 0; i < 50; ++i) {
     const std::string uuid = random_uuid();
@@ -46,10 +58,10 @@ TEST(OutageE2E, PostgresDownThenUpLosesNothing) {
   ASSERT_TRUE(eventually([&] { return http_request(cdrd.port(), "GET", "/readyz").status == 503; }));
   EXPECT_NE(http_request(cdrd.port(), "GET", "/readyz").body.find("database"), std::string::npos);
 
-  ASSERT_TRUE(pg.start(&error)) << error;
+  ASSERT_TRUE(pg_->start(&error)) << error;
   ASSERT_TRUE(eventually(
       [&] {
-        return query_count(dsn, "SELECT count(*) FROM cdrs WHERE account_id = 'acct-outage'") ==
+        return query_count(dsn_, "SELECT count(*) FROM cdrs WHERE account_id = 'acct-outage'") ==
                static_cast<long long>(acked.size());
       },
       std::chrono::seconds(60)))
@@ -64,22 +76,12 @@ TEST(OutageE2E, PostgresDownThenUpLosesNothing) {
 // With the database away the spool fills; once it holds spool.max_bytes,
 // ingest answers 503 (the media server keeps the CDR and retries) instead of
 // growing without bound, and takes CDRs again once the writer catches up.
-TEST(OutageE2E, FullSpoolAnswers503UntilTheDatabaseCatchesUp) {
-  TempDir pg_dir;
-  EmbeddedPostgresOptions options;
-  options.data_dir = pg_dir.path + "/data";
-  options.socket_dir = pg_dir.path + "/run";
-  options.port = free_port();
-  options.fast_unsafe = true;
-  EmbeddedPostgres pg(options);
+TEST_F(OutageE2E, FullSpoolAnswers503UntilTheDatabaseCatchesUp) {
   std::string error;
-  ASSERT_TRUE(pg.start(&error)) << error;
-  const std::string dsn = pg.dsn();
-
   TempDir state;
-  CdrdProcess cdrd(state.path, dsn, "spool:\n  max_bytes: 1MiB\n  segment_bytes: 64KiB\n");
+  CdrdProcess cdrd(state.path, dsn_, "spool:\n  max_bytes: 1MiB\n  segment_bytes: 64KiB\n");
   ASSERT_TRUE(cdrd.start()) << cdrd.log();
-  ASSERT_TRUE(pg.stop(&error)) << error;
+  ASSERT_TRUE(pg_->stop(&error)) << error;
 
   // Each spooled CDR is about 15 KB (record + raw document): 1 MiB holds ~70.
   std::set<std::string> acked;
@@ -99,10 +101,10 @@ TEST(OutageE2E, FullSpoolAnswers503UntilTheDatabaseCatchesUp) {
   EXPECT_LT(acked.size(), 100u);
   EXPECT_NE(http_request(cdrd.port(), "GET", "/metrics").body.find("\ncdrd_unavailable_total 1\n"), std::string::npos);
 
-  ASSERT_TRUE(pg.start(&error)) << error;
+  ASSERT_TRUE(pg_->start(&error)) << error;
   ASSERT_TRUE(eventually(
       [&] {
-        return query_count(dsn, "SELECT count(*) FROM cdrs WHERE account_id = 'acct-full'") ==
+        return query_count(dsn_, "SELECT count(*) FROM cdrs WHERE account_id = 'acct-full'") ==
                static_cast<long long>(acked.size());
       },
       std::chrono::seconds(60)))
@@ -112,7 +114,7 @@ TEST(OutageE2E, FullSpoolAnswers503UntilTheDatabaseCatchesUp) {
   ASSERT_TRUE(eventually([&] { return post_json_cdr(cdrd.port(), unique_cdr(uuid, "acct-full")).status == 200; }));
   acked.insert(uuid);
   EXPECT_TRUE(eventually([&] {
-    return query_count(dsn, "SELECT count(*) FROM cdrs WHERE account_id = 'acct-full'") ==
+    return query_count(dsn_, "SELECT count(*) FROM cdrs WHERE account_id = 'acct-full'") ==
            static_cast<long long>(acked.size());
   }));
   cdrd.signal(SIGTERM);
