@@ -1,33 +1,13 @@
 // decode_json_cdr_body and its parts: the three mod_json_cdr transports.
-#include <event2/http.h>
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-
-#include <cstdlib>
 
 #include "adapters/freeswitch/form_body.h"
 #include "adapters/freeswitch/percent_decode.h"
+#include "tests/adapters/body_encoding.h"
 #include "tests/adapters/sample_record.h"
 
 namespace cdrd::test {
 namespace {
-
-// What curl_easy_escape does (mod_json_cdr's encoding): every byte but
-// unreserved ones as %XX. With space_to_plus, an HTML form's '+' for a space.
-std::string url_encode(const std::string& text, bool space_to_plus = false) {
-  char* encoded = evhttp_uriencode(text.data(), static_cast<ev_ssize_t>(text.size()), space_to_plus ? 1 : 0);
-  std::string out(encoded);
-  std::free(encoded);
-  return out;
-}
-
-std::string base64_encode(const std::string& text) {
-  std::string out(4 * ((text.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 std::string decoded(const std::string& body) {
   std::string json;

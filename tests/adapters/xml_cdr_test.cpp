@@ -6,13 +6,10 @@
 //   duration    = floor(end_uepoch / 1e6) - floor(start_uepoch / 1e6)
 //   billing     = ceil(billmsec / 1000), 0 when answer_uepoch is 0
 //   ringing     = floor(progress_uepoch / 1e6) - floor(start_uepoch / 1e6), 0 when progress_uepoch is 0
-#include <event2/http.h>
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-
-#include <cstdlib>
 
 #include "adapters/freeswitch/normalize.h"
+#include "tests/adapters/body_encoding.h"
 #include "tests/adapters/sample_record.h"
 
 namespace cdrd::test {
@@ -30,22 +27,6 @@ NormalizeError xml_error(const std::string& xml) {
   const NormalizeResult result = normalize_xml_cdr(xml, default_options());
   EXPECT_FALSE(result.ok());
   return result.error;
-}
-
-// mod_xml_cdr's encode=true: the document url-encoded into a form field.
-std::string url_encode(const std::string& text, bool space_to_plus = false) {
-  char* encoded = evhttp_uriencode(text.data(), static_cast<ev_ssize_t>(text.size()), space_to_plus ? 1 : 0);
-  std::string out(encoded);
-  std::free(encoded);
-  return out;
-}
-
-std::string base64_encode(const std::string& text) {
-  std::string out(4 * ((text.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
 }
 
 std::string decoded(const std::string& body) {
