@@ -31,7 +31,6 @@ namespace cdrd {
 namespace {
 
 constexpr auto kDrainDeadline = std::chrono::seconds(20);
-constexpr size_t kMaxQueuedReads = 256;
 
 bool make_dir(const std::string& path, std::string* error) {
   if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST) {
@@ -157,7 +156,8 @@ int Daemon::Impl::start() {
   evthread_use_pthreads();
   base = event_base_new();
   loop_queue = std::make_unique<LoopTaskQueue>(base);
-  reads = std::make_unique<ReadPool>(config.read_pool_size, db.dsn, config.statement_timeout_ms, kMaxQueuedReads);
+  reads = std::make_unique<ReadPool>(config.read_pool_size, db.dsn, config.statement_timeout_ms,
+                                     static_cast<size_t>(config.api_max_queued_reads));
   HttpServer::Parts parts;
   parts.base = base;
   parts.loop_queue = loop_queue.get();

@@ -69,6 +69,11 @@ struct Config {
 
   std::vector<FreeswitchNode> freeswitch;
   std::vector<ApiKey> api_keys;
+  // api.*: tokens and read limits.
+  std::string api_token_secret;    // HMAC key of auth tokens; "" = state_dir/api_token.key (made on first start)
+  int api_token_ttl_s = 3600;      // lifetime of a token from PUT /v2/api_auth. Default 1 hour.
+  int api_max_exports = 2;         // concurrent streamed reads (paginate=false, CSV); more get 429. Default 2.
+  int api_max_queued_reads = 256;  // read requests waiting for a read-pool thread; more get 503. Default 256.
 
   // log.*
   std::string log_level = "info";   // trace, debug, info, warn, error, critical, off
@@ -79,6 +84,7 @@ struct Config {
   std::string rejects_dir() const { return state_dir + "/rejects"; }
   std::string pgdata_dir() const { return state_dir + "/pgdata"; }
   std::string run_dir() const { return state_dir + "/run"; }
+  std::string token_key_path() const { return state_dir + "/api_token.key"; }
 };
 
 // Loads `path` and applies CDRD_* overrides from `environ`-style strings

@@ -164,22 +164,6 @@ pqxx::connection& CdrStore::conn() {
   return *conn_;
 }
 
-// A connection that broke is dropped, so the next call opens a new one with
-// the session settings and prepared statements of conn(), rather than letting
-// libpqxx reactivate it without them.
-template <typename Fn>
-auto CdrStore::with_connection(Fn&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const pqxx::broken_connection&) {
-    conn_.reset();
-    throw;
-  } catch (...) {
-    if (conn_ && !conn_->is_open()) conn_.reset();
-    throw;
-  }
-}
-
 // One keyset page of `statements` (the list or the interactions variants):
 // each row is (record text, gregorian_ts, id).
 CdrPage CdrStore::page(const char* const (&statements)[2][2], const CdrListQuery& q) {

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include <pqxx/connection>
+#include <pqxx/except>
+#include <utility>
 
 namespace cdrd {
 
@@ -50,11 +52,33 @@ class CdrStore {
   // keyset order, by the (timestamp, id) of that record.
   CdrPage interactions(const CdrListQuery& query);
 
+  // Runs fn(pqxx::connection&) on this store's connection (opened on first
+  // use), for queries that live beside this class (api keys, summaries).
+  // Errors are thrown as by the methods above.
+  template <typename Fn>
+  auto run(Fn&& fn) -> decltype(fn(std::declval<pqxx::connection&>())) {
+    return with_connection([&] { return fn(conn()); });
+  }
+
  private:
   CdrPage page(const char* const (&statements)[2][2], const CdrListQuery& query);
   pqxx::connection& conn();
+
+  // A connection that broke is dropped, so the next call opens a new one with
+  // the session settings and prepared statements of conn(), rather than
+  // letting libpqxx reactivate it without them.
   template <typename Fn>
-  auto with_connection(Fn&& fn) -> decltype(fn());
+  auto with_connection(Fn&& fn) -> decltype(fn()) {
+    try {
+      return fn();
+    } catch (const pqxx::broken_connection&) {
+      conn_.reset();
+      throw;
+    } catch (...) {
+      if (conn_ && !conn_->is_open()) conn_.reset();
+      throw;
+    }
+  }
 
   const std::string dsn_;
   const int statement_timeout_ms_;

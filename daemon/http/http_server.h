@@ -78,6 +78,7 @@ class HttpServer {
   void route(evhttp_request* req);
   void handle_ingest(evhttp_request* req, const std::string& request_id, const IngestRoute& route);
   void handle_api(evhttp_request* req, const std::string& path, const std::string& request_id);
+  void handle_api_auth(evhttp_request* req, const std::string& request_id);  // api_token_route.cpp
   void reject(evhttp_request* req, const std::string& request_id, int status, const std::string& code,
               const std::string& message, const std::string& route, std::string body);
   void finish_ingest(evhttp_request* req, const std::string& request_id, int status, const std::string& body);

@@ -418,6 +418,10 @@ TEST(Config, DescribeListsEveryKey) {
                                              "api.keys",
                                              "api.keys[].key",
                                              "api.keys[].accounts",
+                                             "api.token_secret",
+                                             "api.token_ttl_s",
+                                             "api.max_exports",
+                                             "api.max_queued_reads",
                                              "log.level",
                                              "log.format"}));
 

@@ -1,0 +1,78 @@
+#include "daemon/http/api_request.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <ctime>
+
+namespace cdrd {
+
+bool parse_int64(const std::string& text, int64_t* out) {
+  if (text.empty() || text.size() > 19) return false;
+  int64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+bool parse_time_window(const ApiParams& params, int64_t now_gregorian, TimeWindow* window, ApiError* err) {
+  auto bad = [&](const std::string& message) {
+    *err = {400, "invalid_parameter", message};
+    return false;
+  };
+  window->to_gregorian = now_gregorian;
+  bool have_from = false;
+  for (const char* name : {"created_from", "created_to"}) {
+    const auto it = params.find(name);
+    if (it == params.end()) continue;
+    int64_t v = 0;
+    if (!parse_int64(it->second, &v) || v < kGregorianUnixOffset) {
+      return bad(std::string(name) + ": expected Gregorian seconds (an integer >= " +
+                 std::to_string(kGregorianUnixOffset) + "), got '" + it->second + "'");
+    }
+    if (it->first == "created_from") {
+      window->from_gregorian = v;
+      have_from = true;
+    } else {
+      window->to_gregorian = v;
+    }
+  }
+  if (!have_from) window->from_gregorian = window->to_gregorian - 86400;
+  if (window->from_gregorian > window->to_gregorian) return bad("created_from: is after created_to");
+  if (window->to_gregorian - window->from_gregorian > kMaxWindowSeconds) {
+    return bad("created_from/created_to: the range is " +
+               std::to_string((window->to_gregorian - window->from_gregorian + 86399) / 86400) +
+               " days; at most 31 days per request");
+  }
+  return true;
+}
+
+std::string iso8601_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string data_envelope(std::string_view data_json, const std::string& request_id) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.StartObject();
+  w.Key("data");
+  w.RawValue(data_json.data(), data_json.size(), rapidjson::kObjectType);
+  w.Key("request_id");
+  w.String(request_id);
+  w.Key("status");
+  w.String("success");
+  w.Key("timestamp");
+  w.String(iso8601_now());
+  w.EndObject();
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+}  // namespace cdrd

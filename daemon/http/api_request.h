@@ -1,0 +1,60 @@
+// The parts of a read-API request that every route shares: the parsed query
+// parameters, the error it may end in, the time window, the success
+// envelope, and the job a route hands to the read pool.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace cdrd {
+
+class CdrStore;
+
+constexpr int64_t kGregorianUnixOffset = 62167219200;  // Gregorian seconds at 1970-01-01T00:00:00Z
+constexpr int64_t kMaxWindowSeconds = 31 * 86400;
+
+using ApiParams = std::map<std::string, std::string>;
+
+// An error reply: HTTP status, the contract's "code" and "message".
+struct ApiError {
+  int status = 0;
+  std::string code;
+  std::string message;
+};
+
+// What a read-pool thread computes for a plain (not streamed) reply: the
+// status and the JSON body.
+using ApiReply = std::pair<int, std::string>;
+using ApiQuery = std::function<ApiReply(CdrStore& store)>;
+
+// [from, to], both inclusive, in Gregorian seconds.
+struct TimeWindow {
+  int64_t from_gregorian = 0;
+  int64_t to_gregorian = 0;
+};
+
+// Reads created_from / created_to (Gregorian seconds, compared with the
+// record's timestamp). Defaults: to = now, from = to - 1 day. Refuses a
+// malformed value, from > to, and a range over 31 days, naming the parameter.
+bool parse_time_window(const ApiParams& params, int64_t now_gregorian, TimeWindow* window, ApiError* err);
+
+// A non-negative decimal integer of at most 19 digits.
+bool parse_int64(const std::string& text, int64_t* out);
+
+std::string iso8601_now();
+
+// {"data": <data_json>, "request_id": ..., "status": "success", "timestamp": ...}.
+// `data_json` must be one JSON value.
+std::string data_envelope(std::string_view data_json, const std::string& request_id);
+
+// The summary route (summary_route.cpp): checks the parameters on the loop
+// thread; false with *err when they are bad, else *query runs on a read-pool
+// thread.
+bool plan_summary(const ApiParams& params, const std::string& account_id, const std::string& request_id,
+                  ApiQuery* query, ApiError* err);
+
+}  // namespace cdrd
