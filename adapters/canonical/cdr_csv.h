@@ -1,0 +1,57 @@
+// The CSV form of canonical records. The read API's export and the CSV input
+// of POST /ingest/cdr share this one column table, so an export imports back
+// into the same records.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cdrd {
+
+struct CsvColumn {
+  enum class Type { kString, kInteger, kBoolean, kObject };
+  std::string_view name;  // the record's top-level field
+  Type type;              // kObject: the JSON text of the nested object
+};
+
+// Every column, in export order.
+const std::vector<CsvColumn>& cdr_csv_columns();
+
+// The header line, CRLF-terminated.
+std::string cdr_csv_header();
+
+// Appends the CSV line (RFC 4180 quoting, CRLF) of one canonical record (JSON
+// object text) to *out. False, with *out unchanged, when it is not a JSON object.
+bool append_cdr_csv_row(std::string_view record_json, std::string* out);
+
+// One record of CSV text: its fields, unquoted, and the line it starts on (1-based).
+struct CsvRow {
+  size_t line = 0;
+  std::vector<std::string> fields;
+};
+
+// Splits RFC 4180 text into rows (quoted fields may hold commas, quotes, CR and
+// LF; CRLF or LF ends a row).
+class CsvReader {
+ public:
+  explicit CsvReader(std::string_view text) : text_(text) {}
+  // False at the end of the text, or with *error (naming the line) when the
+  // text is malformed, e.g. an unterminated quote.
+  bool next(CsvRow* row, std::string* error);
+
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;
+  size_t line_ = 1;
+};
+
+// The record JSON of one data row under `header` (the column names of the
+// header line, any subset of cdr_csv_columns() in any order). An empty field
+// is an absent member; values are typed by the column table. False with *error
+// naming the column when a name is unknown or a value does not parse.
+bool cdr_csv_row_to_json(const std::vector<std::string>& header, const std::vector<std::string>& fields,
+                         std::string* record_json, std::string* error);
+
+}  // namespace cdrd
