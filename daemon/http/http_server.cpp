@@ -17,6 +17,7 @@
 #include "daemon/http/http_reply.h"
 #include "daemon/http/loop_task_queue.h"
 #include "daemon/http/reject_store.h"
+#include "daemon/http/stream_reply.h"
 #include "daemon/spool/spool.h"
 
 namespace cdrd {
@@ -63,6 +64,7 @@ std::shared_ptr<const HttpSettings> make_http_settings(const Config& config) {
   s->normalize.accounts.domains = config.account_domains;
   s->normalize.accounts.default_account = config.default_account;
   s->auth = ApiAuth(config.api_keys);
+  s->max_exports = config.api_max_exports;
   return s;
 }
 
@@ -73,7 +75,16 @@ HttpServer::HttpServer(Parts parts) : parts_(std::move(parts)) {
 }
 
 HttpServer::~HttpServer() {
+  // evhttp_free() frees every connection with its request: the streams must
+  // not touch theirs afterwards.
+  for (const auto& stream : streams_) stream->release();
+  streams_.clear();
   if (http_) evhttp_free(http_);
+}
+
+void HttpServer::start_draining() {
+  draining_ = true;
+  for (const auto& stream : streams_) stream->cancel();
 }
 
 bool HttpServer::listen(const std::string& listen, std::shared_ptr<const HttpSettings> settings, std::string* error) {

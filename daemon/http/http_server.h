@@ -18,6 +18,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "adapters/freeswitch/normalize.h"
@@ -27,6 +28,9 @@
 namespace cdrd {
 
 struct IngestRoute;  // http_server.cpp
+struct ExportPlan;   // cdr_export.h
+class ApiGrant;      // api_access.h
+class StreamReply;   // stream_reply.h
 class LoopTaskQueue;
 class ReadPool;
 class RejectStore;
@@ -40,6 +44,7 @@ struct HttpSettings {
   int request_timeout_s = 30;
   NormalizeOptions normalize;
   ApiAuth auth{{}};
+  int max_exports = 2;  // streamed reads (paginate=false, CSV) at once; more get 429
 };
 std::shared_ptr<const HttpSettings> make_http_settings(const Config& config);
 
@@ -67,8 +72,9 @@ class HttpServer {
   // Loop thread. Limits and keys apply to new requests.
   void apply(std::shared_ptr<const HttpSettings> settings);
 
-  // Loop thread. From now on ingest answers 503 (we are stopping).
-  void start_draining() { draining_ = true; }
+  // Loop thread. From now on ingest answers 503 (we are stopping), and the
+  // streamed reads in progress are cut short.
+  void start_draining();
   // Ingest requests accepted but not yet answered.
   int in_flight() const { return in_flight_; }
   int bound_port() const { return bound_port_; }
@@ -79,6 +85,9 @@ class HttpServer {
   void handle_ingest(evhttp_request* req, const std::string& request_id, const IngestRoute& route);
   void handle_api(evhttp_request* req, const std::string& path, const std::string& request_id);
   void handle_api_auth(evhttp_request* req, const std::string& request_id);  // api_token_route.cpp
+  // A streamed read (api_routes.cpp): counted against max_exports.
+  void handle_export(evhttp_request* req, const std::string& request_id, const ApiGrant& grant,
+                     std::shared_ptr<const ExportPlan> plan);
   void reject(evhttp_request* req, const std::string& request_id, int status, const std::string& code,
               const std::string& message, const std::string& route, std::string body);
   void finish_ingest(evhttp_request* req, const std::string& request_id, int status, const std::string& body);
@@ -88,6 +97,7 @@ class HttpServer {
   std::shared_ptr<const HttpSettings> settings_;
   bool draining_ = false;
   int in_flight_ = 0;
+  std::set<std::shared_ptr<StreamReply>> streams_;  // streamed reads in progress
   int bound_port_ = 0;
 };
 
