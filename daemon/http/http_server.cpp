@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <string_view>
@@ -64,7 +65,9 @@ std::shared_ptr<const HttpSettings> make_http_settings(const Config& config) {
   s->normalize.accounts.domains = config.account_domains;
   s->normalize.accounts.default_account = config.default_account;
   s->auth = ApiAuth(config.api_keys);
-  s->max_exports = config.api_max_exports;
+  // An export holds its read thread while the client reads: one thread
+  // always stays for paged reads.
+  s->max_exports = std::max(1, std::min(config.api_max_exports, config.read_pool_size - 1));
   return s;
 }
 
