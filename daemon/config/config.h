@@ -49,7 +49,7 @@ struct Config {
   std::string database_dsn = "embedded";   // "embedded" or a libpq URI/conninfo
   std::string embedded_bin_dir;            // PostgreSQL binaries; "" = auto-detect
   std::string embedded_user = "postgres";  // user the embedded server runs as when cdrd runs as root
-  int read_pool_size = 2;                  // read API worker threads (one connection each)
+  int read_pool_size = 4;                  // read API worker threads (one connection each); exports keep one free
   int statement_timeout_ms = 10000;        // read API query time limit
   int partitions_ahead_months = 3;         // monthly partitions created ahead of the current month
 

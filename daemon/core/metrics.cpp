@@ -87,6 +87,12 @@ std::string Metrics::render() const {
          spool_pending_records);
   metric(&out, "cdrd_api_requests_total", "counter", "Read API requests.", api_requests);
   metric(&out, "cdrd_api_errors_total", "counter", "Read API requests answered with an error.", api_errors);
+  metric(&out, "cdrd_api_exports_total", "counter", "Streamed reads started (paginate=false, CSV).", api_exports);
+  metric(&out, "cdrd_api_exports_refused_total", "counter", "Streamed reads refused with 429 (api.max_exports).",
+         api_exports_refused);
+  metric(&out, "cdrd_api_exports_cancelled_total", "counter",
+         "Streamed reads cut short (client gone, cdrd stopping, database error).", api_exports_cancelled);
+  metric(&out, "cdrd_api_export_rows_total", "counter", "Rows sent by streamed reads.", api_export_rows);
   batch_seconds.render("cdrd_batch_seconds", "Time to write and commit one batch.", &out);
   ack_seconds.render("cdrd_ack_seconds", "Ingest request arrival to durable acknowledgement.", &out);
   fsync_seconds.render("cdrd_spool_sync_seconds", "One spool group commit (write + fdatasync).", &out);

@@ -60,6 +60,11 @@ struct Metrics {
   // Read API.
   std::atomic<uint64_t> api_requests{0};
   std::atomic<uint64_t> api_errors{0};
+  // Streamed reads (paginate=false, CSV export).
+  std::atomic<uint64_t> api_exports{0};            // started
+  std::atomic<uint64_t> api_exports_refused{0};    // 429: api.max_exports already running
+  std::atomic<uint64_t> api_exports_cancelled{0};  // cut short: client gone, server stopping, database error
+  std::atomic<uint64_t> api_export_rows{0};        // rows sent by streamed reads
 
   LatencyHistogram batch_seconds;  // one committed batch, COPY to COMMIT
   LatencyHistogram ack_seconds;    // ingest request arrival to durable ack

@@ -18,21 +18,18 @@ constexpr int64_t kMaxGregorian = 253402300799 + kGregorianUnixOffset;
 constexpr size_t kMaxKeyLength = 2048;
 
 // The four keyset variants are separate statements so each gets a plan that
-// uses the (account_id, ts, id) index in the right direction.
-const char* const kListSql[2][2] = {
-    // descending
-    {"SELECT record::text, gregorian_ts, id FROM cdrs WHERE account_id = $1 "
-     "AND ts >= to_timestamp($2) AND ts <= to_timestamp($3) ORDER BY ts DESC, id DESC LIMIT $4",
-     "SELECT record::text, gregorian_ts, id FROM cdrs WHERE account_id = $1 "
-     "AND ts >= to_timestamp($2) AND ts <= to_timestamp($3) AND (ts, id) < (to_timestamp($5), $6) "
-     "ORDER BY ts DESC, id DESC LIMIT $4"},
-    // ascending
-    {"SELECT record::text, gregorian_ts, id FROM cdrs WHERE account_id = $1 "
-     "AND ts >= to_timestamp($2) AND ts <= to_timestamp($3) ORDER BY ts ASC, id ASC LIMIT $4",
-     "SELECT record::text, gregorian_ts, id FROM cdrs WHERE account_id = $1 "
-     "AND ts >= to_timestamp($2) AND ts <= to_timestamp($3) AND (ts, id) > (to_timestamp($5), $6) "
-     "ORDER BY ts ASC, id ASC LIMIT $4"},
-};
+// uses the (account_id, ts, id) index in the right direction. `filter_sql`:
+// " AND ..." conditions on alias c (cdr_filter.h), placeholders from $5 or $7.
+std::string list_sql(bool ascending, bool after, const std::string& filter_sql) {
+  std::string sql =
+      "SELECT c.record::text, c.gregorian_ts, c.id FROM cdrs c WHERE c.account_id = $1 "
+      "AND c.ts >= to_timestamp($2) AND c.ts <= to_timestamp($3)";
+  if (after)
+    sql += ascending ? " AND (c.ts, c.id) > (to_timestamp($5), $6)" : " AND (c.ts, c.id) < (to_timestamp($5), $6)";
+  sql += filter_sql;
+  sql += ascending ? " ORDER BY c.ts ASC, c.id ASC LIMIT $4" : " ORDER BY c.ts DESC, c.id DESC LIMIT $4";
+  return sql;
+}
 const char* const kListName[2][2] = {{"list_desc", "list_desc_after"}, {"list_asc", "list_asc_after"}};
 
 // A record's id starts with the UTC month of its start; its end (the
@@ -59,7 +56,7 @@ std::string representative_key(const std::string& row) {
 // keeps a row only if no other leg of its interaction comes before it, so a
 // page stops after page_size + 1 representatives instead of grouping the
 // whole window. A row without an interaction_id is an interaction alone.
-std::string interactions_sql(bool ascending, bool after) {
+std::string interactions_sql(bool ascending, bool after, const std::string& filter_sql) {
   std::string sql =
       "SELECT (c.record || jsonb_build_object('legs', CASE WHEN c.interaction_id IS NULL THEN ARRAY[c.id] ELSE "
       "ARRAY(SELECT l.id FROM cdrs l WHERE l.interaction_id = c.interaction_id AND l.account_id = c.account_id AND " +
@@ -69,6 +66,7 @@ std::string interactions_sql(bool ascending, bool after) {
       not_loopback("c");
   if (after)
     sql += ascending ? " AND (c.ts, c.id) > (to_timestamp($5), $6)" : " AND (c.ts, c.id) < (to_timestamp($5), $6)";
+  sql += filter_sql;
   sql +=
       " AND NOT EXISTS (SELECT 1 FROM cdrs o WHERE o.interaction_id = c.interaction_id AND o.account_id = "
       "c.account_id AND " +
@@ -153,8 +151,8 @@ pqxx::connection& CdrStore::conn() {
     }
     for (int dir = 0; dir < 2; ++dir) {
       for (int after = 0; after < 2; ++after) {
-        c->prepare(kListName[dir][after], kListSql[dir][after]);
-        c->prepare(kInteractionsName[dir][after], interactions_sql(dir == 1, after == 1));
+        c->prepare(kListName[dir][after], list_sql(dir == 1, after == 1, ""));
+        c->prepare(kInteractionsName[dir][after], interactions_sql(dir == 1, after == 1, ""));
       }
     }
     c->prepare("get", kGetSql);
@@ -164,9 +162,10 @@ pqxx::connection& CdrStore::conn() {
   return *conn_;
 }
 
-// One keyset page of `statements` (the list or the interactions variants):
-// each row is (record text, gregorian_ts, id).
-CdrPage CdrStore::page(const char* const (&statements)[2][2], const CdrListQuery& q) {
+// One keyset page of `statements` (the list or the interactions variants),
+// or with filters of the same query built by `sql_of`: each row is (record
+// text, gregorian_ts, id).
+CdrPage CdrStore::page(const char* const (&statements)[2][2], SqlBuilder sql_of, const CdrListQuery& q) {
   return with_connection([&] {
     pqxx::read_transaction tx(conn());
     const int dir = q.ascending ? 1 : 0;
@@ -176,9 +175,23 @@ CdrPage CdrStore::page(const char* const (&statements)[2][2], const CdrListQuery
     CdrPage page;
     pqxx::result rows;
     try {
-      rows = q.after ? tx.exec_prepared(statements[dir][1], q.account_id, from, to, limit,
-                                        q.after->gregorian_ts - kGregorianUnixOffset, q.after->id)
-                     : tx.exec_prepared(statements[dir][0], q.account_id, from, to, limit);
+      if (!q.filters.empty()) {
+        std::vector<std::string> params = {q.account_id, std::to_string(from), std::to_string(to),
+                                           std::to_string(limit)};
+        if (q.after) {
+          params.push_back(std::to_string(q.after->gregorian_ts - kGregorianUnixOffset));
+          params.push_back(q.after->id);
+        }
+        std::string filter_sql;
+        append_filter_sql(q.filters, "c", &filter_sql, &params);
+        rows = tx.exec_params(sql_of(q.ascending, q.after.has_value(), filter_sql),
+                              pqxx::prepare::make_dynamic_params(params));
+      } else if (q.after) {
+        rows = tx.exec_prepared(statements[dir][1], q.account_id, from, to, limit,
+                                q.after->gregorian_ts - kGregorianUnixOffset, q.after->id);
+      } else {
+        rows = tx.exec_prepared(statements[dir][0], q.account_id, from, to, limit);
+      }
     } catch (const pqxx::sql_error& e) {
       if (is_not_utf8(e)) return page;
       throw;
@@ -194,9 +207,9 @@ CdrPage CdrStore::page(const char* const (&statements)[2][2], const CdrListQuery
   });
 }
 
-CdrPage CdrStore::list(const CdrListQuery& q) { return page(kListName, q); }
+CdrPage CdrStore::list(const CdrListQuery& q) { return page(kListName, list_sql, q); }
 
-CdrPage CdrStore::interactions(const CdrListQuery& q) { return page(kInteractionsName, q); }
+CdrPage CdrStore::interactions(const CdrListQuery& q) { return page(kInteractionsName, interactions_sql, q); }
 
 std::vector<std::string> CdrStore::legs(const std::string& account_id, const std::string& interaction_id) {
   return with_connection([&] {

@@ -13,6 +13,8 @@
 #include <pqxx/except>
 #include <utility>
 
+#include "daemon/db/cdr_filter.h"
+
 namespace cdrd {
 
 // Keyset position: the (timestamp, id) of the last row of a page.
@@ -28,6 +30,10 @@ struct CdrListQuery {
   size_t page_size = 50;
   bool ascending = false;          // newest first unless true
   std::optional<CdrCursor> after;  // continue after this row
+  // ANDed with the account and the window. Without filters the prepared
+  // statements run; with them, the same query is built with the filters'
+  // conditions and run with its parameters (exec_params).
+  std::vector<CdrFilter> filters;
 };
 
 struct CdrPage {
@@ -61,7 +67,8 @@ class CdrStore {
   }
 
  private:
-  CdrPage page(const char* const (&statements)[2][2], const CdrListQuery& query);
+  using SqlBuilder = std::string (*)(bool ascending, bool after, const std::string& filter_sql);
+  CdrPage page(const char* const (&statements)[2][2], SqlBuilder sql_of, const CdrListQuery& query);
   pqxx::connection& conn();
 
   // A connection that broke is dropped, so the next call opens a new one with

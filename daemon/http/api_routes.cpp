@@ -7,6 +7,7 @@
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <functional>
@@ -15,14 +16,17 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/canonical/cdr_csv.h"
 #include "daemon/core/metrics.h"
 #include "daemon/db/cdr_store.h"
 #include "daemon/http/api_access.h"
 #include "daemon/http/api_request.h"
+#include "daemon/http/cdr_export.h"
 #include "daemon/http/http_reply.h"
 #include "daemon/http/http_server.h"
 #include "daemon/http/loop_task_queue.h"
 #include "daemon/http/read_pool.h"
+#include "daemon/http/stream_reply.h"
 
 namespace cdrd {
 namespace {
@@ -50,8 +54,11 @@ std::vector<std::string> split_path(const std::string& path) {
   return out;
 }
 
-// Parses and checks the list parameters; unknown parameters are refused by name.
-bool parse_list_query(const ApiParams& params, const std::string& account_id, CdrListQuery* q, ApiError* err) {
+// Parses and checks the list parameters; unknown parameters are refused by
+// name. *stream: the whole window is to be streamed (paginate=false, or a CSV
+// export), where page_size has no meaning and is refused.
+bool parse_list_query(const ApiParams& params, const std::string& account_id, bool csv, CdrListQuery* q, bool* stream,
+                      ApiError* err) {
   auto bad = [&](const std::string& message) {
     *err = {400, "invalid_parameter", message};
     return false;
@@ -63,6 +70,8 @@ bool parse_list_query(const ApiParams& params, const std::string& account_id, Cd
   }
   q->from_gregorian = window.from_gregorian;
   q->to_gregorian = window.to_gregorian;
+  bool paginate = true;
+  bool have_page_size = false;
   for (const auto& [name, value] : params) {
     if (name == "created_from" || name == "created_to" || name == "auth_token") {
       // the window, read above; the credential, read by authorize_account()
@@ -73,6 +82,7 @@ bool parse_list_query(const ApiParams& params, const std::string& account_id, Cd
                    "'");
       }
       q->page_size = static_cast<size_t>(v);
+      have_page_size = true;
     } else if (name == "start_key") {
       CdrCursor cursor;
       if (!decode_cursor(value, &cursor)) return bad("start_key: not a key returned as next_start_key");
@@ -80,15 +90,51 @@ bool parse_list_query(const ApiParams& params, const std::string& account_id, Cd
     } else if (name == "ascending") {
       if (value != "true" && value != "false") return bad("ascending: expected true or false, got '" + value + "'");
       q->ascending = value == "true";
-    } else if (name.rfind("filter_", 0) == 0 || name == "paginate") {
-      *err = {400, "unsupported_parameter", name + ": not supported by this version of cdrd"};
-      return false;
+    } else if (name == "paginate") {
+      if (value != "true" && value != "false") return bad("paginate: expected true or false, got '" + value + "'");
+      paginate = value == "true";
+    } else if (name.rfind("filter_", 0) == 0) {
+      CdrFilter filter;
+      std::string message;
+      if (!parse_cdr_filter(name, value, &filter, &message)) return bad(message);
+      q->filters.push_back(std::move(filter));
     } else {
       return bad("unknown query parameter '" + name + "'");
     }
   }
+  *stream = csv || !paginate;
+  if (have_page_size && !paginate) return bad("page_size: not allowed with paginate=false (the whole window is sent)");
+  if (have_page_size && csv) {
+    return bad("page_size: not allowed with a CSV export (the whole window from start_key is sent)");
+  }
   if (q->page_size == 0) q->page_size = kDefaultPageSize;
   return true;
+}
+
+// Accept: text/csv or application/octet-stream (what 003's clients send)
+// asks for CSV; anything else is JSON.
+bool wants_csv(evhttp_request* req) {
+  std::string accept = request_header(req, "Accept");
+  for (char& c : accept) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return accept.find("text/csv") != std::string::npos || accept.find("application/octet-stream") != std::string::npos;
+}
+
+// A reply computed whole on a read-pool thread.
+struct RouteReply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<StreamReply::Header> headers;
+};
+using RouteQuery = std::function<RouteReply(CdrStore& store)>;
+
+RouteReply csv_reply(const std::vector<std::string>& records, const std::string& filename) {
+  RouteReply reply;
+  reply.content_type = "text/csv; charset=utf-8";
+  reply.body = cdr_csv_header();
+  for (const auto& record : records) append_cdr_csv_row(record, &reply.body);
+  reply.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+  return reply;
 }
 
 std::string list_body(const CdrPage& page, const std::string& start_key, const std::string& request_id) {
@@ -134,7 +180,85 @@ ApiError database_error(const std::exception& e, const std::string& request_id) 
   return {500, "internal_error", "the query failed; see the log for request " + request_id};
 }
 
+// Read-pool thread: one streamed read from the grant check to its end.
+void run_export(CdrStore& store, const ApiGrant& grant, const ExportPlan& plan, StreamReply& out, Metrics* metrics) {
+  try {
+    if (auto denied = grant.verify(store)) {
+      out.reply(denied->status, "application/json", error_body(denied->code, denied->message, plan.request_id));
+      return;
+    }
+    if (produce_export(store, plan, out, metrics)) {
+      out.finish();
+      return;
+    }
+    metrics->api_exports_cancelled.fetch_add(1, std::memory_order_relaxed);
+    out.abort();
+  } catch (const std::exception& e) {
+    if (!out.started()) {
+      const ApiError db_err = database_error(e, plan.request_id);
+      out.reply(db_err.status, "application/json", error_body(db_err.code, db_err.message, plan.request_id));
+      return;
+    }
+    // The status line is gone: the client learns of the failure from the
+    // transfer ending without its terminating chunk.
+    spdlog::error("read api request {}: the streamed reply failed after it started, closing the connection: {}",
+                  plan.request_id, e.what());
+    metrics->api_exports_cancelled.fetch_add(1, std::memory_order_relaxed);
+    out.abort();
+  }
+}
+
 }  // namespace
+
+void HttpServer::handle_export(evhttp_request* req, const std::string& request_id, const ApiGrant& grant,
+                               std::shared_ptr<const ExportPlan> plan) {
+  auto fail = [&](int status, const std::string& code, const std::string& message) {
+    parts_.metrics->api_errors.fetch_add(1, std::memory_order_relaxed);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+    send_error(req, status, code, message, request_id);
+  };
+  if (draining_) {
+    fail(503, "shutting_down", "cdrd is stopping; retry");
+    return;
+  }
+  // Counted here, on the loop thread, so the limit holds however fast
+  // requests arrive.
+  if (static_cast<int>(streams_.size()) >= settings_->max_exports) {
+    parts_.metrics->api_exports_refused.fetch_add(1, std::memory_order_relaxed);
+    fail(429, "too_many_exports",
+         std::to_string(settings_->max_exports) + " streamed reads (paginate=false or CSV) are running; retry");
+    return;
+  }
+  std::shared_ptr<StreamReply> stream =
+      StreamReply::open(req, parts_.loop_queue, request_id, [this](StreamReply& self) {
+        --in_flight_;
+        for (auto it = streams_.begin(); it != streams_.end(); ++it) {
+          if (it->get() == &self) {
+            streams_.erase(it);  // the closure that ended the stream still holds it
+            break;
+          }
+        }
+      });
+  ReadPool* pool = parts_.reads;
+  Metrics* metrics = parts_.metrics;
+  auto job = [pool, metrics, stream, grant, plan](CdrStore& store) {
+    // Woken when the pool stops, so a producer waiting for a slow client
+    // lets the pool join it.
+    const uint64_t hook = pool->add_stop_hook([stream] { stream->cancel(); });
+    run_export(store, grant, *plan, *stream, metrics);
+    pool->remove_stop_hook(hook);
+  };
+  ++in_flight_;
+  streams_.insert(stream);
+  if (!parts_.reads->submit(std::move(job))) {
+    stream->discard();
+    streams_.erase(stream);
+    --in_flight_;
+    fail(503, "too_many_requests", "too many read requests in progress; retry");
+    return;
+  }
+  parts_.metrics->api_exports.fetch_add(1, std::memory_order_relaxed);
+}
 
 void HttpServer::handle_api(evhttp_request* req, const std::string& path, const std::string& request_id) {
   parts_.metrics->api_requests.fetch_add(1, std::memory_order_relaxed);
@@ -174,7 +298,14 @@ void HttpServer::handle_api(evhttp_request* req, const std::string& path, const 
       fail(400, "invalid_parameter", "the query string is malformed");
       return;
     }
-    for (evkeyval* p = kv.tqh_first; p; p = p->next.tqe_next) params.emplace(p->key, p->value);
+    // evhttp decodes the values only; a name may be percent-encoded too
+    // (filter_custom_channel_vars.owner%5Fid).
+    for (evkeyval* p = kv.tqh_first; p; p = p->next.tqe_next) {
+      size_t n = 0;
+      char* name = evhttp_uridecode(p->key, 1, &n);
+      params.emplace(name ? std::string(name, n) : std::string(p->key), p->value);
+      free(name);
+    }
     evhttp_clear_headers(&kv);
   }
 
@@ -186,23 +317,47 @@ void HttpServer::handle_api(evhttp_request* req, const std::string& path, const 
     return;
   }
 
-  ApiQuery query;
+  const bool csv = wants_csv(req);
+  RouteQuery query;
   if (is_summary) {
-    if (!plan_summary(params, account_id, request_id, &query, &err)) {
+    ApiQuery summary;
+    if (!plan_summary(params, account_id, request_id, &summary, &err)) {
       fail(err.status, err.code, err.message);
       return;
     }
+    query = [summary = std::move(summary)](CdrStore& store) {
+      ApiReply reply = summary(store);
+      RouteReply out;
+      out.status = reply.first;
+      out.body = std::move(reply.second);
+      return out;
+    };
   } else if (is_list || is_interactions) {
     CdrListQuery list_query;
-    if (!parse_list_query(params, account_id, &list_query, &err)) {
+    bool stream = false;
+    if (!parse_list_query(params, account_id, csv, &list_query, &stream, &err)) {
       fail(err.status, err.code, err.message);
       return;
     }
     const auto sk = params.find("start_key");
     const std::string start_key = sk == params.end() ? "" : sk->second;
+    if (stream) {
+      auto plan = std::make_shared<ExportPlan>();
+      plan->query = std::move(list_query);
+      plan->interactions = is_interactions;
+      plan->csv = csv;
+      plan->filename = csv_filename("cdrs-" + account_id + "-" + std::to_string(plan->query.from_gregorian) + "-" +
+                                    std::to_string(plan->query.to_gregorian));
+      plan->start_key = start_key;
+      plan->request_id = request_id;
+      handle_export(req, request_id, grant, std::move(plan));
+      return;
+    }
     query = [is_list, list_query, start_key, request_id](CdrStore& store) {
       const CdrPage page = is_list ? store.list(list_query) : store.interactions(list_query);
-      return ApiReply{200, list_body(page, start_key, request_id)};
+      RouteReply reply;
+      reply.body = list_body(page, start_key, request_id);
+      return reply;
     };
   } else {
     for (const auto& [name, value] : params) {
@@ -213,41 +368,58 @@ void HttpServer::handle_api(evhttp_request* req, const std::string& path, const 
     }
     if (is_legs) {
       const std::string interaction_id = seg[4];
-      query = [account_id, interaction_id, request_id](CdrStore& store) {
+      query = [account_id, interaction_id, request_id, csv](CdrStore& store) {
         CdrPage legs;
         legs.records = store.legs(account_id, interaction_id);
+        RouteReply reply;
         if (legs.records.empty()) {
-          return ApiReply{
-              404, error_body("not_found", "no legs of interaction " + interaction_id + " in account " + account_id,
-                              request_id)};
+          reply.status = 404;
+          reply.body = error_body("not_found", "no legs of interaction " + interaction_id + " in account " + account_id,
+                                  request_id);
+        } else if (csv) {
+          reply = csv_reply(legs.records, csv_filename("cdrs-" + account_id + "-legs-" + interaction_id));
+        } else {
+          reply.body = list_body(legs, "", request_id);
         }
-        return ApiReply{200, list_body(legs, "", request_id)};
+        return reply;
       };
     } else {
       const std::string cdr_id = seg[3];
-      query = [account_id, cdr_id, request_id](CdrStore& store) {
-        if (auto record = store.get(account_id, cdr_id)) return ApiReply{200, data_envelope(*record, request_id)};
-        return ApiReply{404, error_body("not_found", "no CDR " + cdr_id + " in account " + account_id, request_id)};
+      query = [account_id, cdr_id, request_id, csv](CdrStore& store) {
+        RouteReply reply;
+        if (auto record = store.get(account_id, cdr_id)) {
+          if (csv) return csv_reply({*record}, csv_filename("cdr-" + account_id + "-" + cdr_id));
+          reply.body = data_envelope(*record, request_id);
+        } else {
+          reply.status = 404;
+          reply.body = error_body("not_found", "no CDR " + cdr_id + " in account " + account_id, request_id);
+        }
+        return reply;
       };
     }
   }
   // Runs on a read-pool thread; the reply is sent from the loop thread.
   auto job = [this, req, request_id, grant, query = std::move(query)](CdrStore& store) {
-    ApiReply reply;
+    RouteReply reply;
     try {
       if (auto denied = grant.verify(store)) {
-        reply = ApiReply{denied->status, error_body(denied->code, denied->message, request_id)};
+        reply.status = denied->status;
+        reply.body = error_body(denied->code, denied->message, request_id);
       } else {
         reply = query(store);
       }
     } catch (const std::exception& e) {
       const ApiError db_err = database_error(e, request_id);
-      reply = ApiReply{db_err.status, error_body(db_err.code, db_err.message, request_id)};
+      reply = RouteReply{};
+      reply.status = db_err.status;
+      reply.body = error_body(db_err.code, db_err.message, request_id);
     }
     parts_.loop_queue->post([this, req, request_id, reply = std::move(reply)] {
       --in_flight_;
-      if (reply.first != 200) parts_.metrics->api_errors.fetch_add(1, std::memory_order_relaxed);
-      send_body(req, reply.first, "application/json", reply.second, request_id);
+      if (reply.status != 200) parts_.metrics->api_errors.fetch_add(1, std::memory_order_relaxed);
+      evkeyvalq* headers = evhttp_request_get_output_headers(req);
+      for (const auto& [name, value] : reply.headers) evhttp_add_header(headers, name.c_str(), value.c_str());
+      send_body(req, reply.status, reply.content_type, reply.body, request_id);
     });
   };
   ++in_flight_;

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "adapters/freeswitch/normalize.h"
@@ -27,6 +28,9 @@
 namespace cdrd {
 
 struct IngestRoute;  // http_server.cpp
+struct ExportPlan;   // cdr_export.h
+class ApiGrant;      // api_access.h
+class StreamReply;   // stream_reply.h
 class LoopTaskQueue;
 class ReadPool;
 class TokenSigner;
@@ -45,6 +49,7 @@ struct HttpSettings {
   // given (then tokens are neither issued nor accepted), and their lifetime.
   std::shared_ptr<const TokenSigner> tokens;
   int token_ttl_s = 3600;
+  int max_exports = 2;  // streamed reads (paginate=false, CSV) at once; more get 429
 };
 // `token_key`: the HMAC key of auth tokens (daemon/auth/token_key.h).
 std::shared_ptr<const HttpSettings> make_http_settings(const Config& config, const std::string& token_key = "");
@@ -73,8 +78,9 @@ class HttpServer {
   // Loop thread. Limits and keys apply to new requests.
   void apply(std::shared_ptr<const HttpSettings> settings);
 
-  // Loop thread. From now on ingest answers 503 (we are stopping).
-  void start_draining() { draining_ = true; }
+  // Loop thread. From now on ingest answers 503 (we are stopping), and the
+  // streamed reads in progress are cut short.
+  void start_draining();
   // Ingest requests accepted but not yet answered.
   int in_flight() const { return in_flight_; }
   int bound_port() const { return bound_port_; }
@@ -85,6 +91,9 @@ class HttpServer {
   void handle_ingest(evhttp_request* req, const std::string& request_id, const IngestRoute& route);
   void handle_api(evhttp_request* req, const std::string& path, const std::string& request_id);
   void handle_api_auth(evhttp_request* req, const std::string& request_id);  // api_token_route.cpp
+  // A streamed read (api_routes.cpp): counted against max_exports.
+  void handle_export(evhttp_request* req, const std::string& request_id, const ApiGrant& grant,
+                     std::shared_ptr<const ExportPlan> plan);
   void reject(evhttp_request* req, const std::string& request_id, int status, const std::string& code,
               const std::string& message, const std::string& route, std::string body);
   void finish_ingest(evhttp_request* req, const std::string& request_id, int status, const std::string& body);
@@ -94,6 +103,7 @@ class HttpServer {
   std::shared_ptr<const HttpSettings> settings_;
   bool draining_ = false;
   int in_flight_ = 0;
+  std::set<std::shared_ptr<StreamReply>> streams_;  // streamed reads in progress
   int bound_port_ = 0;
 };
 

@@ -13,10 +13,15 @@ ReadPool::ReadPool(int threads, const std::string& dsn, int statement_timeout_ms
 }
 
 ReadPool::~ReadPool() {
+  std::map<uint64_t, std::function<void()>> hooks;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
+    hooks.swap(stop_hooks_);
   }
+  // Outside the lock: a hook takes its job's own lock, and that job may be
+  // calling remove_stop_hook() at this moment.
+  for (auto& [id, wake] : hooks) wake();
   cv_.notify_all();
   for (auto& t : threads_) t.join();
 }
@@ -29,6 +34,24 @@ bool ReadPool::submit(Job job) {
   }
   cv_.notify_one();
   return true;
+}
+
+uint64_t ReadPool::add_stop_hook(std::function<void()> wake) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      const uint64_t id = next_hook_id_++;
+      stop_hooks_.emplace(id, std::move(wake));
+      return id;
+    }
+  }
+  wake();
+  return 0;
+}
+
+void ReadPool::remove_stop_hook(uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  stop_hooks_.erase(id);
 }
 
 void ReadPool::run(CdrStore* store) {

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,14 +31,24 @@ class ReadPool {
   // Thread-safe. False when max_queued jobs are already waiting.
   bool submit(Job job);
 
+  // Thread-safe. `wake` runs once, on the thread that destroys the pool, when
+  // the pool starts stopping (at once if it already is): a job that waits on
+  // something other than the database (a streamed reply waiting for a slow
+  // client) is told to stop, so the destructor can join it. Returns the id
+  // for remove_stop_hook(), which a job calls before it returns.
+  uint64_t add_stop_hook(std::function<void()> wake);
+  void remove_stop_hook(uint64_t id);
+
  private:
   void run(CdrStore* store);
 
   const size_t max_queued_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Job> jobs_;   // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
+  std::deque<Job> jobs_;                                  // guarded by mu_
+  bool stopping_ = false;                                 // guarded by mu_
+  std::map<uint64_t, std::function<void()>> stop_hooks_;  // guarded by mu_
+  uint64_t next_hook_id_ = 1;                             // guarded by mu_
   std::vector<std::unique_ptr<CdrStore>> stores_;
   std::vector<std::thread> threads_;
 };

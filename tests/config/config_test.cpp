@@ -61,7 +61,7 @@ TEST(Config, EmptyFileGivesTheDefaults) {
     EXPECT_EQ(c.database_dsn, "embedded");
     EXPECT_EQ(c.embedded_bin_dir, "");
     EXPECT_EQ(c.embedded_user, "postgres");
-    EXPECT_EQ(c.read_pool_size, 2);
+    EXPECT_EQ(c.read_pool_size, 4);
     EXPECT_EQ(c.statement_timeout_ms, 10000);
     EXPECT_EQ(c.partitions_ahead_months, 3);
     EXPECT_EQ(c.batch_max_rows, 1000);
@@ -94,7 +94,7 @@ database:
   embedded:
     bin_dir: /usr/lib/postgresql/15/bin
     user: cdrd
-  read_pool_size: 4
+  read_pool_size: 6
   statement_timeout_ms: 2500
   partitions_ahead_months: 6
 batch:
@@ -139,7 +139,7 @@ log:
   EXPECT_EQ(c.database_dsn, "postgresql://cdrd@db/cdrd");
   EXPECT_EQ(c.embedded_bin_dir, "/usr/lib/postgresql/15/bin");
   EXPECT_EQ(c.embedded_user, "cdrd");
-  EXPECT_EQ(c.read_pool_size, 4);
+  EXPECT_EQ(c.read_pool_size, 6);
   EXPECT_EQ(c.statement_timeout_ms, 2500);
   EXPECT_EQ(c.partitions_ahead_months, 6);
   EXPECT_EQ(c.batch_max_rows, 500);

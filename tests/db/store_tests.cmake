@@ -2,7 +2,7 @@
 # queries (label "pg"; each test binary starts its own server through
 # tests/support). Included by tests/db/CMakeLists.txt.
 find_package(OpenSSL REQUIRED)
-foreach(test_name embedded_postgres_pgtest migrations_pgtest cdr_store_pgtest)
+foreach(test_name embedded_postgres_pgtest migrations_pgtest cdr_store_pgtest cdr_filter_pgtest)
   add_executable(${test_name} ${CMAKE_CURRENT_LIST_DIR}/${test_name}.cpp)
   # OpenSSL: the cursor test builds forged keys with base64.
   target_link_libraries(${test_name} PRIVATE cdrd_test_support cdrd_db OpenSSL::Crypto GTest::gtest_main)
