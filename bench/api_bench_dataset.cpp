@@ -28,7 +28,7 @@ bool read_bench_dataset(pqxx::connection& conn, BenchDataset* out, std::string* 
   const pqxx::result r = tx.exec(
       "SELECT total_rows, accounts, skew, seed, extract(epoch FROM window_start)::bigint, "
       "extract(epoch FROM window_end)::bigint, "
-      "(SELECT coalesce(sum(last_n - first_n), 0) FROM cdrd_bench_chunks), finished_at IS NOT NULL "
+      "(SELECT coalesce(sum(last_n - first_n), 0) FROM cdrd_bench_chunks), finished_at IS NOT NULL, sql_md5 "
       "FROM cdrd_bench_load");
   if (r.empty()) {
     *error = "cdrd_bench_load is empty: run cdrd_api_bench_load";
@@ -43,6 +43,7 @@ bool read_bench_dataset(pqxx::connection& conn, BenchDataset* out, std::string* 
   out->window_end_unix = row[5].as<int64_t>();
   out->loaded_rows = row[6].as<int64_t>();
   out->finished = row[7].as<bool>();
+  out->sql_md5 = row[8].as<std::string>();
   return true;
 }
 

@@ -20,6 +20,7 @@ struct BenchDataset {
   int64_t seed = 0;
   int64_t window_start_unix = 0;  // inclusive, a month boundary (UTC)
   int64_t window_end_unix = 0;    // exclusive, a month boundary (UTC)
+  std::string sql_md5;            // of bench/api_bench_rows.sql as loaded
   int64_t loaded_rows = 0;        // in the committed chunks (cdrd_bench_chunks)
   bool finished = false;          // every row loaded, then VACUUM (ANALYZE) ran
 };

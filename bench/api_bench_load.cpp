@@ -251,30 +251,34 @@ int run(const LoadSettings& s) {
   }
 
   pqxx::connection conn(s.dsn);
+  // A lost chunk is reloaded by the next run; no need to wait for the WAL flush.
+  pqxx::nontransaction(conn).exec("SET synchronous_commit = off");
   {
-    pqxx::nontransaction tx(conn);
+    pqxx::read_transaction tx(conn);
     if (tx.exec("SELECT to_regclass('cdrs') IS NULL")[0][0].as<bool>()) {
       fmt::print(stderr, "table cdrs does not exist: start cdrd once (or run cdrd --migrate) first\n");
       return 1;
     }
-    // A lost chunk is reloaded by the next run; no need to wait for the WAL flush.
-    tx.exec("SET synchronous_commit = off");
-    tx.exec(sql);
+    want.sql_md5 = tx.exec_params("SELECT md5($1)", sql)[0][0].as<std::string>();
   }
 
+  // Checked before the SQL file replaces the functions: rows loaded by other
+  // definitions would no longer be the rows the bench computes.
   BenchDataset have;
-  const bool recorded = read_bench_dataset(conn, &have, &error);
+  bool recorded = !s.truncate && read_bench_dataset(conn, &have, &error);
   if (s.truncate) {
     pqxx::work tx(conn);
     fmt::print("--truncate: emptying cdrs (every partition) and the load record\n");
-    tx.exec("TRUNCATE cdrs, cdrd_bench_chunks");
-    tx.exec("DELETE FROM cdrd_bench_load");
+    tx.exec("TRUNCATE cdrs");
+    tx.exec("DROP TABLE IF EXISTS cdrd_bench_chunks, cdrd_bench_load");
     tx.commit();
+    recorded = false;
   } else if (recorded && !same_parameters(have, want, &error)) {
     fmt::print(stderr, "this database holds another data set ({}); rerun with --truncate to replace it\n", error);
     return 1;
   }
-  if (s.truncate || !recorded) {
+  pqxx::nontransaction(conn).exec(sql);
+  if (!recorded) {
     pqxx::work tx(conn);
     const bool foreign = !tx.exec_params(
                                 "SELECT 1 FROM cdrs WHERE ts >= to_timestamp($1) AND ts < to_timestamp($2) "
@@ -287,9 +291,10 @@ int run(const LoadSettings& s) {
       return 1;
     }
     tx.exec_params(
-        "INSERT INTO cdrd_bench_load (total_rows, accounts, skew, seed, window_start, window_end) "
-        "VALUES ($1, $2, $3, $4, to_timestamp($5), to_timestamp($6))",
-        want.total_rows, want.accounts, want.skew, want.seed, want.window_start_unix, want.window_end_unix);
+        "INSERT INTO cdrd_bench_load (total_rows, accounts, skew, seed, window_start, window_end, sql_md5) "
+        "VALUES ($1, $2, $3, $4, to_timestamp($5), to_timestamp($6), $7)",
+        want.total_rows, want.accounts, want.skew, want.seed, want.window_start_unix, want.window_end_unix,
+        want.sql_md5);
     tx.commit();
   }
   BenchDataset d;

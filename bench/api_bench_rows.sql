@@ -7,12 +7,12 @@
 -- parameters: re-running a chunk produces the same rows, which is what makes
 -- the load resumable. Rows come in call order: row 2k is the A-leg of call k,
 -- row 2k+1 its B-leg, and call k ends at
---   window_start + (k + u) * (window_end - window_start) / calls   (0 <= u < 1),
+--   window_start + 1 s + (k + u) * (window_end - window_start - 2 s) / calls   (0 <= u < 1),
 -- so the table fills in time order, as live ingest fills it.
 
 -- The bench's record of what is loaded: the parameters (one row) and the
--- row ranges committed so far. A load with other parameters is refused
--- unless --truncate starts it over.
+-- row ranges committed so far. A load with other parameters, or made by
+-- another version of this file, is refused unless --truncate starts it over.
 CREATE TABLE IF NOT EXISTS cdrd_bench_load (
     one          boolean     PRIMARY KEY DEFAULT true CHECK (one),
     total_rows   bigint      NOT NULL,
@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS cdrd_bench_load (
     seed         bigint      NOT NULL,
     window_start timestamptz NOT NULL,
     window_end   timestamptz NOT NULL,
+    sql_md5      text        NOT NULL,  -- of this file, when the load began
     finished_at  timestamptz  -- every row loaded, then VACUUM (ANALYZE)
 );
 CREATE TABLE IF NOT EXISTS cdrd_bench_chunks (
@@ -106,7 +107,9 @@ call AS (
          (ARRAY['CALL_REJECTED', 'NO_ROUTE_DESTINATION', 'UNALLOCATED_NUMBER', 'NORMAL_TEMPORARY_FAILURE',
                 'RECOVERY_ON_TIMER_EXPIRE'])[1 + r_misc % 5] AS failed_cause,
          (ARRAY['603', '404', '404', '503', '408'])[1 + r_misc % 5] AS failed_code,
-         d.start_us + floor((d.k + d.u_slot) * d.span_us / d.calls)::bigint AS end_us
+         -- 1 s kept free at both ends, so the B-leg (ending 20 ms before
+         -- the A-leg) stays inside the window too.
+         d.start_us + 1000000 + floor((d.k + d.u_slot) * (d.span_us - 2000000) / d.calls)::bigint AS end_us
   FROM draws d
   OFFSET 0
 ),
