@@ -22,6 +22,7 @@ struct Connection {
   std::string uri;   // path?uuid=<uuid>, as mod_json_cdr requests it
   uint64_t cdr_index = 0;
   int attempts = 0;
+  event* pace_timer = nullptr;  // with a rate: fires when cdr_index is due
   BenchClock::time_point sent_at{};
 };
 
@@ -29,7 +30,8 @@ struct SharedState {
   const LoadOptions* options = nullptr;
   const CdrBodyTemplate* body = nullptr;
   std::string host_header;
-  std::atomic<uint64_t> next_cdr{0};  // the threads take CDR indexes from one counter
+  std::atomic<uint64_t> next_cdr{0};     // the threads take CDR indexes from one counter
+  BenchClock::time_point paced_start{};  // CDR i is due at paced_start + i / rate
 };
 
 struct Worker {
@@ -109,21 +111,55 @@ void send_current(Connection* c) {
   }
 }
 
+bool stop_requested(const SharedState* shared) {
+  return shared->options->stop != nullptr && shared->options->stop->load(std::memory_order_relaxed);
+}
+
+// Sends CDR c->cdr_index now.
+void send_cdr(Connection* c) {
+  SharedState* shared = c->worker->shared;
+  if (stop_requested(shared)) {
+    c->worker->result.stopped = true;
+    retire(c);
+    return;
+  }
+  char uuid[37];
+  format_bench_uuid(shared->options->run_id, c->cdr_index, uuid);
+  shared->body->patch_uuid(uuid, &c->body);
+  c->uri.assign(shared->options->path).append("?uuid=").append(uuid);
+  c->attempts = 0;
+  ++c->worker->result.cdrs_sent;
+  send_current(c);
+}
+
+void on_pace_timer(evutil_socket_t, short, void* arg) { send_cdr(static_cast<Connection*>(arg)); }
+
 void start_next_cdr(Connection* c) {
   SharedState* shared = c->worker->shared;
+  if (stop_requested(shared)) {
+    c->worker->result.stopped = true;
+    retire(c);
+    return;
+  }
   const uint64_t index = shared->next_cdr.fetch_add(1, std::memory_order_relaxed);
   if (index >= shared->options->count) {
     retire(c);
     return;
   }
-  char uuid[37];
-  format_bench_uuid(shared->options->run_id, index, uuid);
-  shared->body->patch_uuid(uuid, &c->body);
-  c->uri.assign(shared->options->path).append("?uuid=").append(uuid);
   c->cdr_index = index;
-  c->attempts = 0;
-  ++c->worker->result.cdrs_sent;
-  send_current(c);
+  if (shared->options->rate > 0) {
+    const auto due =
+        shared->paced_start + std::chrono::duration_cast<BenchClock::duration>(
+                                  std::chrono::duration<double>(static_cast<double>(index) / shared->options->rate));
+    const auto wait = due - BenchClock::now();
+    if (wait > BenchClock::duration::zero()) {
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(wait).count();
+      const timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+      evtimer_add(c->pace_timer, &tv);
+      return;
+    }
+  }
+  send_cdr(c);
 }
 
 void on_deadline(evutil_socket_t, short, void* arg) {
@@ -151,6 +187,7 @@ void merge(const LoadResult& from, LoadResult* into) {
                                 from.ack_latencies_us.end());
   if (into->first_error_reply.empty()) into->first_error_reply = from.first_error_reply;
   into->timed_out = into->timed_out || from.timed_out;
+  into->stopped = into->stopped || from.stopped;
   if (from.first_send != BenchClock::time_point{} &&
       (into->first_send == BenchClock::time_point{} || from.first_send < into->first_send)) {
     into->first_send = from.first_send;
@@ -162,6 +199,7 @@ void release(Worker* w) {
   // Connections first: freeing one drops its pending request without calling back.
   for (auto& c : w->connections) {
     if (c->http != nullptr) evhttp_connection_free(c->http);
+    if (c->pace_timer != nullptr) event_free(c->pace_timer);
   }
   w->connections.clear();
   if (w->deadline != nullptr) event_free(w->deadline);
@@ -191,7 +229,9 @@ bool run_http_load(const LoadOptions& options, const CdrBodyTemplate& body, Load
     } else {
       const timeval limit{options.timeout_s, 0};
       evtimer_add(w->deadline, &limit);
-      w->result.ack_latencies_us.reserve(options.count / static_cast<uint64_t>(thread_count) + 1);
+      // Capped: a paced run may be given a large count and stopped early.
+      w->result.ack_latencies_us.reserve(
+          std::min<uint64_t>(options.count / static_cast<uint64_t>(thread_count) + 1, uint64_t{1} << 20));
     }
     workers.push_back(std::move(w));
   }
@@ -207,14 +247,21 @@ bool run_http_load(const LoadOptions& options, const CdrBodyTemplate& body, Load
       break;
     }
     evhttp_connection_set_timeout(c->http, options.request_timeout_s);
+    c->pace_timer = evtimer_new(w->base, &on_pace_timer, c.get());
+    if (c->pace_timer == nullptr) {
+      *error = "cannot create a libevent timer";
+      ok = false;
+      break;
+    }
     w->connections.push_back(std::move(c));
   }
   if (ok) {
+    shared.paced_start = BenchClock::now();
     std::vector<std::thread> threads;
     for (auto& w : workers) threads.emplace_back(&run_worker, w.get());
     for (auto& t : threads) t.join();
     *result = LoadResult{};
-    result->ack_latencies_us.reserve(options.count);
+    result->ack_latencies_us.reserve(std::min<uint64_t>(options.count, uint64_t{1} << 22));
     for (auto& w : workers) merge(w->result, result);
   }
   for (auto& w : workers) release(w.get());

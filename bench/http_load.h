@@ -4,6 +4,7 @@
 // until `count` CDRs have been answered.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -25,6 +26,13 @@ struct LoadOptions {
   int request_timeout_s = 30;  // one request fails after this long
   int max_attempts = 3;        // per CDR on transport errors; a resend reuses the uuid, so cdrd deduplicates it
   uint64_t run_id = 0;         // uuid prefix of this run (format_bench_uuid)
+  // CDRs per second over all connections; 0 = as fast as the connections go.
+  // CDR i is sent no earlier than i / rate seconds after the start: a fixed
+  // schedule, so a slow reply delays only its connection, not the rate.
+  double rate = 0;
+  // When set and true, connections stop taking new CDRs; the ones in flight
+  // finish (a graceful stop, e.g. on SIGTERM).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 using BenchClock = std::chrono::steady_clock;
@@ -39,6 +47,7 @@ struct LoadResult {
   std::vector<uint64_t> ack_latencies_us;  // of the 200 replies
   std::string first_error_reply;           // status and start of the first non-200 body, for diagnosis
   bool timed_out = false;
+  bool stopped = false;  // options.stop ended the load before `count`
   BenchClock::time_point first_send{};
   BenchClock::time_point last_ack{};  // of the last reply of any status
 };

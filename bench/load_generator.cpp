@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <csignal>
 #include <ctime>
 #include <fstream>
@@ -22,6 +23,16 @@
 
 namespace cdrd {
 namespace {
+
+// Set by SIGTERM/SIGINT: stop sending, let the requests in flight finish and
+// report. A lock-free atomic store is async-signal-safe.
+std::atomic<bool> g_stop{false};
+
+void request_stop(int signal_number) {
+  g_stop.store(true);
+  // A second signal ends the process the default way.
+  std::signal(signal_number, SIG_DFL);
+}
 
 // The generator must never load anything but this machine.
 bool is_loopback_address(const std::string& host) {
@@ -79,8 +90,9 @@ uint64_t unanswered(const LoadResult& l) {
 
 void print_human(const Settings& s, const Report& r) {
   const LoadResult& l = r.load;
-  fmt::print("cdrd_loadgen: {} CDRs to {}:{}{}, concurrency {}, {} thread(s)\n", s.load.count, s.load.host, s.load.port,
-             s.load.path, s.load.concurrency, s.load.threads);
+  fmt::print("cdrd_loadgen: {} CDRs to {}:{}{}, concurrency {}, {} thread(s){}\n", s.load.count, s.load.host,
+             s.load.port, s.load.path, s.load.concurrency, s.load.threads,
+             s.load.rate > 0 ? fmt::format(", paced at {} CDRs/s", s.load.rate) : "");
   fmt::print("body              {} bytes ({}, uuid patched at {} places), account {}\n", r.body_bytes, s.sample,
              r.uuid_occurrences, s.account);
   fmt::print("sent              {} CDRs in {} requests\n", l.cdrs_sent, l.requests);
@@ -91,6 +103,8 @@ void print_human(const Settings& s, const Report& r) {
   fmt::print("other statuses    {}\n", others.empty() ? "none" : others);
   fmt::print("transport errors  {} (CDRs never answered: {})\n", l.transport_errors, l.failed_cdrs);
   if (l.timed_out) fmt::print("unanswered        {} CDRs still in flight at the timeout\n", unanswered(l));
+  if (l.stopped)
+    fmt::print("stopped           by a signal after {} CDRs; the ones in flight were answered\n", l.cdrs_sent);
   if (!l.first_error_reply.empty()) fmt::print("first error reply {}\n", l.first_error_reply);
   fmt::print("wall to last ack  {:.3f} s{}\n", r.ack_wall_s, l.timed_out ? " (TIMED OUT)" : "");
   fmt::print("acks/s            {:.1f}\n", per_second(l.acknowledged, r.ack_wall_s));
@@ -144,6 +158,10 @@ std::string report_json(const Settings& s, const Report& r) {
   w.Uint64(l.failed_cdrs);
   w.Key("timed_out");
   w.Bool(l.timed_out);
+  w.Key("stopped");
+  w.Bool(l.stopped);
+  w.Key("rate");
+  w.Double(s.load.rate);
   w.Key("unanswered");
   w.Uint64(unanswered(l));
   w.Key("ack_wall_s");
@@ -236,7 +254,9 @@ int run(Settings s) {
 
   print_human(s, r);
   fmt::print("{}\n", report_json(s, r));
-  const bool complete = r.load.acknowledged == s.load.count && !r.load.timed_out && (!r.polled || r.visibility.reached);
+  // A run stopped by a signal is complete when every CDR it sent was acknowledged.
+  const uint64_t expected = r.load.stopped ? r.load.cdrs_sent : s.load.count;
+  const bool complete = r.load.acknowledged == expected && !r.load.timed_out && (!r.polled || r.visibility.reached);
   return complete ? 0 : 1;
 }
 
@@ -260,6 +280,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", s.load.threads, "generator threads sharing the connections")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  app.add_option("--rate", s.load.rate, "CDRs per second over all connections, on a fixed schedule; 0 = unpaced")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
   app.add_option("--sample", s.sample, "mod_json_cdr JSON document used as the body")
       ->check(CLI::ExistingFile)
       ->capture_default_str();
@@ -276,5 +299,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   // A peer closing mid-write must surface as a failed request, not kill us.
   std::signal(SIGPIPE, SIG_IGN);
+  s.load.stop = &cdrd::g_stop;
+  std::signal(SIGTERM, cdrd::request_stop);
+  std::signal(SIGINT, cdrd::request_stop);
   return cdrd::run(s);
 }
