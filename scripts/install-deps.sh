@@ -8,6 +8,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libsystemd-dev rapidjson-dev libpugixml-dev libcli11-dev libssl-dev zlib1g-dev
   postgresql postgresql-client
   libbenchmark-dev
+  python3-yaml python3-jsonschema  # tests/openapi/check_responses.py (Debian's, not pip)
   clang-format clang-tidy systemd
 )
 missing=()
