@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "adapters/canonical/cdr_csv.h"
 #include "adapters/canonical/import_split.h"
 
 namespace cdrd {
@@ -111,6 +112,52 @@ void parse_array(std::string_view body, const LineIndex& lines, const ImportOpti
   }
 }
 
+std::string_view trim_line_breaks(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// CSV in the export's format: a header row, then one record per row (a quoted
+// field may span lines). A row's text runs from its first line to the next
+// row's. A malformed row (an unclosed quote) ends the readable part: it and
+// the rest of the body are one rejected row.
+void parse_csv(std::string_view body, const LineIndex& lines, const ImportOptions& options, ImportBatch* batch) {
+  CsvReader reader(body);
+  std::vector<CsvRow> rows;
+  CsvRow row;
+  std::string broken;
+  while (reader.next(&row, &broken)) rows.push_back(row);
+  const size_t broken_line = row.line;  // where the malformed row starts
+  const size_t stop = broken.empty() ? body.size() : lines.start_of(broken_line);
+  const auto text_of = [&](size_t i) {
+    const size_t begin = lines.start_of(rows[i].line);
+    const size_t end = i + 1 < rows.size() ? lines.start_of(rows[i + 1].line) : stop;
+    return trim_line_breaks(body.substr(begin, end - begin));
+  };
+  if (!rows.empty()) {
+    std::string record;
+    std::string error;
+    // The header alone (every field empty) only checks the column names.
+    if (!cdr_csv_row_to_json(rows[0].fields, std::vector<std::string>(rows[0].fields.size()), &record, &error)) {
+      reject(batch, rows[0].line, "invalid_csv", "header: " + error, text_of(0));
+      return;
+    }
+    batch->csv_header = std::string(text_of(0));
+    for (size_t i = 1; i < rows.size(); ++i) {
+      const std::string_view text = text_of(i);
+      if (!cdr_csv_row_to_json(rows[0].fields, rows[i].fields, &record, &error)) {
+        const bool shape = rows[i].fields.size() != rows[0].fields.size();
+        reject(batch, rows[i].line, shape ? "invalid_csv" : "invalid_value", error, text);
+        continue;
+      }
+      add_row(batch, rows[i].line, record, text, "csv", options);
+    }
+  }
+  if (!broken.empty()) {
+    reject(batch, broken_line, "invalid_csv", "not valid CSV: " + broken, trim(body.substr(stop)));
+  }
+}
+
 }  // namespace
 
 const char* import_format_name(ImportFormat format) {
@@ -141,10 +188,9 @@ ImportBatch parse_import_body(std::string_view body, std::string_view content_ty
   }
   const LineIndex lines(body);
   const bool csv_declared = starts_with_ci(trim(content_type), "text/csv");
-  if (csv_declared) {
-    batch.error_code = "unsupported_format";
-    batch.error_message = "CSV import is not in this build yet";  // INTERIM: until cdr_csv.cpp lands
-    return batch;
+  if (csv_declared || (content.front() != '{' && content.front() != '[' && is_csv_header(body))) {
+    batch.format = ImportFormat::kCsv;
+    parse_csv(body, lines, options, &batch);
   } else if (content.front() == '[') {
     batch.format = ImportFormat::kJsonArray;
     parse_array(body, lines, options, &batch);

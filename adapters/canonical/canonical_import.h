@@ -54,8 +54,8 @@ struct ImportBatch {
   // (400), "unsupported_format" (415: none of the formats).
   std::string error_code;
   std::string error_message;
-  // For CSV: the header line as sent, so the rejected rows can be kept as a
-  // CSV body of their own.
+  // For CSV with a valid header: the header line as sent, so the rejected
+  // rows can be kept as a CSV body of their own.
   std::string csv_header;
 };
 

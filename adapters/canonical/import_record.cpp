@@ -87,6 +87,11 @@ constexpr KnownField kKnownFields[] = {
     {"leg", FieldType::kString},
     {"sip_term_status", FieldType::kString},
     {"is_loopback", FieldType::kBoolean},
+    // Derived from the SIP and SDP data (the CSV export's last columns).
+    {"media_server_ip", FieldType::kString},
+    {"sip_network_ip", FieldType::kString},
+    {"local_rtp_ip", FieldType::kString},
+    {"remote_rtp_ip", FieldType::kString},
 };
 
 const KnownField* known_field(std::string_view name) {

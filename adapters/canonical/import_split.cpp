@@ -4,6 +4,9 @@
 #include <rapidjson/reader.h>
 
 #include <algorithm>
+#include <string>
+
+#include "adapters/canonical/cdr_csv.h"
 
 namespace cdrd {
 namespace {
@@ -96,6 +99,20 @@ rapidjson::ParseErrorCode split_json_array(std::string_view body, std::vector<El
   const rapidjson::ParseResult result = reader.Parse<rapidjson::kParseValidateEncodingFlag>(stream, handler);
   *error_offset = result.Offset();
   return result.Code();
+}
+
+bool is_csv_header(std::string_view body) {
+  CsvReader reader(body);
+  CsvRow row;
+  std::string error;
+  if (!reader.next(&row, &error)) return false;
+  const auto& columns = cdr_csv_columns();
+  for (const std::string& name : row.fields) {
+    const bool known =
+        std::any_of(columns.begin(), columns.end(), [&name](const CsvColumn& c) { return c.name == name; });
+    if (!known) return false;
+  }
+  return true;
 }
 
 }  // namespace cdrd

@@ -1,6 +1,6 @@
 // How parse_import_body() cuts a body into rows: line numbers, lines, the
-// elements of a JSON array with their byte spans. Internal to
-// adapters/canonical.
+// elements of a JSON array with their byte spans, the CSV header test.
+// Internal to adapters/canonical.
 #pragma once
 
 #include <rapidjson/error/error.h>
@@ -40,5 +40,9 @@ struct ElementSpan {
 // its code with *error_offset; `elements` then holds those before it.
 rapidjson::ParseErrorCode split_json_array(std::string_view body, std::vector<ElementSpan>* elements,
                                            size_t* error_offset);
+
+// True when the first row of `body` is a CSV header of the export's format:
+// every field names a column of cdr_csv_columns().
+bool is_csv_header(std::string_view body);
 
 }  // namespace cdrd

@@ -133,11 +133,12 @@ RejectedInput rejected_input(const ImportBatch& batch, const std::string& body) 
   input.message = std::to_string(batch.rejected.size()) + " of " +
                   std::to_string(batch.rejected.size() + batch.rows.size()) + " rows rejected (" +
                   import_format_name(batch.format) + ")";
-  if (!batch.csv_header.empty()) input.body = batch.csv_header + "\r\n";
+  const bool csv = !batch.csv_header.empty();
+  if (csv) input.body = batch.csv_header + "\r\n";
   for (const RejectedRow& r : batch.rejected) {
     input.message += "; line " + std::to_string(r.line) + ": " + r.code + ": " + r.message;
     input.body += r.text;
-    input.body += '\n';
+    input.body += csv ? "\r\n" : "\n";
   }
   return input;
 }

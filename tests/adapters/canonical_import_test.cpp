@@ -2,6 +2,8 @@
 // validation of each row, the account override and the id derivation.
 #include "adapters/canonical/canonical_import.h"
 
+#include "adapters/canonical/cdr_csv.h"
+
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
@@ -259,6 +261,106 @@ TEST(CanonicalImport, AByteOrderMarkIsNotContent) {
   const ImportBatch b = import("\xEF\xBB\xBF" + row("bom"));
   ASSERT_EQ(b.rows.size(), 1u);
   EXPECT_EQ(b.rows[0].record.raw, row("bom"));
+}
+
+// CSV: a header of export columns, then rows; a quoted field may span lines.
+const std::string kCsvHeader = "id,call_id,account_id,timestamp,local_sdp,custom_channel_vars,duration_seconds";
+
+TEST(CanonicalImportCsv, RowsWithQuotedNewlinesKeepTheirLinesAndText) {
+  const std::string r1 = std::string("201801-c1,c1,acc-a,") + kNewYear + ",\"v=0\r\nc=IN IP4 10.0.0.1\r\n\"," +
+                         "\"{\"\"account_id\"\":\"\"acc-a\"\",\"\"rate\"\":\"\"0.01\"\"}\",12";
+  const std::string r2 = std::string(",c2,acc-a,") + kNewYear + ",,,";
+  const std::string r3 = std::string(",c3,acc-a,") + kNewYear + ",,,x";  // not an integer
+  const std::string r4 = ",c4,acc-a,";                                   // too few fields
+  const std::string r5 = std::string(",,acc-a,") + kNewYear + ",,,";     // no call_id
+  const std::string body = kCsvHeader + "\r\n" + r1 + "\r\n" + r2 + "\r\n\r\n" + r3 + "\r\n" + r4 + "\r\n" + r5;
+  const ImportBatch b = import(body, "", "text/csv; charset=utf-8");
+  EXPECT_EQ(b.format, ImportFormat::kCsv);
+  EXPECT_EQ(b.csv_header, kCsvHeader);
+  // r1 spans lines 2-4; r2 is on 5, a blank line 6, then r3 on 7, r4 on 8, r5 on 9.
+  EXPECT_EQ(lines_of(b.rows), (std::vector<size_t>{2, 5}));
+  EXPECT_EQ(b.rows[0].record.raw, r1);
+  EXPECT_EQ(b.rows[0].record.raw_format, "csv");
+  EXPECT_EQ(b.rows[1].record.raw, r2);
+  const auto doc = parse(b.rows[0].record.json);
+  EXPECT_EQ(str(doc, "local_sdp"), "v=0\r\nc=IN IP4 10.0.0.1\r\n");
+  EXPECT_EQ(str(doc["custom_channel_vars"], "rate"), "0.01");
+  EXPECT_EQ(doc["duration_seconds"].GetInt(), 12);
+  EXPECT_EQ(str(doc, "source"), "import");
+  EXPECT_EQ(str(parse(b.rows[1].record.json), "id"), "201801-c2");
+  ASSERT_EQ(b.rejected.size(), 3u);
+  EXPECT_EQ(lines_of(b.rejected), (std::vector<size_t>{7, 8, 9}));
+  EXPECT_EQ(b.rejected[0].code, "invalid_value");
+  EXPECT_EQ(b.rejected[0].message, "column 'duration_seconds': expected an integer, got 'x'");
+  EXPECT_EQ(b.rejected[0].text, r3);
+  EXPECT_EQ(b.rejected[1].code, "invalid_csv");
+  EXPECT_EQ(b.rejected[1].message, "the row has 4 fields; the header has 7");
+  EXPECT_EQ(b.rejected[2].code, "missing_field");
+  EXPECT_EQ(b.rejected[2].message, "call_id: required (the leg's uuid)");
+  EXPECT_EQ(b.rejected[2].text, r5);
+}
+
+TEST(CanonicalImportCsv, AHeaderOfExportColumnsIsCsvWithoutContentType) {
+  const std::string body = "call_id,timestamp,account_id\n" + std::string("h1,") + kNewYear + ",acc-a\n";
+  const ImportBatch b = import(body);
+  EXPECT_EQ(b.format, ImportFormat::kCsv);
+  ASSERT_EQ(b.rows.size(), 1u);
+  EXPECT_EQ(b.rows[0].line, 2u);
+  EXPECT_EQ(str(parse(b.rows[0].record.json), "id"), "201801-h1");
+  // A first line that is not such a header is no format at all.
+  EXPECT_EQ(import("call_id,when\nx,1\n").error_code, "unsupported_format");
+}
+
+TEST(CanonicalImportCsv, AnUnknownColumnRejectsTheHeader) {
+  const ImportBatch b = import("call_id,price\nx,1\n", "", "text/csv");
+  EXPECT_TRUE(b.rows.empty());
+  ASSERT_EQ(b.rejected.size(), 1u);
+  EXPECT_EQ(b.rejected[0].line, 1u);
+  EXPECT_EQ(b.rejected[0].code, "invalid_csv");
+  EXPECT_EQ(b.rejected[0].message, "header: column 'price' is not a field of the CDR CSV format");
+  EXPECT_EQ(b.rejected[0].text, "call_id,price");
+  EXPECT_EQ(b.csv_header, "");
+}
+
+TEST(CanonicalImportCsv, AnUnclosedQuoteRejectsTheRestAndKeepsTheRowsBefore) {
+  const std::string good = std::string("q1,") + kNewYear + ",acc-a";
+  const std::string broken = std::string("q2,") + kNewYear + ",\"acc-a\nq3," + kNewYear + ",acc-a";
+  const ImportBatch b = import("call_id,timestamp,account_id\n" + good + "\n" + broken + "\n", "", "text/csv");
+  ASSERT_EQ(b.rows.size(), 1u);
+  EXPECT_EQ(b.rows[0].record.raw, good);
+  ASSERT_EQ(b.rejected.size(), 1u);
+  EXPECT_EQ(b.rejected[0].line, 3u);
+  EXPECT_EQ(b.rejected[0].code, "invalid_csv");
+  EXPECT_EQ(b.rejected[0].message, "not valid CSV: line 3: a quoted field is not closed");
+  EXPECT_EQ(b.rejected[0].text, broken);
+}
+
+// The export's own rows (cdr_csv.h) import back into the same records, under
+// the account of ?account_id= when given.
+TEST(CanonicalImportCsv, AnExportImportsBackIntoTheSameRecords) {
+  const std::vector<std::string> records = {
+      R"({"id":"201712-e1","call_id":"e1","account_id":"acc-a","timestamp":)" + std::string(kNewYear) +
+          R"(,"channel_created_time":1514764799900000,"duration_seconds":6,"hangup_cause":"NORMAL_CLEARING",)"
+          R"("local_sdp":"v=0\r\nc=IN IP4 10.0.0.1\r\n","caller_id_name":"Quote \"Q\", comma",)"
+          R"("custom_channel_vars":{"account_id":"acc-a","x":"y"},"custom_sip_headers":{"X-A":"1,2"},)"
+          R"("source":"json_cdr","is_loopback":true,"started_at":"2017-12-31T23:59:59.900000Z"})",
+      R"({"id":"201801-e2","call_id":"e2","account_id":"acc-a","timestamp":)" + std::string(kNewYear) +
+          R"(,"custom_channel_vars":{"account_id":"acc-a"},"source":"esl"})",
+  };
+  std::string csv = cdr_csv_header();
+  for (const auto& r : records) ASSERT_TRUE(append_cdr_csv_row(r, &csv));
+  const ImportBatch b = import(csv, "acc-b");  // no Content-Type: found from the header
+  EXPECT_EQ(b.format, ImportFormat::kCsv);
+  ASSERT_TRUE(b.rejected.empty()) << b.rejected[0].message;
+  ASSERT_EQ(b.rows.size(), 2u);
+  for (size_t i = 0; i < records.size(); ++i) {
+    rapidjson::Document want = parse(records[i]);
+    want["account_id"].SetString("acc-b");
+    want["custom_channel_vars"]["account_id"].SetString("acc-b");
+    want["source"].SetString("import");
+    want.AddMember("imported", true, want.GetAllocator());
+    EXPECT_TRUE(parse(b.rows[i].record.json) == want) << b.rows[i].record.json;
+  }
 }
 
 }  // namespace
