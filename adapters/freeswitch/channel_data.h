@@ -67,6 +67,7 @@ struct ChannelData {
   std::string_view direction;   // the channel's direction from the core (JSON channel_data, ESL Call-Direction)
   std::string_view switchname;  // the media server's name outside the variables (JSON top-level switchname)
   std::string_view core_uuid;   // the FreeSWITCH instance's core-uuid
+  std::string_view host_ipv4;   // the media server's own IPv4 outside the variables (ESL FreeSWITCH-IPv4)
 };
 
 }  // namespace cdrd

@@ -74,6 +74,7 @@ NormalizeResult normalize_esl_event(const EslEvent& event, const NormalizeOption
   data.direction = event.header("Call-Direction");
   data.switchname = event.header("FreeSWITCH-Hostname");
   data.core_uuid = event.header("Core-UUID");
+  data.host_ipv4 = event.header("FreeSWITCH-IPv4");
 
   return normalized_record(data, options, RecordSource{"esl", "variable_"}, {}, event.raw, "esl");
 }

@@ -304,6 +304,53 @@ std::string_view other_leg_call_id(const ChannelData& data, std::string_view cal
   return {};
 }
 
+// The connection address of an SDP (RFC 4566 "c=<nettype> <addrtype>
+// <address>[/ttl]"): the session-level c= line (before the first m=), else
+// the first media-level one; empty when there is none.
+std::string_view sdp_connection_address(std::string_view sdp) {
+  std::string_view media_level;
+  bool in_media = false;
+  size_t pos = 0;
+  while (pos < sdp.size()) {
+    const size_t eol = sdp.find('\n', pos);
+    std::string_view line = sdp.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+    pos = eol == std::string_view::npos ? sdp.size() : eol + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (starts_with(line, "m=")) in_media = true;
+    if (!starts_with(line, "c=")) continue;
+    // The third space-separated token, without a multicast /ttl suffix.
+    size_t start = 2;
+    for (int token = 0; token < 2 && start != std::string_view::npos; ++token) {
+      start = line.find(' ', start);
+      if (start != std::string_view::npos) start = line.find_first_not_of(' ', start);
+    }
+    if (start == std::string_view::npos) continue;
+    std::string_view address = line.substr(start);
+    address = address.substr(0, address.find_first_of(" /"));
+    if (address.empty()) continue;
+    if (!in_media) return address;
+    if (media_level.empty()) media_level = address;
+  }
+  return media_level;
+}
+
+// Addresses the 003 filter use cases need (media server IP, SIP address, RTP
+// address). cdr-fields.md has no rule for them; these are cdrd's own.
+void put_addresses(JsonWriter& w, const ChannelData& data, std::string_view local_sdp, std::string_view remote_sdp) {
+  const ChannelVariables& v = data.variables;
+  // The media server's own address: the ESL header, else the same value as a
+  // variable (channels that ran an xml_curl lookup keep the REQUEST_PARAMS
+  // event headers as variables, so the JSON CDR of an ESL-seen leg agrees),
+  // else the SIP profile's address, else the local RTP address.
+  put(w, "media_server_ip",
+      first_non_empty(
+          {data.host_ipv4, v.get("FreeSWITCH-IPv4"), v.get("sip_local_network_addr"), v.get("local_media_ip")}));
+  // The far end's signalling address.
+  put(w, "sip_network_ip", first_of(v, {"sip_network_ip", "sip_received_ip"}));
+  put(w, "local_rtp_ip", first_non_empty({sdp_connection_address(local_sdp), v.get("local_media_ip")}));
+  put(w, "remote_rtp_ip", first_non_empty({sdp_connection_address(remote_sdp), v.get("remote_media_ip")}));
+}
+
 }  // namespace
 
 bool build_canonical_record(const ChannelData& data, const NormalizeOptions& options, const RecordSource& source,
@@ -382,8 +429,11 @@ bool build_canonical_record(const ChannelData& data, const NormalizeOptions& opt
   put(w, "to_tag", v.get("sip_to_tag"));
   put(w, "user_agent", v.get("sip_user_agent"));
   // sip_local_sdp_str is the name FreeSWITCH used before rtp_local_sdp_str (1.4).
-  put(w, "local_sdp", first_of(v, {"rtp_local_sdp_str", "sip_local_sdp_str"}));
-  put(w, "remote_sdp", v.get("switch_r_sdp"));
+  const std::string_view local_sdp = first_of(v, {"rtp_local_sdp_str", "sip_local_sdp_str"});
+  const std::string_view remote_sdp = v.get("switch_r_sdp");
+  put(w, "local_sdp", local_sdp);
+  put(w, "remote_sdp", remote_sdp);
+  put_addresses(w, data, local_sdp, remote_sdp);
   put(w, "digits_dialed", v.get("digits_dialed"));
   put(w, "presence_id", v.get("presence_id"));
   put_fax(w, v);

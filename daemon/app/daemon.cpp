@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "daemon/app/database_setup.h"
+#include "daemon/auth/token_key.h"
 #include "daemon/core/metrics.h"
 #include "daemon/db/batch_writer.h"
 #include "daemon/esl/esl_client.h"
@@ -59,6 +60,7 @@ struct Daemon::Impl {
   Config config;
   std::string config_path;
   Metrics& metrics = global_metrics();
+  std::string token_key;  // HMAC key of auth tokens (api.token_secret needs a restart)
 
   DatabaseHandle db;
   std::unique_ptr<Spool> spool;
@@ -112,6 +114,10 @@ int Daemon::Impl::start() {
   std::string error;
   if (!make_dir(config.state_dir, &error)) {
     spdlog::critical("{}", error);
+    return 1;
+  }
+  if (!load_token_key(config.api_token_secret, config.token_key_path(), &token_key, &error)) {
+    spdlog::critical("auth token key: {}", error);
     return 1;
   }
   if (!open_database(config, &db, &error)) {
@@ -178,7 +184,7 @@ int Daemon::Impl::start() {
   };
   parts.input_links = [this] { return esl_states(); };
   http = std::make_unique<HttpServer>(parts);
-  const std::shared_ptr<const HttpSettings> settings = make_http_settings(config);
+  const std::shared_ptr<const HttpSettings> settings = make_http_settings(config, token_key);
   if (!http->listen(config.listen_http, settings, &error)) {
     spdlog::critical("{}", error);
     return 1;
@@ -260,7 +266,7 @@ void Daemon::Impl::reload() {
   } else if (!config_reload_allowed(config, next, &error)) {
     spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}", error);
   } else {
-    const std::shared_ptr<const HttpSettings> settings = make_http_settings(next);
+    const std::shared_ptr<const HttpSettings> settings = make_http_settings(next, token_key);
     http->apply(settings);
     const std::shared_ptr<const NormalizeOptions> normalize(settings, &settings->normalize);
     for (auto& client : esl_clients) client->apply(normalize);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "daemon/app/api_key_command.h"
 #include "daemon/app/daemon.h"
 #include "daemon/app/database_setup.h"
 #include "daemon/config/config.h"
@@ -26,6 +27,25 @@ int main(int argc, char** argv) {
   app.add_flag("--migrate", migrate, "apply the schema migrations to the database and exit");
   app.add_flag("--version", version, "print the version and exit");
   app.add_flag("--help-config", help_config, "list every configuration key with its type and default");
+
+  // cdrd api-key create|revoke|list: the stored API keys. fallthrough() lets
+  // -c FILE follow the subcommand too.
+  cdrd::ApiKeyCommand key_command;
+  CLI::App* api_key = app.add_subcommand("api-key", "create, revoke and list the API keys stored in the database");
+  api_key->require_subcommand(1);
+  api_key->fallthrough();
+  CLI::App* key_create = api_key->add_subcommand("create", "make a key; prints its id and the key (shown only once)");
+  key_create->add_option("--account", key_command.accounts, "an account the key may read (repeat for more; * = all)")
+      ->required()
+      ->allow_extra_args(false);
+  key_create->add_option("--name", key_command.name, "a note on whom the key is for");
+  key_create->fallthrough();
+  CLI::App* key_revoke = api_key->add_subcommand("revoke", "revoke a key (and the tokens issued for it)");
+  key_revoke->add_option("key_id", key_command.key_id, "the key's id, as printed by create and list")->required();
+  key_revoke->fallthrough();
+  CLI::App* key_list = api_key->add_subcommand("list", "list the keys: id, accounts, name, created, revoked");
+  key_list->fallthrough();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -51,6 +71,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   cdrd::setup_logging(config.log_level, config.log_format);
+
+  if (*api_key) {
+    key_command.action = *key_create   ? cdrd::ApiKeyCommand::Action::kCreate
+                         : *key_revoke ? cdrd::ApiKeyCommand::Action::kRevoke
+                                       : cdrd::ApiKeyCommand::Action::kList;
+    return cdrd::run_api_key_command(config, key_command);
+  }
 
   if (migrate) {
     cdrd::DatabaseHandle db;

@@ -4,7 +4,14 @@
 
 #include <algorithm>
 
+#include "daemon/auth/token_signer.h"
+
 namespace cdrd {
+
+ApiAuth::ApiAuth(std::vector<ApiKey> keys) : keys_(std::move(keys)) {
+  digests_.reserve(keys_.size());
+  for (const auto& key : keys_) digests_.push_back(config_key_digest(key.key));
+}
 
 const ApiKey* ApiAuth::find(const std::string& token) const {
   if (token.empty()) return nullptr;
@@ -16,6 +23,15 @@ const ApiKey* ApiAuth::find(const std::string& token) const {
     }
   }
   return found;
+}
+
+const ApiKey* ApiAuth::find_by_digest(const std::string& digest) const {
+  // The digest comes from a token whose MAC was already checked, so it is
+  // not a guess: a plain compare is enough.
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    if (digests_[i] == digest) return &keys_[i];
+  }
+  return nullptr;
 }
 
 bool ApiAuth::allows(const ApiKey& key, const std::string& account_id) {

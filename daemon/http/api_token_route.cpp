@@ -1,11 +1,178 @@
-// PUT /v2/api_auth (issue 4, item 4): not built yet.
+// PUT /v2/api_auth (also /v1/api_auth and /api_auth): trades an API key for
+// an auth token (Kazoo's api_auth). A key from the configuration is checked
+// here on the loop thread; a stored key needs the database, so its lookup
+// runs on a read-pool thread and the reply comes back through the
+// LoopTaskQueue.
+#include <event2/http.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+#include <pqxx/pqxx>
+
+#include "daemon/auth/api_key_secret.h"
+#include "daemon/auth/token_signer.h"
+#include "daemon/core/metrics.h"
+#include "daemon/db/api_key_store.h"
+#include "daemon/db/cdr_store.h"
+#include "daemon/http/api_access.h"
 #include "daemon/http/http_reply.h"
 #include "daemon/http/http_server.h"
+#include "daemon/http/loop_task_queue.h"
+#include "daemon/http/read_pool.h"
 
 namespace cdrd {
+namespace {
+
+// The contract's body: {"data": {"api_key": "KEY"}}. False with *err naming
+// what is wrong.
+bool parse_api_auth_body(const std::string& body, std::string* api_key, std::string* err) {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError()) {
+    *err = "the body is not JSON; expected {\"data\": {\"api_key\": \"KEY\"}}";
+    return false;
+  }
+  if (!doc.IsObject()) {
+    *err = "the body must be a JSON object: {\"data\": {\"api_key\": \"KEY\"}}";
+    return false;
+  }
+  const auto data = doc.FindMember("data");
+  if (data == doc.MemberEnd() || !data->value.IsObject()) {
+    *err = "data: missing or not an object; expected {\"data\": {\"api_key\": \"KEY\"}}";
+    return false;
+  }
+  const auto key = data->value.FindMember("api_key");
+  if (key == data->value.MemberEnd()) {
+    *err = "data.api_key: missing";
+    return false;
+  }
+  if (!key->value.IsString() || key->value.GetStringLength() == 0) {
+    *err = "data.api_key: expected a non-empty string";
+    return false;
+  }
+  api_key->assign(key->value.GetString(), key->value.GetStringLength());
+  return true;
+}
+
+std::string iso8601(int64_t unix_seconds) {
+  const auto t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Signs a token for `claims` (accounts and origin set) and writes the 201 body.
+std::string token_body(const HttpSettings& settings, TokenClaims claims, const std::string& request_id) {
+  const int64_t now = unix_now();
+  claims.expires_at = now + settings.token_ttl_s;
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.StartObject();
+  w.Key("auth_token");
+  w.String(settings.tokens->sign(claims));
+  w.Key("data");
+  w.StartObject();
+  w.Key("account_id");
+  w.String(claims.accounts.front());
+  w.Key("accounts");
+  w.StartArray();
+  for (const auto& account : claims.accounts) w.String(account);
+  w.EndArray();
+  w.Key("expires_at");
+  w.String(iso8601(claims.expires_at));
+  w.Key("expires_in");
+  w.Int(settings.token_ttl_s);
+  w.EndObject();
+  w.Key("request_id");
+  w.String(request_id);
+  w.Key("status");
+  w.String("success");
+  w.Key("timestamp");
+  w.String(iso8601(now));
+  w.EndObject();
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+}  // namespace
 
 void HttpServer::handle_api_auth(evhttp_request* req, const std::string& request_id) {
-  send_error(req, 501, "not_implemented", "api_auth is not built yet", request_id);
+  auto fail = [&](int status, const std::string& code, const std::string& message) {
+    parts_.metrics->api_errors.fetch_add(1, std::memory_order_relaxed);
+    send_error(req, status, code, message, request_id);
+  };
+  if (evhttp_request_get_command(req) != EVHTTP_REQ_PUT) {
+    fail(405, "method_not_allowed", "use PUT for api_auth");
+    return;
+  }
+  // Held by the job too: a SIGHUP may swap settings_ while it runs.
+  const std::shared_ptr<const HttpSettings> settings = settings_;
+  if (!settings->tokens) {
+    fail(503, "tokens_unavailable", "this cdrd has no token key; auth tokens cannot be issued");
+    return;
+  }
+  std::string api_key;
+  std::string message;
+  if (!parse_api_auth_body(request_body(req), &api_key, &message)) {
+    fail(400, "invalid_body", message);
+    return;
+  }
+
+  if (const ApiKey* key = settings->auth.find(api_key)) {
+    TokenClaims claims;
+    claims.accounts = key->accounts;
+    claims.config_key_digest = config_key_digest(key->key);
+    send_body(req, 201, "application/json", token_body(*settings, std::move(claims), request_id), request_id);
+    return;
+  }
+  std::string key_id;
+  if (!parse_api_key(api_key, &key_id)) {
+    fail(401, "unauthorized", "the API key is not valid");
+    return;
+  }
+
+  // Runs on a read-pool thread; the reply is sent from the loop thread.
+  auto job = [this, req, request_id, settings, api_key](CdrStore& store) {
+    int status = 201;
+    std::string body;
+    try {
+      const auto key = store.run([&](pqxx::connection& conn) { return find_api_key(conn, api_key); });
+      if (!key) {
+        status = 401;
+        body = error_body("unauthorized", "the API key is not valid", request_id);
+      } else if (key->revoked()) {
+        status = 401;
+        body = error_body("unauthorized", "the API key " + key->key_id + " has been revoked", request_id);
+      } else {
+        TokenClaims claims;
+        claims.accounts = key->accounts;
+        claims.stored_key_id = key->key_id;
+        body = token_body(*settings, std::move(claims), request_id);
+      }
+    } catch (const pqxx::broken_connection&) {
+      status = 503;
+      body = error_body("database_unavailable", "the database is not reachable; retry", request_id);
+    } catch (const std::exception& e) {
+      spdlog::error("api_auth request {}: {}", request_id, e.what());
+      status = 500;
+      body = error_body("internal_error", "the key lookup failed; see the log for request " + request_id, request_id);
+    }
+    parts_.loop_queue->post([this, req, request_id, status, body = std::move(body)] {
+      --in_flight_;
+      if (status != 201) parts_.metrics->api_errors.fetch_add(1, std::memory_order_relaxed);
+      send_body(req, status, "application/json", body, request_id);
+    });
+  };
+  ++in_flight_;
+  if (!parts_.reads->submit(std::move(job))) {
+    --in_flight_;
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+    fail(503, "too_many_requests", "too many read requests in progress; retry");
+  }
 }
 
 }  // namespace cdrd

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <string_view>
 
+#include "daemon/auth/token_signer.h"
 #include "daemon/core/cdr_record.h"
 #include "daemon/core/metrics.h"
 #include "daemon/http/http_reply.h"
@@ -51,7 +52,7 @@ std::string uuid_param_of(evhttp_request* req) {
 
 }  // namespace
 
-std::shared_ptr<const HttpSettings> make_http_settings(const Config& config) {
+std::shared_ptr<const HttpSettings> make_http_settings(const Config& config, const std::string& token_key) {
   auto s = std::make_shared<HttpSettings>();
   s->max_body_bytes = config.max_body_bytes;
   s->max_header_bytes = config.max_header_bytes;
@@ -63,6 +64,8 @@ std::shared_ptr<const HttpSettings> make_http_settings(const Config& config) {
   s->normalize.accounts.domains = config.account_domains;
   s->normalize.accounts.default_account = config.default_account;
   s->auth = ApiAuth(config.api_keys);
+  if (!token_key.empty()) s->tokens = std::make_shared<const TokenSigner>(token_key);
+  s->token_ttl_s = config.api_token_ttl_s;
   return s;
 }
 

@@ -32,6 +32,7 @@ namespace cdrd {
 struct IngestRoute;  // http_server.cpp
 class LoopTaskQueue;
 class ReadPool;
+class TokenSigner;
 class RejectStore;
 class Spool;
 struct Metrics;
@@ -43,8 +44,13 @@ struct HttpSettings {
   int request_timeout_s = 30;
   NormalizeOptions normalize;
   ApiAuth auth{{}};
+  // Auth tokens (PUT /v2/api_auth): their signer, null when no token key was
+  // given (then tokens are neither issued nor accepted), and their lifetime.
+  std::shared_ptr<const TokenSigner> tokens;
+  int token_ttl_s = 3600;
 };
-std::shared_ptr<const HttpSettings> make_http_settings(const Config& config);
+// `token_key`: the HMAC key of auth tokens (daemon/auth/token_key.h).
+std::shared_ptr<const HttpSettings> make_http_settings(const Config& config, const std::string& token_key = "");
 
 class HttpServer {
  public:

@@ -1,12 +1,138 @@
-// GET .../cdrs/summary (issue 4, item 3): not built yet.
+// GET .../accounts/{account_id}/cdrs/summary (issue 4, item 3): counts,
+// billed minutes, ASR, ACD and NER of the account's legs over a window,
+// optionally per UTC hour or day. README.md "Summary" defines each number.
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cmath>
+#include <ctime>
+#include <optional>
+
+#include "daemon/db/cdr_store.h"
+#include "daemon/db/cdr_summary.h"
 #include "daemon/http/api_request.h"
 
 namespace cdrd {
+namespace {
 
-bool plan_summary(const ApiParams& /*params*/, const std::string& /*account_id*/, const std::string& /*request_id*/,
-                  ApiQuery* /*query*/, ApiError* err) {
-  *err = {501, "not_implemented", "cdrs/summary is not built yet"};
-  return false;
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+double round_to(double value, double scale) { return std::round(value * scale) / scale; }
+
+// A ratio rounded to 4 decimals; null when the divisor is 0 (no attempt, or
+// nothing answered), since 0 would claim a measured value.
+void put_ratio(JsonWriter& w, const char* name, int64_t numerator, int64_t divisor) {
+  w.Key(name);
+  if (divisor == 0) {
+    w.Null();
+  } else {
+    w.Double(round_to(static_cast<double>(numerator) / static_cast<double>(divisor), 1e4));
+  }
+}
+
+void put_counters(JsonWriter& w, const SummaryCounters& c) {
+  w.Key("attempts");
+  w.Int64(c.attempts);
+  w.Key("answered");
+  w.Int64(c.answered);
+  w.Key("busy");
+  w.Int64(c.busy);
+  w.Key("noanswer");
+  w.Int64(c.noanswer);
+  w.Key("failed");
+  w.Int64(c.failed);
+  w.Key("rejected");
+  w.Int64(c.rejected);
+  w.Key("billed_seconds");
+  w.Int64(c.billed_seconds);
+  w.Key("billed_minutes");
+  w.Double(round_to(static_cast<double>(c.billed_seconds) / 60.0, 100.0));
+  put_ratio(w, "asr", c.answered, c.attempts);
+  put_ratio(w, "acd", c.billed_seconds, c.answered);
+  put_ratio(w, "ner", c.answered + c.busy + c.noanswer + c.rejected, c.attempts);
+}
+
+std::string iso8601_of_gregorian(int64_t gregorian) {
+  const std::time_t unix_seconds = static_cast<std::time_t>(gregorian - kGregorianUnixOffset);
+  std::tm tm{};
+  gmtime_r(&unix_seconds, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string summary_data(const CdrSummaryQuery& q, const CdrSummary& summary) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("account_id");
+  w.String(q.account_id);
+  w.Key("created_from");
+  w.Int64(q.from_gregorian);
+  w.Key("created_to");
+  w.Int64(q.to_gregorian);
+  if (q.group_by != SummaryGrouping::kNone) {
+    w.Key("group_by");
+    w.String(summary_unit(q.group_by));
+  }
+  w.Key("totals");
+  w.StartObject();
+  put_counters(w, summary.totals);
+  w.EndObject();
+  w.Key("buckets");
+  w.StartArray();
+  for (const SummaryBucket& bucket : summary.buckets) {
+    w.StartObject();
+    w.Key("start");
+    w.String(iso8601_of_gregorian(bucket.start_gregorian));
+    w.Key("start_gregorian");
+    w.Int64(bucket.start_gregorian);
+    put_counters(w, bucket.counters);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+}  // namespace
+
+bool plan_summary(const ApiParams& params, const std::string& account_id, const std::string& request_id,
+                  ApiQuery* query, ApiError* err) {
+  CdrSummaryQuery q;
+  q.account_id = account_id;
+  TimeWindow window;
+  if (!parse_time_window(params, static_cast<int64_t>(std::time(nullptr)) + kGregorianUnixOffset, &window, err)) {
+    return false;
+  }
+  q.from_gregorian = window.from_gregorian;
+  q.to_gregorian = window.to_gregorian;
+  for (const auto& [name, value] : params) {
+    if (name == "created_from" || name == "created_to" || name == "auth_token") {
+      // the window, read above; the credential, read by authorize_account()
+    } else if (name == "group_by") {
+      if (value == "hour") {
+        q.group_by = SummaryGrouping::kHour;
+      } else if (value == "day") {
+        q.group_by = SummaryGrouping::kDay;
+      } else {
+        *err = {400, "invalid_parameter", "group_by: expected day or hour, got '" + value + "'"};
+        return false;
+      }
+    } else if (name.rfind("filter_", 0) == 0) {
+      // The summary counts every leg of the account (README "Summary").
+      *err = {400, "invalid_parameter", name + ": the summary takes no filters"};
+      return false;
+    } else {
+      *err = {400, "invalid_parameter", "unknown query parameter '" + name + "'"};
+      return false;
+    }
+  }
+  *query = [q, request_id](CdrStore& store) {
+    const CdrSummary summary = store.run([&q](pqxx::connection& conn) { return summarize_cdrs(conn, q); });
+    return ApiReply{200, data_envelope(summary_data(q, summary), request_id)};
+  };
+  return true;
 }
 
 }  // namespace cdrd

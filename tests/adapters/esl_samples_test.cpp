@@ -265,7 +265,8 @@ void expect_same_leg(const std::string& esl_sample, const std::string& json_samp
   const Record json = normalize_sample(json_sample);
   ASSERT_TRUE(esl.ok()) << esl.result().error.message;
   ASSERT_TRUE(json.ok()) << json.result().error.message;
-  for (const char* field : {"id", "call_id", "hangup_cause", "account_id", "interaction_id", "other_leg_call_id"}) {
+  for (const char* field : {"id", "call_id", "hangup_cause", "account_id", "interaction_id", "other_leg_call_id",
+                            "media_server_ip", "sip_network_ip", "local_rtp_ip", "remote_rtp_ip"}) {
     EXPECT_EQ(esl.str(field), json.str(field)) << field;
   }
   for (const char* field : {"timestamp", "billing_seconds", "duration_seconds", "channel_created_time"}) {
@@ -336,6 +337,60 @@ TEST(EslSamples, LoopbackLegIsMarked) {
   EXPECT_TRUE(r.doc()["is_loopback"].GetBool());
   EXPECT_EQ(r.str("other_loopback_leg_uuid"), "11111111-2222");
   EXPECT_FALSE(normalize_event(plain_sample("esl_hangup_plain_cgrates_2018b.txt")).has("is_loopback"));
+}
+
+// The derived addresses, by the rules in json_cdr_samples_test.cpp DerivedAddresses, with the event
+// header FreeSWITCH-IPv4 first for media_server_ip.
+TEST(EslSamples, DerivedAddresses) {
+  const struct {
+    const char* sample;
+    EslEvent event;
+    Addresses want;
+  } samples[] = {
+      // FreeSWITCH-IPv4 "10.0.2.15" (not sip_local_network_addr "192.168.56.66"); variable_sip_network_ip
+      // "192.168.56.1"; only sip_local_sdp_str: "c=IN IP4 192.168.56.66"; switch_r_sdp "c=IN IP4 192.168.56.1"
+      {"plain 2014",
+       plain_sample("esl_hangup_plain_cgrates_2014.txt"),
+       {"10.0.2.15", "192.168.56.1", "192.168.56.66", "192.168.56.1"}},
+      // header "10.0.3.15"; sip_network_ip "127.0.0.1"; rtp_local_sdp_str "c=IN IP4 10.0.3.15";
+      // switch_r_sdp: media-level "c=IN IP4 10.0.3.15". The same as the JSON CDR of this call.
+      {"plain 2015",
+       plain_sample("esl_hangup_plain_cgrates_2015.txt"),
+       {"10.0.3.15", "127.0.0.1", "10.0.3.15", "10.0.3.15"}},
+      // header "10.0.2.15"; sip_network_ip "192.168.56.1"; SDPs "c=IN IP4 192.168.56.202" / "c=IN IP4 192.168.56.1"
+      {"plain 2018a",
+       plain_sample("esl_hangup_plain_cgrates_2018a.txt"),
+       {"10.0.2.15", "192.168.56.1", "192.168.56.202", "192.168.56.1"}},
+      {"plain 2018b",
+       plain_sample("esl_hangup_plain_cgrates_2018b.txt"),
+       {"10.0.2.15", "192.168.56.1", "192.168.56.202", "192.168.56.1"}},
+      // header "88.198.12.156"; sip_network_ip "88.198.12.156"; parked before answer: no local SDP and no
+      // local_media_ip, so no local_rtp_ip; switch_r_sdp "c=IN IP4 10.10.10.155"
+      {"wire fsock 2012",
+       wire_hangup(read_sample("esl_wire_inbound_fsock_2012_unanswered_cancel.txt").erase(91756, 14)),
+       {"88.198.12.156", "88.198.12.156", "<absent>", "10.10.10.155"}},
+      // header "10.0.1.93"; sip_network_ip "10.0.0.98"; SDPs "c=IN IP4 10.0.1.93" / "c=IN IP4 18.132.253.202"
+      {"wire scalaesl",
+       wire_hangup(read_sample("esl_wire_outbound_scalaesl_linger_hangup_complete.txt")),
+       {"10.0.1.93", "10.0.0.98", "10.0.1.93", "18.132.253.202"}},
+      // header "192.168.0.2"; no sip_network_ip: sip_received_ip "192.168.0.104"; no local SDP:
+      // local_media_ip "192.168.0.2"; switch_r_sdp "c=IN IP4 190.52.138.225"
+      // (The dump has a no-break space after "FreeSWITCH-IPv6:", so the dump reader would take that line as
+      // the rest of FreeSWITCH-IPv4's value; it becomes a plain space here.)
+      {"decoded fsdocs 2009",
+       event_from_body(plain_body_from_decoded_dump(
+           replace_all(read_sample("esl_hangup_decoded_fsdocs_2009_answered.txt"), "\xC2\xA0", " "))),
+       {"192.168.0.2", "192.168.0.104", "192.168.0.2", "190.52.138.225"}},
+      // both legs: header "188.166.185.82"; sip_network_ip "13.228.87.44"; SDPs "c=IN IP4 188.166.185.82" /
+      // "c=IN IP4 13.228.87.44" (the dump's trailing padding is not part of the address)
+      {"decoded libresbc A",
+       decoded_sample("esl_hangup_decoded_libresbc_aleg.txt"),
+       {"188.166.185.82", "13.228.87.44", "188.166.185.82", "13.228.87.44"}},
+      {"decoded libresbc B",
+       decoded_sample("esl_hangup_decoded_libresbc_bleg.txt"),
+       {"188.166.185.82", "13.228.87.44", "188.166.185.82", "13.228.87.44"}},
+  };
+  for (const auto& s : samples) expect_addresses(normalize_event(s.event), s.want, s.sample);
 }
 
 }  // namespace

@@ -275,5 +275,59 @@ TEST(JsonCdrSamples, Cgrates2018bHoldAndArrayValues) {
   EXPECT_EQ(r.str("interaction_id"), "5a3a1d91-90d3-4db4-af5c-cc3ae15d93a4");
 }
 
+// The derived addresses (cdrd's own rules; cdr-fields.md has none):
+//   media_server_ip = variable FreeSWITCH-IPv4, else sip_local_network_addr, else local_media_ip
+//   sip_network_ip  = sip_network_ip, else sip_received_ip
+//   local_rtp_ip    = the c= address of the local SDP (rtp_local_sdp_str, else sip_local_sdp_str):
+//                     session level, else the first media level; else local_media_ip
+//   remote_rtp_ip   = the same for switch_r_sdp, else remote_media_ip
+TEST(JsonCdrSamples, DerivedAddresses) {
+  const struct {
+    const char* sample;
+    Addresses want;
+  } samples[] = {
+      // no FreeSWITCH-IPv4; sip_local_network_addr "192.168.56.10"; sip_network_ip "192.168.56.1";
+      // sip_local_sdp_str session "c=IN IP4 192.168.56.10"; switch_r_sdp session "c=IN IP4 192.168.56.1"
+      {"json_cdr_cgrates_2013a.json", {"192.168.56.10", "192.168.56.1", "192.168.56.10", "192.168.56.1"}},
+      // sip_local_network_addr "127.0.0.1"; sip_network_ip "2.3.4.5"; sip_local_sdp_str "c=IN IP4 2.3.4.5";
+      // switch_r_sdp "c=IN IP4 10.10.10.154" (the SDP wins over remote_media_ip "1.2.3.4", the NATed source)
+      {"json_cdr_cgrates_2013b.json", {"127.0.0.1", "2.3.4.5", "2.3.4.5", "10.10.10.154"}},
+      // variable FreeSWITCH-IPv4 "10.0.3.15" (kept from a REQUEST_PARAMS lookup; the ESL event of the same
+      // call has the header with this value); sip_network_ip "127.0.0.1"; rtp_local_sdp_str
+      // "c=IN IP4 10.0.3.15"; switch_r_sdp has no session c=, its first m= section has "c=IN IP4 10.0.3.15"
+      {"json_cdr_cgrates_2015.json", {"10.0.3.15", "127.0.0.1", "10.0.3.15", "10.0.3.15"}},
+      // no FreeSWITCH-IPv4; sip_local_network_addr "10.10.10.204"; sip_network_ip "10.10.10.100";
+      // rtp_local_sdp_str "c=IN IP4 10.10.10.204"; switch_r_sdp "c=IN IP4 10.10.10.100"
+      {"json_cdr_cgrates_2017.json", {"10.10.10.204", "10.10.10.100", "10.10.10.204", "10.10.10.100"}},
+      // FreeSWITCH-IPv4 "10.0.2.15"; sip_network_ip "192.168.56.1"; rtp_local_sdp_str
+      // "c=IN IP4 192.168.56.202"; switch_r_sdp "c=IN IP4 192.168.56.1"
+      {"json_cdr_cgrates_2018a.json", {"10.0.2.15", "192.168.56.1", "192.168.56.202", "192.168.56.1"}},
+      // the same values as 2018a
+      {"json_cdr_cgrates_2018b.json", {"10.0.2.15", "192.168.56.1", "192.168.56.202", "192.168.56.1"}},
+  };
+  for (const auto& s : samples) expect_addresses(normalize_sample(s.sample), s.want, s.sample);
+}
+
+TEST(JsonCdrRules, RtpAddressFromTheSdpConnectionLine) {
+  const std::string base = read_sample("json_cdr_cgrates_2017.json");
+  const auto remote_rtp = [&](const std::string& sdp) {
+    return normalize_text(with_variables(base, "\"switch_r_sdp\":\"" + sdp + "\"")).str("remote_rtp_ip");
+  };
+  // The session-level c= line wins over a media-level one, whatever their order in the text.
+  EXPECT_EQ(remote_rtp("v=0\\r\\nc=IN IP4 192.0.2.1\\r\\nm=audio 4000 RTP/AVP 0\\r\\nc=IN IP4 192.0.2.2\\r\\n"),
+            "192.0.2.1");
+  // No session-level c=: the first media-level one; LF line ends; a multicast /ttl is not part of the address.
+  EXPECT_EQ(remote_rtp("v=0\\nm=audio 4000 RTP/AVP 0\\nc=IN IP4 233.252.0.1/127\\nm=video 4002 RTP/AVP 31\\n"
+                       "c=IN IP4 192.0.2.9\\n"),
+            "233.252.0.1");
+  EXPECT_EQ(remote_rtp("v=0\\r\\nc=IN IP6 2001:db8::1\\r\\n"), "2001:db8::1");
+  // An SDP without a usable c= line: remote_media_ip "10.10.10.100".
+  EXPECT_EQ(remote_rtp("v=0\\r\\nc=IN IP4\\r\\nm=audio 4000 RTP/AVP 0\\r\\n"), "10.10.10.100");
+  // Nothing at all: the field is left out.
+  std::string bare = replace_all(base, "\"switch_r_sdp\"", "\"switch_r_sdp_gone\"");
+  bare = replace_all(bare, "\"remote_media_ip\"", "\"remote_media_ip_gone\"");
+  EXPECT_FALSE(normalize_text(bare).has("remote_rtp_ip"));
+}
+
 }  // namespace
 }  // namespace cdrd::test

@@ -1,6 +1,7 @@
 // Helpers for the adapter tests: read a sample, normalize it, look at fields.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
 #include <cstdint>
@@ -59,6 +60,20 @@ class Record {
   NormalizeResult result_;
   rapidjson::Document doc_;
 };
+
+// The derived address fields (record_builder.cpp put_addresses); "<absent>"
+// for a field the record must not have.
+struct Addresses {
+  std::string media_server_ip, sip_network_ip, local_rtp_ip, remote_rtp_ip;
+};
+
+inline void expect_addresses(const Record& r, const Addresses& want, const std::string& sample) {
+  ASSERT_TRUE(r.ok()) << sample << ": " << r.result().error.message;
+  EXPECT_EQ(r.str("media_server_ip"), want.media_server_ip) << sample;
+  EXPECT_EQ(r.str("sip_network_ip"), want.sip_network_ip) << sample;
+  EXPECT_EQ(r.str("local_rtp_ip"), want.local_rtp_ip) << sample;
+  EXPECT_EQ(r.str("remote_rtp_ip"), want.remote_rtp_ip) << sample;
+}
 
 inline NormalizeOptions default_options() {
   NormalizeOptions options;

@@ -319,5 +319,19 @@ TEST(XmlCdrBody, Refusals) {
   EXPECT_EQ(decoded("not xml at all"), "not xml at all");
 }
 
+// The derived addresses, by the rules in json_cdr_samples_test.cpp DerivedAddresses.
+TEST(XmlCdrSamples, DerivedAddresses) {
+  // tinycdr: no FreeSWITCH-IPv4, no sip_local_network_addr: local_media_ip "192.168.6.32"; no
+  // sip_network_ip: sip_received_ip "192.168.6.32"; no local SDP: local_media_ip; switch_r_sdp
+  // (URL-encoded) session "c=IN IP4 192.168.6.32".
+  expect_addresses(normalize_xml(read_sample(kTiny)), {"192.168.6.32", "192.168.6.32", "192.168.6.32", "192.168.6.32"},
+                   kTiny);
+  // fsdocs: the page author masked every address as "XX.XX.XXX.XXX" (taken as it is: cdrd does not
+  // judge addresses); sip_local_network_addr and sip_network_ip are set; no local SDP and no
+  // local_media_ip: no local_rtp_ip; switch_r_sdp "c=IN IP4 XX.XX.XXX.XXX".
+  expect_addresses(normalize_xml(read_sample(kDocs)), {"XX.XX.XXX.XXX", "XX.XX.XXX.XXX", "<absent>", "XX.XX.XXX.XXX"},
+                   kDocs);
+}
+
 }  // namespace
 }  // namespace cdrd::test
