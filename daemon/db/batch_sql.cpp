@@ -63,7 +63,8 @@ auto copy_fields(const CdrRow& r) {
 // carry the callflow and every variable; an ESL hangup event carries fewer.
 std::string source_rank(const std::string& column) { return "(CASE " + column + " WHEN 'esl' THEN 1 ELSE 2 END)"; }
 
-// One row per (id, ts), the richest record winning whichever arrived first:
+// One row per (id, ts, account_id), the table's key (migration 004), the
+// richest record winning whichever arrived first:
 // - DISTINCT ON keeps the best staging row of the batch, because ON CONFLICT
 //   DO UPDATE may not touch a row twice in one statement; among equals the
 //   first one copied (COPY fills the emptied staging table in ctid order);
@@ -78,13 +79,14 @@ const std::string& insert_sql() {
     for (const auto& c : copy_columns()) {
       if (!cols.empty()) cols += ", ";
       cols += c;
-      if (c == "id" || c == "ts") continue;
+      if (c == "id" || c == "ts" || c == "account_id") continue;
       if (!updates.empty()) updates += ", ";
       updates += c + " = EXCLUDED." + c;
     }
-    return "INSERT INTO cdrs (" + cols + ") SELECT DISTINCT ON (id, ts) " + cols + " FROM " + kStaging +
-           " ORDER BY id, ts, " + source_rank("source") + " DESC, ctid ON CONFLICT (id, ts) DO UPDATE SET " + updates +
-           " WHERE " + source_rank("cdrs.source") + " < " + source_rank("EXCLUDED.source");
+    return "INSERT INTO cdrs (" + cols + ") SELECT DISTINCT ON (id, ts, account_id) " + cols + " FROM " + kStaging +
+           " ORDER BY id, ts, account_id, " + source_rank("source") +
+           " DESC, ctid ON CONFLICT (id, ts, account_id) DO UPDATE SET " + updates + " WHERE " +
+           source_rank("cdrs.source") + " < " + source_rank("EXCLUDED.source");
   }();
   return sql;
 }

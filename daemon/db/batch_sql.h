@@ -33,7 +33,7 @@ struct QuarantineEntry {
 void create_staging_table(pqxx::connection& conn);
 
 // COPYs `rows` into the staging table, then moves them into cdrs, one row
-// per (id, ts): a json_cdr/xml_cdr/import record replaces an esl one, any
+// per (id, ts, account_id): a json_cdr/xml_cdr/import record replaces an esl one, any
 // other conflict leaves the row as it is. Returns the number of rows that
 // were new or replaced by a richer record (PostgreSQL reports them as one
 // count).

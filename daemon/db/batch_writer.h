@@ -4,8 +4,8 @@
 // Loop: read up to max_rows durable records from the spool (waiting at most
 // max_delay_ms after the first for the batch to fill), then in ONE
 // transaction COPY them into a temp staging table and
-//   INSERT INTO cdrs SELECT DISTINCT ON (id, ts) ... FROM staging
-//   ON CONFLICT (id, ts) DO UPDATE ... WHERE the new source ranks higher,
+//   INSERT INTO cdrs SELECT DISTINCT ON (id, ts, account_id) ... FROM staging
+//   ON CONFLICT (id, ts, account_id) DO UPDATE ... WHERE the new source ranks higher,
 // commit, and only then Spool::commit() the batch's end position. The same
 // leg over ESL and over mod_json_cdr/mod_xml_cdr is one row holding the
 // richer record (json_cdr = xml_cdr = import > esl), whichever came first; a

@@ -151,6 +151,14 @@ void HttpServer::route(evhttp_request* req) {
     handle_ingest(req, request_id, ingest);
     return;
   }
+  if (path == "/ingest/cdr") {
+    if (method != EVHTTP_REQ_POST) {
+      send_error(req, 405, "method_not_allowed", "use POST for " + path, request_id);
+      return;
+    }
+    handle_import(req, request_id);
+    return;
+  }
   if (path == "/healthz") {
     send_body(req, 200, "application/json", "{\"status\":\"ok\"}", request_id);
     return;

@@ -4,6 +4,9 @@
 //   POST /ingest/freeswitch/xml       from the spool's durable callback (via
 //                                     LoopTaskQueue). One ingest path; each
 //                                     route only names its decoder and normalizer.
+//   POST /ingest/cdr               -> canonical CDRs (JSON, array, NDJSON, CSV),
+//                                     one append per good row; 200 when all are
+//                                     durable (import_route.cpp)
 //   GET  /v{1,2}/accounts/...      -> parsed and authorized here, queried on
 //                                     the ReadPool, answered via LoopTaskQueue
 //   GET  /healthz /readyz /metrics -> answered inline
@@ -94,6 +97,7 @@ class HttpServer {
   // A streamed read (api_routes.cpp): counted against max_exports.
   void handle_export(evhttp_request* req, const std::string& request_id, const ApiGrant& grant,
                      std::shared_ptr<const ExportPlan> plan);
+  void handle_import(evhttp_request* req, const std::string& request_id);  // import_route.cpp
   void reject(evhttp_request* req, const std::string& request_id, int status, const std::string& code,
               const std::string& message, const std::string& route, std::string body);
   void finish_ingest(evhttp_request* req, const std::string& request_id, int status, const std::string& body);

@@ -658,5 +658,97 @@ TEST(BatchWriterOutage, KeepsRecordsInTheSpoolUntilTheDatabaseIsBack) {
   EXPECT_EQ(metrics.inserted.load(), 30u);
 }
 
+// The same leg filed under `account` (top level and custom_channel_vars), as
+// `source` delivers it; the ids stay those of account acc-1's copy.
+std::string leg_in(const std::string& account, const std::string& source, int64_t unix_end, const std::string& caller) {
+  return R"({"id":"202401-leg","call_id":"leg","account_id":")" + account + R"(","timestamp":)" +
+         std::to_string(unix_end + kGregorianOffset) + R"(,"source":")" + source + R"(","caller_id_number":")" +
+         caller + R"(","custom_channel_vars":{"account_id":")" + account + R"("}})";
+}
+
+// "<account> <source> <caller_id_number>" of every row of leg 202401-leg.
+std::vector<std::string> legs_by_account(const std::string& dsn) {
+  pqxx::connection conn(dsn);
+  pqxx::nontransaction tx(conn);
+  std::vector<std::string> rows;
+  for (const auto& r : tx.exec("SELECT account_id || ' ' || source || ' ' || caller_id_number FROM cdrs "
+                               "WHERE id = '202401-leg' ORDER BY account_id")) {
+    rows.push_back(r[0].as<std::string>());
+  }
+  return rows;
+}
+
+// Migration 004: the account is part of the key. Account A's leg imported
+// into account B (same id and ts) is B's own row; A's esl row, which an
+// import of the same account would upgrade, stays exactly as it was.
+TEST_F(BatchWriterTest, TheSameIdInTwoAccountsIsTwoRowsAndNeverRewritesTheOther) {
+  const int64_t end = now_unix();
+  BatchWriter writer(fast_options(dsn_), spool_.get(), &metrics_);
+  writer.start();
+  const std::string a_esl = leg_in("acc-a", "esl", end, "+1a");
+  append_durably(spool_.get(), {payload(a_esl, "Event-Name: CHANNEL_HANGUP_COMPLETE", "esl")});
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  const StoredLeg a_before = stored_leg(dsn_);
+
+  // In a later batch, and twice more in one batch (a repeated import).
+  const std::string b_import = leg_in("acc-b", "import", end, "+1b");
+  append_durably(spool_.get(), {payload(b_import, "{}", "json")});
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  append_durably(spool_.get(), {payload(b_import, "{}", "json"), payload(b_import, "{}", "json")});
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  writer.stop();
+
+  EXPECT_EQ(legs_by_account(dsn_), (std::vector<std::string>{"acc-a esl +1a", "acc-b import +1b"}));
+  pqxx::connection conn(dsn_);
+  pqxx::nontransaction tx(conn);
+  const pqxx::row a = tx.exec1(
+      "SELECT record::text, raw, raw_format, received_at::text FROM cdrs WHERE id = '202401-leg' AND account_id = "
+      "'acc-a'");
+  EXPECT_EQ(a[0].as<std::string>(), as_jsonb_text(dsn_, a_esl));
+  EXPECT_EQ(a[1].as<std::string>(), "Event-Name: CHANNEL_HANGUP_COMPLETE");
+  EXPECT_EQ(a[2].as<std::string>(), "esl");
+  EXPECT_EQ(a[3].as<std::string>(), a_before.received_at);
+  EXPECT_EQ(
+      tx.exec1("SELECT record::text FROM cdrs WHERE id = '202401-leg' AND account_id = 'acc-b'")[0].as<std::string>(),
+      as_jsonb_text(dsn_, b_import));
+  EXPECT_EQ(metrics_.written.load(), 4u);
+  EXPECT_EQ(metrics_.inserted.load(), 2u);  // A's row, then B's; the repeats change nothing
+}
+
+// Both accounts' copies in one batch: DISTINCT ON keeps one per account, so
+// neither is lost to the other and the statement touches each row once.
+TEST_F(BatchWriterTest, TheSameIdForTwoAccountsInOneBatchIsTwoRows) {
+  const int64_t end = now_unix();
+  append_durably(spool_.get(), {payload(leg_in("acc-a", "json_cdr", end, "+1a"), "{}", "json"),
+                                payload(leg_in("acc-b", "import", end, "+1b"), "{}", "json"),
+                                payload(leg_in("acc-a", "esl", end, "+1esl"), "esl", "esl"),
+                                payload(leg_in("acc-b", "import", end, "+1b-again"), "{}", "json")});
+  BatchWriter writer(fast_options(dsn_), spool_.get(), &metrics_);
+  writer.start();
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  writer.stop();
+  EXPECT_EQ(legs_by_account(dsn_), (std::vector<std::string>{"acc-a json_cdr +1a", "acc-b import +1b"}));
+  EXPECT_EQ(metrics_.inserted.load(), 2u);
+}
+
+// The key is (id, ts, account_id) after the migrations, on the parent and on
+// every partition.
+TEST_F(BatchWriterTest, TheKeyIsIdTsAndAccount) {
+  pqxx::connection conn(dsn_);
+  pqxx::nontransaction tx(conn);
+  const auto key_of = [&](const std::string& table) {
+    return tx
+        .exec_params1(
+            "SELECT string_agg(a.attname, ',' ORDER BY k.n) FROM pg_constraint c "
+            "CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, n) "
+            "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum "
+            "WHERE c.conrelid = $1::regclass AND c.contype = 'p'",
+            table)[0]
+        .as<std::string>();
+  };
+  EXPECT_EQ(key_of("cdrs"), "id,ts,account_id");
+  EXPECT_EQ(key_of("cdrs_default"), "id,ts,account_id");
+}
+
 }  // namespace
 }  // namespace cdrd
