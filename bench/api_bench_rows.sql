@@ -269,7 +269,7 @@ WITH inserted AS (
          timestamptz 'epoch' + ((r->>'timestamp')::bigint - 62167219200 + 2) * interval '1 second',
          r, NULL, NULL
   FROM cdrd_bench_records(first_n, last_n, total_rows, accounts, skew, seed, window_start, window_end) AS b(n, r)
-  ON CONFLICT (id, ts) DO NOTHING
+  ON CONFLICT (id, ts, account_id) DO NOTHING
   RETURNING 1
 )
 SELECT count(*) FROM inserted

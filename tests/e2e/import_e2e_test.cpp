@@ -378,5 +378,74 @@ TEST_F(ImportE2E, CsvInTheExportFormatImportsIntoAnotherAccount) {
   EXPECT_EQ(rows("account_id = 'acct-c'"), 2);
 }
 
+// The round trip over HTTP: GET with Accept: text/csv from account A, POST
+// that CSV to /ingest/cdr?account_id=E, GET E's CSV: the same rows, column by
+// column, but for the account (also inside custom_channel_vars), the source
+// and the import tag.
+TEST_F(ImportE2E, TheCsvExportOfOneAccountImportsIntoAnother) {
+  for (int i = 0; i < 3; ++i) {
+    const HttpResponse r = http_request(port(), "POST", "/ingest/freeswitch/json", unique_cdr(random_uuid(), "acct-x"),
+                                        {{"Content-Type", "application/json"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  const auto export_csv = [&](const std::string& account) {
+    return http_request(port(), "GET",
+                        "/v2/accounts/" + account + "/cdrs?created_from=63682800000&created_to=63682900000", "",
+                        {{"X-Auth-Token", "all-key"}, {"Accept", "text/csv"}});
+  };
+  const auto rows_of = [](const std::string& csv) {
+    std::vector<std::vector<std::string>> rows;
+    CsvReader reader(csv);
+    CsvRow row;
+    std::string error;
+    while (reader.next(&row, &error)) rows.push_back(row.fields);
+    EXPECT_EQ(error, "");
+    return rows;
+  };
+  HttpResponse a;
+  ASSERT_TRUE(eventually([&] {
+    a = export_csv("acct-x");
+    return a.status == 200 && rows_of(a.body).size() == 4;
+  })) << a.body;
+  EXPECT_EQ(a.headers["content-type"], "text/csv; charset=utf-8");
+
+  HttpResponse r = post_import(port(), a.body, "?account_id=acct-e", "text/csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parse_json(r.body)["data"]["accepted"].GetInt(), 3);
+  HttpResponse e;
+  ASSERT_TRUE(eventually([&] {
+    e = export_csv("acct-e");
+    return e.status == 200 && rows_of(e.body).size() == 4;
+  })) << e.body;
+
+  const auto a_rows = rows_of(a.body);
+  const auto e_rows = rows_of(e.body);
+  ASSERT_EQ(a_rows[0], e_rows[0]);  // the header
+  const std::vector<std::string>& header = a_rows[0];
+  for (size_t i = 1; i < a_rows.size(); ++i) {
+    ASSERT_EQ(a_rows[i].size(), header.size());
+    ASSERT_EQ(e_rows[i].size(), header.size());
+    for (size_t c = 0; c < header.size(); ++c) {
+      const std::string& column = header[c];
+      if (column == "account_id") {
+        EXPECT_EQ(a_rows[i][c], "acct-x");
+        EXPECT_EQ(e_rows[i][c], "acct-e");
+      } else if (column == "custom_channel_vars") {
+        EXPECT_EQ(replace_all(a_rows[i][c], "acct-x", "acct-e"), e_rows[i][c]);
+      } else if (column == "source") {
+        EXPECT_EQ(a_rows[i][c], "json_cdr");
+        EXPECT_EQ(e_rows[i][c], "import");
+      } else if (column == "imported") {
+        EXPECT_EQ(a_rows[i][c], "");
+        EXPECT_EQ(e_rows[i][c], "true");
+      } else {
+        EXPECT_EQ(a_rows[i][c], e_rows[i][c]) << column;
+      }
+    }
+  }
+  // A is untouched.
+  EXPECT_EQ(export_csv("acct-x").body, a.body);
+}
+
 }  // namespace
 }  // namespace cdrd::test
