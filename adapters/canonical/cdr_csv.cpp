@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <set>
+#include <unordered_map>
 
 namespace cdrd {
 namespace {
@@ -144,15 +145,37 @@ std::string cdr_csv_header() {
 }
 
 bool append_cdr_csv_row(std::string_view record_json, std::string* out) {
-  rapidjson::Document doc;
+  // The export calls this for every row: the document lives in a stack
+  // buffer (no malloc for a usual record), and each member finds its column
+  // once through an index instead of each column searching the members.
+  static const std::unordered_map<std::string_view, size_t> kColumnIndex = [] {
+    std::unordered_map<std::string_view, size_t> index;
+    for (size_t i = 0; i < kColumns.size(); ++i) index.emplace(kColumns[i].name, i);
+    return index;
+  }();
+  char value_buffer[16 << 10];
+  char parse_buffer[2 << 10];
+  rapidjson::MemoryPoolAllocator<> value_allocator(value_buffer, sizeof(value_buffer));
+  rapidjson::MemoryPoolAllocator<> parse_allocator(parse_buffer, sizeof(parse_buffer));
+  using StackDocument =
+      rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>, rapidjson::MemoryPoolAllocator<>>;
+  StackDocument doc(&value_allocator, sizeof(parse_buffer), &parse_allocator);
   doc.Parse(record_json.data(), record_json.size());
   if (doc.HasParseError() || !doc.IsObject()) return false;
-  bool first = true;
-  for (const CsvColumn& c : kColumns) {
-    if (!first) out->push_back(',');
-    first = false;
-    const auto it = doc.FindMember(rapidjson::Value(rapidjson::StringRef(c.name.data(), c.name.size())));
-    if (it != doc.MemberEnd()) append_field(cell_text(it->value), out);
+  std::vector<const rapidjson::Value*> cells(kColumns.size(), nullptr);
+  for (const auto& member : doc.GetObject()) {
+    const auto it = kColumnIndex.find(std::string_view(member.name.GetString(), member.name.GetStringLength()));
+    if (it != kColumnIndex.end()) cells[it->second] = &member.value;
+  }
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    const rapidjson::Value* v = cells[i];
+    if (!v) continue;
+    if (v->IsString()) {
+      append_field(std::string_view(v->GetString(), v->GetStringLength()), out);
+    } else {
+      append_field(cell_text(*v), out);
+    }
   }
   out->append("\r\n");
   return true;

@@ -1,12 +1,13 @@
 #include "daemon/db/cdr_store.h"
 
-#include <openssl/evp.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <pqxx/pqxx>
+
+#include "daemon/auth/base64url.h"
 
 namespace cdrd {
 namespace {
@@ -100,39 +101,6 @@ std::string month_floor_of_id(const std::string& id) {
 // parameter that is not UTF-8 (22021). No stored row has such an id or
 // account, so that is "no rows", not a server error.
 bool is_not_utf8(const pqxx::sql_error& e) { return e.sqlstate() == "22021"; }
-
-std::string base64url_encode(const std::string& plain) {
-  std::string out(4 * ((plain.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
-  out.resize(static_cast<size_t>(n));
-  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  return out;
-}
-
-bool base64url_decode(const std::string& key, std::string* plain) {
-  std::string b64 = key;
-  for (char& c : b64) {
-    if (c == '-') {
-      c = '+';
-    } else if (c == '_') {
-      c = '/';
-    } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
-      return false;
-    }
-  }
-  const size_t pad = (4 - b64.size() % 4) % 4;
-  if (pad == 3) return false;
-  b64.append(pad, '=');
-  plain->assign(b64.size() / 4 * 3, '\0');
-  // EVP_DecodeBlock counts the padding as zero bytes: drop them.
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(plain->data()),
-                                reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
-  if (n < 0 || static_cast<size_t>(n) < pad) return false;
-  plain->resize(static_cast<size_t>(n) - pad);
-  return true;
-}
 
 }  // namespace
 
