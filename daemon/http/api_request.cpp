@@ -65,13 +65,7 @@ std::string data_envelope(std::string_view data_json, const std::string& request
   w.StartObject();
   w.Key("data");
   w.RawValue(data_json.data(), data_json.size(), rapidjson::kObjectType);
-  w.Key("request_id");
-  w.String(request_id);
-  w.Key("status");
-  w.String("success");
-  w.Key("timestamp");
-  w.String(iso8601_now());
-  w.EndObject();
+  end_success_envelope(w, request_id);
   return std::string(sb.GetString(), sb.GetSize());
 }
 

@@ -47,6 +47,19 @@ bool parse_int64(const std::string& text, int64_t* out);
 
 std::string iso8601_now();
 
+// Ends a success envelope that `w` (a RapidJSON writer) has open:
+// "request_id", "status": "success", "timestamp", then the closing brace.
+template <class Writer>
+void end_success_envelope(Writer& w, const std::string& request_id) {
+  w.Key("request_id");
+  w.String(request_id);
+  w.Key("status");
+  w.String("success");
+  w.Key("timestamp");
+  w.String(iso8601_now());
+  w.EndObject();
+}
+
 // {"data": <data_json>, "request_id": ..., "status": "success", "timestamp": ...}.
 // `data_json` must be one JSON value.
 std::string data_envelope(std::string_view data_json, const std::string& request_id);

@@ -157,13 +157,7 @@ std::string list_body(const CdrPage& page, const std::string& start_key, const s
     w.Key("next_start_key");
     w.String(encode_cursor(*page.next));
   }
-  w.Key("request_id");
-  w.String(request_id);
-  w.Key("status");
-  w.String("success");
-  w.Key("timestamp");
-  w.String(iso8601_now());
-  w.EndObject();
+  end_success_envelope(w, request_id);
   return std::string(sb.GetString(), sb.GetSize());
 }
 

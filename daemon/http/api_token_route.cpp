@@ -18,6 +18,7 @@
 #include "daemon/db/api_key_store.h"
 #include "daemon/db/cdr_store.h"
 #include "daemon/http/api_access.h"
+#include "daemon/http/api_request.h"
 #include "daemon/http/http_reply.h"
 #include "daemon/http/http_server.h"
 #include "daemon/http/loop_task_queue.h"
@@ -88,13 +89,7 @@ std::string token_body(const HttpSettings& settings, TokenClaims claims, const s
   w.Key("expires_in");
   w.Int(settings.token_ttl_s);
   w.EndObject();
-  w.Key("request_id");
-  w.String(request_id);
-  w.Key("status");
-  w.String("success");
-  w.Key("timestamp");
-  w.String(iso8601(now));
-  w.EndObject();
+  end_success_envelope(w, request_id);
   return std::string(sb.GetString(), sb.GetSize());
 }
 

@@ -65,4 +65,13 @@ std::string request_header(evhttp_request* req, const char* name) {
   return v ? v : "";
 }
 
+std::string request_peer(evhttp_request* req) {
+  evhttp_connection* conn = evhttp_request_get_connection(req);
+  if (!conn) return "";
+  char* addr = nullptr;
+  uint16_t port = 0;
+  evhttp_connection_get_peer(conn, &addr, &port);
+  return addr ? std::string(addr) + ":" + std::to_string(port) : "";
+}
+
 }  // namespace cdrd

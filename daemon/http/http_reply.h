@@ -24,6 +24,9 @@ void send_error(evhttp_request* req, int status, std::string_view code, std::str
 // The request body as one contiguous string.
 std::string request_body(evhttp_request* req);
 
+// "address:port" of the client, or "" when unknown.
+std::string request_peer(evhttp_request* req);
+
 // A header of the request, or "" when absent.
 std::string request_header(evhttp_request* req, const char* name);
 

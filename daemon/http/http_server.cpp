@@ -244,12 +244,7 @@ void HttpServer::reject(evhttp_request* req, const std::string& request_id, int 
   input.code = code;
   input.message = message;
   input.content_type = request_header(req, "Content-Type");
-  if (evhttp_connection* conn = evhttp_request_get_connection(req)) {
-    char* addr = nullptr;
-    uint16_t port = 0;
-    evhttp_connection_get_peer(conn, &addr, &port);
-    if (addr) input.remote = std::string(addr) + ":" + std::to_string(port);
-  }
+  input.remote = request_peer(req);
   input.body = std::move(body);
   ++in_flight_;
   spdlog::warn("rejected {} request {}: {}: {}", route, request_id, code, message);

@@ -219,12 +219,7 @@ void HttpServer::handle_import(evhttp_request* req, const std::string& request_i
     RejectedInput input = rejected_input(p->batch, body);
     input.request_id = request_id;
     input.content_type = request_header(req, "Content-Type");
-    if (evhttp_connection* conn = evhttp_request_get_connection(req)) {
-      char* addr = nullptr;
-      uint16_t port = 0;
-      evhttp_connection_get_peer(conn, &addr, &port);
-      if (addr) input.remote = std::string(addr) + ":" + std::to_string(port);
-    }
+    input.remote = request_peer(req);
     spdlog::warn("{} request {}: {}", kRoute, request_id, input.message);
     ++p->waiting;
     parts_.rejects->save(std::move(input), [this, p, done_one](bool saved) {
