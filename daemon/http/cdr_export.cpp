@@ -4,6 +4,8 @@
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
+#include <future>
+
 #include "adapters/canonical/cdr_csv.h"
 #include "daemon/core/metrics.h"
 #include "daemon/http/api_request.h"
@@ -49,46 +51,55 @@ std::string csv_filename(const std::string& stem) {
 bool produce_export(CdrStore& store, const ExportPlan& plan, StreamReply& out, Metrics* metrics) {
   CdrListQuery q = plan.query;
   q.page_size = kBatchRows;
-  std::string chunk;
-  chunk.reserve(kChunkBytes + (64u << 10));
   uint64_t rows = 0;
-  bool first_row = true;
+  // Sends `text` as HTTP chunks of kChunkBytes (they need not end on a row).
+  auto send = [&out](const std::string& text) {
+    for (size_t at = 0; at < text.size(); at += kChunkBytes) {
+      if (!out.write(text.substr(at, kChunkBytes))) return false;
+    }
+    return true;
+  };
+  // A batch is turned into text on a helper thread while this one fetches the
+  // next batch, so PostgreSQL and the conversion use both cores at once. Only
+  // this thread touches the connection; at most two batches are in memory.
+  std::future<std::string> converting;
   for (;;) {
     if (out.cancelled()) return false;
-    const CdrPage page = plan.interactions ? store.interactions(q) : store.list(q);
+    CdrPage page = plan.interactions ? store.interactions(q) : store.list(q);
     if (!out.started()) {
       if (plan.csv) {
         out.start(200, {{"Content-Type", "text/csv; charset=utf-8"},
                         {"Content-Disposition", "attachment; filename=\"" + plan.filename + "\""}});
-        chunk = cdr_csv_header();
+        if (!send(cdr_csv_header())) return false;
       } else {
         out.start(200, {{"Content-Type", "application/json"}});
-        chunk = "{\"data\":[";
+        if (!send("{\"data\":[")) return false;
       }
     }
-    for (const std::string& record : page.records) {
-      if (plan.csv) {
-        if (!append_cdr_csv_row(record, &chunk)) {
-          spdlog::error("export {}: a stored record is not a JSON object; left out", plan.request_id);
-          continue;
-        }
-      } else {
-        if (!first_row) chunk.push_back(',');
-        chunk += record;
-      }
-      first_row = false;
-      ++rows;
-      if (chunk.size() >= kChunkBytes) {
-        if (!out.write(std::move(chunk))) return false;
-        chunk.clear();
-      }
-    }
+    if (converting.valid() && !send(converting.get())) return false;
     metrics->api_export_rows.fetch_add(page.records.size(), std::memory_order_relaxed);
+    const bool first_batch = rows == 0;
+    rows += page.records.size();
+    converting = std::async(std::launch::async, [records = std::move(page.records), csv = plan.csv, first_batch,
+                                                 request_id = plan.request_id] {
+      std::string text;
+      for (const std::string& record : records) {
+        if (csv) {
+          // The column cells of a jsonb object; anything else cannot be stored.
+          if (!append_cdr_csv_row(record, &text))
+            spdlog::error("export {}: a stored record is not a JSON object", request_id);
+        } else {
+          if (!text.empty() || !first_batch) text.push_back(',');
+          text += record;
+        }
+      }
+      return text;
+    });
     if (!page.next) break;
     q.after = page.next;
   }
-  if (!plan.csv) chunk += json_tail(plan, rows);
-  return out.write(std::move(chunk));
+  if (converting.valid() && !send(converting.get())) return false;
+  return plan.csv || send(json_tail(plan, rows));
 }
 
 }  // namespace cdrd
