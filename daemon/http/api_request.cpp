@@ -2,8 +2,10 @@
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
 
 #include <ctime>
+#include <pqxx/pqxx>
 
 namespace cdrd {
 
@@ -16,6 +18,18 @@ bool parse_int64(const std::string& text, int64_t* out) {
   }
   *out = v;
   return true;
+}
+
+ApiError database_error(const std::exception& e, const std::string& request_id) {
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+  if (sql && sql->sqlstate() == "57014") {  // query_canceled: statement_timeout
+    return {504, "timeout", "the query took longer than database.statement_timeout_ms"};
+  }
+  if (dynamic_cast<const pqxx::broken_connection*>(&e)) {
+    return {503, "database_unavailable", "the database is not reachable; retry"};
+  }
+  spdlog::error("read api request {}: {}", request_id, e.what());
+  return {500, "internal_error", "the query failed; see the log for request " + request_id};
 }
 
 bool parse_time_window(const ApiParams& params, int64_t now_gregorian, TimeWindow* window, ApiError* err) {

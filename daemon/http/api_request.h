@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <string>
@@ -41,6 +42,11 @@ struct TimeWindow {
 // record's timestamp). Defaults: to = now, from = to - 1 day. Refuses a
 // malformed value, from > to, and a range over 31 days, naming the parameter.
 bool parse_time_window(const ApiParams& params, int64_t now_gregorian, TimeWindow* window, ApiError* err);
+
+// Read-pool thread: the API error for a database failure: 504 timeout
+// (statement_timeout), 503 database_unavailable (broken connection), else 500
+// internal_error, logged with the request id.
+ApiError database_error(const std::exception& e, const std::string& request_id);
 
 // A non-negative decimal integer of at most 19 digits.
 bool parse_int64(const std::string& text, int64_t* out);

@@ -161,19 +161,6 @@ std::string list_body(const CdrPage& page, const std::string& start_key, const s
   return std::string(sb.GetString(), sb.GetSize());
 }
 
-// Runs on a ReadPool thread: turns a database failure into an API error.
-ApiError database_error(const std::exception& e, const std::string& request_id) {
-  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
-  if (sql && sql->sqlstate() == "57014") {  // query_canceled: statement_timeout
-    return {504, "timeout", "the query took longer than database.statement_timeout_ms"};
-  }
-  if (dynamic_cast<const pqxx::broken_connection*>(&e)) {
-    return {503, "database_unavailable", "the database is not reachable; retry"};
-  }
-  spdlog::error("read api request {}: {}", request_id, e.what());
-  return {500, "internal_error", "the query failed; see the log for request " + request_id};
-}
-
 // Read-pool thread: one streamed read from the grant check to its end.
 void run_export(CdrStore& store, const ApiGrant& grant, const ExportPlan& plan, StreamReply& out, Metrics* metrics) {
   try {
@@ -242,13 +229,11 @@ void HttpServer::handle_export(evhttp_request* req, const std::string& request_i
     run_export(store, grant, *plan, *stream, metrics);
     pool->remove_stop_hook(hook);
   };
-  ++in_flight_;
   streams_.insert(stream);
-  if (!parts_.reads->submit(std::move(job))) {
+  if (!submit_read(std::move(job))) {
     stream->discard();
     streams_.erase(stream);
-    --in_flight_;
-    fail(503, "too_many_requests", "too many read requests in progress; retry");
+    refuse_read(req, request_id);
     return;
   }
   parts_.metrics->api_exports.fetch_add(1, std::memory_order_relaxed);
@@ -416,12 +401,20 @@ void HttpServer::handle_api(evhttp_request* req, const std::string& path, const 
       send_body(req, reply.status, reply.content_type, reply.body, request_id);
     });
   };
+  if (!submit_read(std::move(job))) refuse_read(req, request_id);
+}
+
+bool HttpServer::submit_read(std::function<void(CdrStore& store)> job) {
   ++in_flight_;
-  if (!parts_.reads->submit(std::move(job))) {
-    --in_flight_;
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
-    fail(503, "too_many_requests", "too many read requests in progress; retry");
-  }
+  if (parts_.reads->submit(std::move(job))) return true;
+  --in_flight_;
+  return false;
+}
+
+void HttpServer::refuse_read(evhttp_request* req, const std::string& request_id) {
+  parts_.metrics->api_errors.fetch_add(1, std::memory_order_relaxed);
+  evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+  send_error(req, 503, "too_many_requests", "too many read requests in progress; retry", request_id);
 }
 
 }  // namespace cdrd

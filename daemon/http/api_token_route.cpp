@@ -7,7 +7,6 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <spdlog/spdlog.h>
 
 #include <ctime>
 #include <pqxx/pqxx>
@@ -148,13 +147,10 @@ void HttpServer::handle_api_auth(evhttp_request* req, const std::string& request
         claims.stored_key_id = key->key_id;
         body = token_body(*settings, std::move(claims), request_id);
       }
-    } catch (const pqxx::broken_connection&) {
-      status = 503;
-      body = error_body("database_unavailable", "the database is not reachable; retry", request_id);
     } catch (const std::exception& e) {
-      spdlog::error("api_auth request {}: {}", request_id, e.what());
-      status = 500;
-      body = error_body("internal_error", "the key lookup failed; see the log for request " + request_id, request_id);
+      const ApiError err = database_error(e, request_id);
+      status = err.status;
+      body = error_body(err.code, err.message, request_id);
     }
     parts_.loop_queue->post([this, req, request_id, status, body = std::move(body)] {
       --in_flight_;
@@ -162,12 +158,7 @@ void HttpServer::handle_api_auth(evhttp_request* req, const std::string& request
       send_body(req, status, "application/json", body, request_id);
     });
   };
-  ++in_flight_;
-  if (!parts_.reads->submit(std::move(job))) {
-    --in_flight_;
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
-    fail(503, "too_many_requests", "too many read requests in progress; retry");
-  }
+  if (!submit_read(std::move(job))) refuse_read(req, request_id);
 }
 
 }  // namespace cdrd

@@ -33,7 +33,8 @@ namespace cdrd {
 struct IngestRoute;  // http_server.cpp
 struct ExportPlan;   // cdr_export.h
 class ApiGrant;      // api_access.h
-class StreamReply;   // stream_reply.h
+class CdrStore;
+class StreamReply;  // stream_reply.h
 class LoopTaskQueue;
 class ReadPool;
 class TokenSigner;
@@ -98,6 +99,11 @@ class HttpServer {
   void handle_export(evhttp_request* req, const std::string& request_id, const ApiGrant& grant,
                      std::shared_ptr<const ExportPlan> plan);
   void handle_import(evhttp_request* req, const std::string& request_id);  // import_route.cpp
+  // Loop thread (api_routes.cpp): hands a job to the read pool, counted in
+  // in_flight_ until its reply is sent; false when the pool's queue is full,
+  // then refuse_read() answers 503 too_many_requests with Retry-After.
+  bool submit_read(std::function<void(CdrStore& store)> job);
+  void refuse_read(evhttp_request* req, const std::string& request_id);
   void reject(evhttp_request* req, const std::string& request_id, int status, const std::string& code,
               const std::string& message, const std::string& route, std::string body);
   void finish_ingest(evhttp_request* req, const std::string& request_id, int status, const std::string& body);
