@@ -39,11 +39,27 @@ struct Config {
   // listen.http: "host:port" of the HTTP listener (ingest, read API,
   // /metrics, /healthz). Default 127.0.0.1:8080.
   std::string listen_http = "127.0.0.1:8080";
+  // listen.api: "host:port" of a separate read-API listener. Default "" = the
+  // read API is served on listen.http. When set, listen.http serves ingest
+  // only and listen.api the read API only (/healthz, /readyz, /metrics on both).
+  std::string listen_api;
+  // TLS of each listener: PEM certificate chain and private key paths. Both
+  // "" (default) = plain HTTP; both set = that listener speaks only TLS.
+  std::string listen_http_tls_cert;
+  std::string listen_http_tls_key;
+  std::string listen_api_tls_cert;
+  std::string listen_api_tls_key;
+
+  // ingest.*: who may post CDRs (the ingest routes only).
+  std::map<std::string, std::string> ingest_basic_auth;  // user -> password; {} (default) = no HTTP basic auth
+  std::vector<std::string> ingest_allow_from;            // CIDRs allowed to post; [] (default) = any address
 
   // limits.*
   uint64_t max_body_bytes = 4u << 20;     // larger ingest bodies get 413. Default 4 MiB.
   uint64_t max_header_bytes = 64u << 10;  // larger request headers are refused. Default 64 KiB.
   int request_timeout_s = 30;             // a connection idle/slow this long is closed. Default 30.
+  int max_connections = 4096;             // open HTTP connections, all listeners together. Default 4096.
+  int drain_timeout_s = 20;               // SIGTERM: longest wait for requests in flight. Default 20.
 
   // database.*
   std::string database_dsn = "embedded";   // "embedded" or a libpq URI/conninfo
@@ -52,6 +68,7 @@ struct Config {
   int read_pool_size = 4;                  // read API worker threads (one connection each); exports keep one free
   int statement_timeout_ms = 10000;        // read API query time limit
   int partitions_ahead_months = 3;         // monthly partitions created ahead of the current month
+  int retention_months = 0;                // partitions older than this many months are dropped; 0 = keep all
 
   // batch.*
   int batch_max_rows = 1000;     // rows per COPY batch

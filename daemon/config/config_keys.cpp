@@ -44,9 +44,11 @@ Key<O> size(std::string_view path, uint64_t O::*m, int64_t min, int64_t max, boo
   return Key<O>{path, Kind::kSize, m, reload, help, min, max, {}, kNoFlags};
 }
 
+// Without kNonEmpty, "" is accepted (= not set).
 template <class O>
-Key<O> host_port(std::string_view path, std::string O::*m, bool reload, std::string_view help) {
-  return Key<O>{path, Kind::kHostPort, m, reload, help, 0, 0, {}, kNoFlags};
+Key<O> host_port(std::string_view path, std::string O::*m, bool reload, std::string_view help,
+                 unsigned flags = kNoFlags) {
+  return Key<O>{path, Kind::kHostPort, m, reload, help, 0, 0, {}, flags};
 }
 
 template <class O>
@@ -113,12 +115,29 @@ const std::vector<Key<Config>>& config_keys() {
            "spool, rejects and the embedded database live here; a relative path is from the working directory",
            kNonEmpty),
       text("node_name", &Config::node_name, kRestart, "this collector's name, stored in each record; \"\" = hostname"),
-      host_port("listen.http", &Config::listen_http, kRestart, "HTTP listener: ingest, read API, /metrics, /healthz"),
+      host_port("listen.http", &Config::listen_http, kRestart,
+                "HTTP listener: ingest, and the read API unless listen.api is set; /metrics, /healthz", kNonEmpty),
+      host_port("listen.api", &Config::listen_api, kRestart,
+                "separate read API listener; \"\" = the read API is on listen.http"),
+      text("listen.http_tls_cert", &Config::listen_http_tls_cert, kRestart,
+           "PEM certificate chain of listen.http; with http_tls_key = TLS only"),
+      text("listen.http_tls_key", &Config::listen_http_tls_key, kRestart, "PEM private key of listen.http"),
+      text("listen.api_tls_cert", &Config::listen_api_tls_cert, kRestart,
+           "PEM certificate chain of listen.api; with api_tls_key = TLS only"),
+      text("listen.api_tls_key", &Config::listen_api_tls_key, kRestart, "PEM private key of listen.api"),
+      text_map("ingest.basic_auth", &Config::ingest_basic_auth, kReload,
+               "user -> password for HTTP basic auth on the ingest routes; {} = none"),
+      text_list("ingest.allow_from", &Config::ingest_allow_from, kReload,
+                "CIDRs allowed to use the ingest routes; [] = any address"),
       size("limits.max_body_bytes", &Config::max_body_bytes, kKiB, kGiB, kReload, "larger ingest bodies get 413"),
       size("limits.max_header_bytes", &Config::max_header_bytes, kKiB, kMiB, kReload,
            "larger request headers are refused"),
       integer("limits.request_timeout_s", &Config::request_timeout_s, 1, 3600, kReload,
               "a connection idle or slow this long is closed"),
+      integer("limits.max_connections", &Config::max_connections, 1, 1000000, kReload,
+              "open HTTP connections, all listeners together; more wait in the kernel's backlog"),
+      integer("limits.drain_timeout_s", &Config::drain_timeout_s, 1, 3600, kReload,
+              "SIGTERM: longest wait for requests in flight before exiting"),
       text("database.dsn", &Config::database_dsn, kRestart,
            "embedded = private PostgreSQL under state_dir; else a libpq URI or conninfo", kNonEmpty),
       text("database.embedded.bin_dir", &Config::embedded_bin_dir, kRestart,
@@ -131,6 +150,8 @@ const std::vector<Key<Config>>& config_keys() {
               "read API query time limit; 0 = none"),
       integer("database.partitions_ahead_months", &Config::partitions_ahead_months, 0, 24, kRestart,
               "monthly partitions created ahead of the current month"),
+      integer("database.retention_months", &Config::retention_months, 0, 1200, kRestart,
+              "monthly partitions ending more than this many months ago are dropped; 0 = keep all"),
       integer("batch.max_rows", &Config::batch_max_rows, 1, 100000, kRestart, "rows per COPY batch"),
       integer("batch.max_delay_ms", &Config::batch_max_delay_ms, 0, 60000, kRestart,
               "longest a durable record waits for its batch to fill"),

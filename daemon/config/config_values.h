@@ -52,7 +52,7 @@ std::string set_scalar(const Key<Owner>& key, const std::string& text, Owner* ow
       return problem;
     }
     case Kind::kHostPort:
-      problem = check_host_port(text);
+      if (!text.empty() || key.has(kNonEmpty)) problem = check_host_port(text);
       break;
     case Kind::kEnum:
       problem = check_choice(text, key.choices);

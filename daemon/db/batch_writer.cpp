@@ -93,6 +93,7 @@ struct BatchWriter::Impl {
   Metrics* metrics;
   Metrics own_metrics;  // when the caller passes none
   std::atomic<bool>* connected;
+  std::atomic<Clock::rep>* progress_ticks;
 
   std::mutex mu;
   std::condition_variable cv;
@@ -104,15 +105,18 @@ struct BatchWriter::Impl {
   std::chrono::milliseconds backoff;
   std::mt19937 rng{std::random_device{}()};
 
-  Impl(BatchWriterOptions o, Spool* s, Metrics* m, std::atomic<bool>* c)
+  Impl(BatchWriterOptions o, Spool* s, Metrics* m, std::atomic<bool>* c, std::atomic<Clock::rep>* p)
       : options(std::move(o)),
         dsn(with_connect_timeout(options.dsn)),
         spool(s),
         metrics(m != nullptr ? m : &own_metrics),
         connected(c),
+        progress_ticks(p),
         backoff(options.retry_initial) {
     options.max_rows = std::max<size_t>(options.max_rows, 1);
   }
+
+  void mark_progress() { progress_ticks->store(Clock::now().time_since_epoch().count()); }
 
   bool stop_requested() {
     std::lock_guard<std::mutex> lock(mu);
@@ -205,6 +209,7 @@ struct BatchWriter::Impl {
     // transactions are what PostgreSQL absorbs fastest.
     const auto fill_deadline = Clock::now() + options.max_delay;
     while (records.size() < options.max_rows && !stop_requested()) {
+      mark_progress();
       const auto now = Clock::now();
       if (now >= fill_deadline) break;
       std::vector<SpoolRecord> more;
@@ -321,6 +326,7 @@ struct BatchWriter::Impl {
     SpoolPosition position = spool->committed();
     std::optional<PreparedBatch> pending;
     while (true) {
+      mark_progress();
       if (!pending && stop_requested()) break;
       if (!conn && !connect()) {
         if (!wait_backoff()) break;
@@ -371,7 +377,7 @@ struct BatchWriter::Impl {
 };
 
 BatchWriter::BatchWriter(BatchWriterOptions options, Spool* spool, Metrics* metrics)
-    : impl_(std::make_unique<Impl>(std::move(options), spool, metrics, &connected_)) {}
+    : impl_(std::make_unique<Impl>(std::move(options), spool, metrics, &connected_, &progress_ticks_)) {}
 
 BatchWriter::~BatchWriter() { stop(); }
 

@@ -52,12 +52,20 @@ class BatchWriter {
   void stop();
 
   bool connected() const { return connected_.load(); }
+  // When the thread last showed it is not stuck: it finished a batch, found
+  // the spool empty, or woke from a back-off wait (steady clock). The systemd
+  // watchdog is fed only while this is recent.
+  std::chrono::steady_clock::time_point last_progress() const {
+    return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(progress_ticks_.load()));
+  }
 
  private:
   void run();
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::atomic<bool> connected_{false};
+  std::atomic<std::chrono::steady_clock::rep> progress_ticks_{
+      std::chrono::steady_clock::now().time_since_epoch().count()};
   std::thread thread_;
 };
 

@@ -60,6 +60,9 @@ std::shared_ptr<const HttpSettings> make_http_settings(const Config& config, con
   s->max_body_bytes = config.max_body_bytes;
   s->max_header_bytes = config.max_header_bytes;
   s->request_timeout_s = config.request_timeout_s;
+  s->max_connections = config.max_connections;
+  s->ingest_basic_auth = config.ingest_basic_auth;
+  s->ingest_allow_from = config.ingest_allow_from;
   s->normalize.node = config.node_name;
   s->normalize.app_version = CDRD_VERSION;
   s->normalize.accounts.variables = config.account_variables;

@@ -20,9 +20,11 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "adapters/freeswitch/normalize.h"
 #include "daemon/config/config.h"
@@ -47,6 +49,11 @@ struct HttpSettings {
   uint64_t max_body_bytes = 4u << 20;
   uint64_t max_header_bytes = 64u << 10;
   int request_timeout_s = 30;
+  int max_connections = 4096;  // open connections, all listeners together
+  // Ingest routes only: user -> password for HTTP basic auth ({} = none), and
+  // the CIDRs allowed to post ([] = any), as configured.
+  std::map<std::string, std::string> ingest_basic_auth;
+  std::vector<std::string> ingest_allow_from;
   NormalizeOptions normalize;
   ApiAuth auth{{}};
   // Auth tokens (PUT /v2/api_auth): their signer, null when no token key was

@@ -207,6 +207,10 @@ TEST(Config, BadValuesNameTheKeyAndLine) {
   EXPECT_EQ(error_of("log:\n  format: xml\n"), "cdrd.yaml:2: log.format: expected one of text, json, got 'xml'");
   // host:port
   EXPECT_EQ(error_of("listen:\n  http: x\n"), "cdrd.yaml:2: listen.http: expected host:port or [ipv6]:port, got 'x'");
+  // listen.api may be "" (not set); listen.http may not.
+  EXPECT_EQ(error_of("listen:\n  http: \"\"\n"), "cdrd.yaml:2: listen.http: expected host:port or [ipv6]:port, got ''");
+  EXPECT_TRUE(load("listen:\n  api: \"\"\n").ok);
+  EXPECT_EQ(error_of("listen:\n  api: x\n"), "cdrd.yaml:2: listen.api: expected host:port or [ipv6]:port, got 'x'");
   EXPECT_EQ(error_of("listen:\n  http: :8080\n"),
             "cdrd.yaml:2: listen.http: expected host:port or [ipv6]:port, got ':8080'");
   EXPECT_EQ(error_of("listen:\n  http: ::1:8080\n"),
@@ -391,15 +395,25 @@ TEST(Config, DescribeListsEveryKey) {
   EXPECT_EQ(paths, (std::vector<std::string>{"state_dir",
                                              "node_name",
                                              "listen.http",
+                                             "listen.api",
+                                             "listen.http_tls_cert",
+                                             "listen.http_tls_key",
+                                             "listen.api_tls_cert",
+                                             "listen.api_tls_key",
+                                             "ingest.basic_auth",
+                                             "ingest.allow_from",
                                              "limits.max_body_bytes",
                                              "limits.max_header_bytes",
                                              "limits.request_timeout_s",
+                                             "limits.max_connections",
+                                             "limits.drain_timeout_s",
                                              "database.dsn",
                                              "database.embedded.bin_dir",
                                              "database.embedded.user",
                                              "database.read_pool_size",
                                              "database.statement_timeout_ms",
                                              "database.partitions_ahead_months",
+                                             "database.retention_months",
                                              "batch.max_rows",
                                              "batch.max_delay_ms",
                                              "spool.max_bytes",
@@ -440,17 +454,25 @@ TEST(Config, DescribeListsEveryKey) {
   }
   EXPECT_EQ(i, keys.size());
   EXPECT_NE(text.find("batch.max_rows"), std::string::npos);
-  EXPECT_EQ(keys[12].type, "int 1..100000");
-  EXPECT_EQ(keys[12].default_value, "1000");
-  EXPECT_FALSE(keys[12].reloadable);
-  EXPECT_EQ(keys[3].type, "size 1KiB..1GiB");
-  EXPECT_EQ(keys[3].default_value, "4MiB");
-  EXPECT_TRUE(keys[3].reloadable);
-  EXPECT_EQ(keys[17].path, "accounts.domain_variables");
-  EXPECT_EQ(keys[17].type, "list of strings");
-  EXPECT_EQ(keys[17].default_value, "[domain_name]");
-  EXPECT_TRUE(keys[17].reloadable);
-  EXPECT_EQ(keys[21].default_value, "(required)");
+  const auto key = [&](const std::string& path) {
+    for (const auto& k : keys) {
+      if (k.path == path) return k;
+    }
+    ADD_FAILURE() << "no key " << path;
+    return ConfigKeyDescription{};
+  };
+  EXPECT_EQ(key("batch.max_rows").type, "int 1..100000");
+  EXPECT_EQ(key("batch.max_rows").default_value, "1000");
+  EXPECT_FALSE(key("batch.max_rows").reloadable);
+  EXPECT_EQ(key("limits.max_body_bytes").type, "size 1KiB..1GiB");
+  EXPECT_EQ(key("limits.max_body_bytes").default_value, "4MiB");
+  EXPECT_TRUE(key("limits.max_body_bytes").reloadable);
+  EXPECT_EQ(key("accounts.domain_variables").type, "list of strings");
+  EXPECT_EQ(key("accounts.domain_variables").default_value, "[domain_name]");
+  EXPECT_TRUE(key("accounts.domain_variables").reloadable);
+  EXPECT_EQ(key("freeswitch[].name").default_value, "(required)");
+  EXPECT_EQ(key("listen.api").type, "host:port");
+  EXPECT_EQ(key("listen.api").default_value, "\"\"");
 }
 
 TEST(Config, ShippedExampleLoadsAndDocumentsEveryKey) {
