@@ -156,6 +156,7 @@ int Daemon::Impl::start() {
   writer_options.max_rows = static_cast<size_t>(config.batch_max_rows);
   writer_options.max_delay = std::chrono::milliseconds(config.batch_max_delay_ms);
   writer_options.partitions_ahead_months = config.partitions_ahead_months;
+  writer_options.retention_months = config.retention_months;
   writer = std::make_unique<BatchWriter>(writer_options, spool.get(), &metrics);
   writer->start();
 

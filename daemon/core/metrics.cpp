@@ -82,6 +82,27 @@ std::string Metrics::render() const {
   metric(&out, "cdrd_batches_total", "counter", "Batches committed to PostgreSQL.", batches);
   metric(&out, "cdrd_writer_errors_total", "counter", "Failed batch attempts (each retried).", writer_errors);
   metric(&out, "cdrd_database_up", "gauge", "1 when the writer's database connection works.", db_up);
+  fmt::format_to(std::back_inserter(out),
+                 "# HELP cdrd_writer_retries_total Batch attempts that failed and were retried, by cause.\n"
+                 "# TYPE cdrd_writer_retries_total counter\n"
+                 "cdrd_writer_retries_total{{reason=\"connection\"}} {}\n"
+                 "cdrd_writer_retries_total{{reason=\"in_doubt\"}} {}\n"
+                 "cdrd_writer_retries_total{{reason=\"conflict\"}} {}\n"
+                 "cdrd_writer_retries_total{{reason=\"resources\"}} {}\n"
+                 "cdrd_writer_retries_total{{reason=\"interrupted\"}} {}\n"
+                 "cdrd_writer_retries_total{{reason=\"other\"}} {}\n"
+                 "# HELP cdrd_writer_backoff_seconds Upper bound of the writer's last back-off wait.\n"
+                 "# TYPE cdrd_writer_backoff_seconds gauge\n"
+                 "cdrd_writer_backoff_seconds {}\n",
+                 writer_retries_connection.load(), writer_retries_in_doubt.load(), writer_retries_conflict.load(),
+                 writer_retries_resources.load(), writer_retries_interrupted.load(), writer_retries_other.load(),
+                 static_cast<double>(writer_backoff_ms.load()) / 1000.0);
+  metric(&out, "cdrd_quarantined_total", "counter", "Rows PostgreSQL refused or unreadable, put in cdrs_quarantine.",
+         quarantined);
+  metric(&out, "cdrd_rows_default_partition_total", "counter",
+         "Rows written into cdrs_default: no monthly partition covers their month.", rows_default_partition);
+  metric(&out, "cdrd_partitions_dropped_total", "counter", "Monthly partitions dropped by database.retention_months.",
+         partitions_dropped);
   metric(&out, "cdrd_spool_bytes", "gauge", "Bytes in spool segments not yet committed to PostgreSQL.", spool_bytes);
   metric(&out, "cdrd_spool_pending_records", "gauge", "Durable spool records not yet committed to PostgreSQL.",
          spool_pending_records);

@@ -54,6 +54,18 @@ struct Metrics {
   std::atomic<uint64_t> batches{0};        // committed batches
   std::atomic<uint64_t> writer_errors{0};  // failed batch attempts (retried)
   std::atomic<int64_t> db_up{0};           // 1 when the writer's connection works
+  // Writer: why batches were retried (batch_sql.h DbErrorClass), the
+  // back-off, the quarantine and the partitions.
+  std::atomic<uint64_t> writer_retries_connection{0};   // broken connection, 08xxx
+  std::atomic<uint64_t> writer_retries_in_doubt{0};     // connection lost in COMMIT
+  std::atomic<uint64_t> writer_retries_conflict{0};     // 40xxx serialization failure, deadlock
+  std::atomic<uint64_t> writer_retries_resources{0};    // 53xxx disk full, out of memory
+  std::atomic<uint64_t> writer_retries_interrupted{0};  // 57xxx statement timeout, admin shutdown
+  std::atomic<uint64_t> writer_retries_other{0};        // anything unclassified (never quarantined)
+  std::atomic<int64_t> writer_backoff_ms{0};            // the last back-off waited (its upper bound)
+  std::atomic<uint64_t> quarantined{0};                 // rows put in cdrs_quarantine
+  std::atomic<uint64_t> rows_default_partition{0};      // rows written into cdrs_default (no monthly partition)
+  std::atomic<uint64_t> partitions_dropped{0};          // monthly partitions dropped by database.retention_months
   // Spool state (gauges).
   std::atomic<int64_t> spool_bytes{0};
   std::atomic<int64_t> spool_pending_records{0};

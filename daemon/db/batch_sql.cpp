@@ -83,10 +83,18 @@ const std::string& insert_sql() {
       if (!updates.empty()) updates += ", ";
       updates += c + " = EXCLUDED." + c;
     }
-    return "INSERT INTO cdrs (" + cols + ") SELECT DISTINCT ON (id, ts, account_id) " + cols + " FROM " + kStaging +
-           " ORDER BY id, ts, account_id, " + source_rank("source") +
-           " DESC, ctid ON CONFLICT (id, ts, account_id) DO UPDATE SET " + updates + " WHERE " +
-           source_rank("cdrs.source") + " < " + source_rank("EXCLUDED.source");
+    const std::string insert = "INSERT INTO cdrs (" + cols + ") SELECT DISTINCT ON (id, ts, account_id) " + cols +
+                               " FROM " + kStaging + " ORDER BY id, ts, account_id, " + source_rank("source") +
+                               " DESC, ctid ON CONFLICT (id, ts, account_id) DO UPDATE SET " + updates + " WHERE " +
+                               source_rank("cdrs.source") + " < " + source_rank("EXCLUDED.source");
+    // RETURNING gives the partition each row went to (tableoid), in the same
+    // statement: rows with no monthly partition are counted as they land in
+    // cdrs_default, not found later by a scan. Only the rows inserted or
+    // updated are returned, the count affected_rows() gave before.
+    const std::string in_default = " FILTER (WHERE tableoid = 'cdrs_default'::regclass)";
+    return "WITH written AS (" + insert + " RETURNING tableoid, ts) SELECT count(*), count(*)" + in_default +
+           ", coalesce(string_agg(DISTINCT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM'), ' ')" + in_default +
+           ", '') FROM written";
   }();
   return sql;
 }
@@ -123,15 +131,24 @@ void create_staging_table(pqxx::connection& conn) {
           " (LIKE cdrs INCLUDING DEFAULTS INCLUDING COMPRESSION) ON COMMIT DELETE ROWS");
 }
 
-uint64_t copy_and_insert(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows) {
+InsertOutcome copy_and_insert(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows) {
   {
     pqxx::stream_to copy(tx, kStaging, copy_columns());
     for (const CdrRow* row : rows) copy << copy_fields(*row);
     copy.complete();
   }
-  const pqxx::result r = tx.exec(insert_sql());
-  // PostgreSQL counts the rows inserted and the rows updated together.
-  return static_cast<uint64_t>(r.affected_rows());
+  const pqxx::row r = tx.exec1(insert_sql());
+  InsertOutcome out;
+  out.affected = r[0].as<uint64_t>();
+  out.in_default = r[1].as<uint64_t>();
+  const std::string months = r[2].as<std::string>();
+  for (size_t start = 0; start < months.size();) {
+    size_t end = months.find(' ', start);
+    if (end == std::string::npos) end = months.size();
+    out.default_months.push_back(months.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
 }
 
 void clear_staging(pqxx::transaction_base& tx) { tx.exec(std::string("TRUNCATE ") + kStaging); }
@@ -163,15 +180,58 @@ void insert_quarantine(pqxx::dbtransaction& tx, const QuarantineEntry& entry) {
   insert_payload_only(tx, entry.error, payload_of(entry));
 }
 
-bool is_data_error(const std::exception& e) {
-  if (dynamic_cast<const pqxx::data_exception*>(&e) != nullptr) return true;
-  if (dynamic_cast<const pqxx::integrity_constraint_violation*>(&e) != nullptr) return true;
-  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
-    const std::string& state = sql->sqlstate();
-    return state.compare(0, 2, "22") == 0 || state.compare(0, 2, "23") == 0;
+DbErrorClass classify_db_error(const std::exception& e) {
+  // libpqxx's own types first: they carry no SQLSTATE (libpqxx 6.4 turns
+  // every 08xxx and 53300 too_many_connections into broken_connection), and
+  // in_doubt_error must never be mistaken for anything else.
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) return DbErrorClass::kInDoubt;
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) return DbErrorClass::kConnection;
+  if (dynamic_cast<const pqxx::statement_completion_unknown*>(&e) != nullptr) return DbErrorClass::kInDoubt;
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+  if (sql == nullptr) {
+    // libpqxx 6.4 maps 40000, 40001 (serialization_failure) and 40P01
+    // (deadlock_detected) to transaction_rollback types that keep no SQLSTATE.
+    if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) return DbErrorClass::kConflict;
+    return DbErrorClass::kOther;
   }
-  return false;
+  const std::string& state = sql->sqlstate();
+  const std::string cls = state.substr(0, 2);
+  if (cls == "22" || cls == "23") return DbErrorClass::kBadRow;
+  // 54000: "index row size exceeds maximum", "row is too big": a value too
+  // large for the table, which no retry fixes (a 10 kB random call_id would
+  // otherwise hold the writer on that batch forever). The other 54xxx codes
+  // (statement too complex, too many columns or arguments) are about the
+  // statement, not the row.
+  if (state == "54000") return DbErrorClass::kBadRow;
+  if (state == "40003") return DbErrorClass::kInDoubt;
+  if (cls == "40") return DbErrorClass::kConflict;
+  if (cls == "08") return DbErrorClass::kConnection;
+  if (cls == "53") return DbErrorClass::kResources;
+  if (cls == "57") return DbErrorClass::kInterrupted;
+  return DbErrorClass::kOther;
 }
+
+const char* db_error_class_name(DbErrorClass c) {
+  switch (c) {
+    case DbErrorClass::kBadRow:
+      return "bad_row";
+    case DbErrorClass::kConnection:
+      return "connection";
+    case DbErrorClass::kInDoubt:
+      return "in_doubt";
+    case DbErrorClass::kConflict:
+      return "conflict";
+    case DbErrorClass::kResources:
+      return "resources";
+    case DbErrorClass::kInterrupted:
+      return "interrupted";
+    case DbErrorClass::kOther:
+      return "other";
+  }
+  return "other";
+}
+
+bool is_data_error(const std::exception& e) { return classify_db_error(e) == DbErrorClass::kBadRow; }
 
 std::string error_text(const std::exception& e) {
   std::string text = e.what();

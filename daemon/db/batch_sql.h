@@ -32,14 +32,23 @@ struct QuarantineEntry {
 // CREATE TEMP TABLE cdrd_staging for this session. Throws pqxx errors.
 void create_staging_table(pqxx::connection& conn);
 
+// What one INSERT of the staging table into cdrs did.
+struct InsertOutcome {
+  // Rows new or replaced by a richer record (PostgreSQL reports them as one
+  // count).
+  uint64_t affected = 0;
+  // Of those, the rows that landed in cdrs_default: no monthly partition
+  // covers their month (an old import, a clock far ahead).
+  uint64_t in_default = 0;
+  std::vector<std::string> default_months;  // "YYYY-MM" (UTC) of those rows, sorted, unique
+};
+
 // COPYs `rows` into the staging table, then moves them into cdrs, one row
 // per (id, ts, account_id): a json_cdr/xml_cdr/import record replaces an esl one, any
-// other conflict leaves the row as it is. Returns the number of rows that
-// were new or replaced by a richer record (PostgreSQL reports them as one
-// count).
+// other conflict leaves the row as it is.
 // The staging rows stay until the transaction ends (ON COMMIT DELETE ROWS) or
 // clear_staging(). Throws pqxx errors.
-uint64_t copy_and_insert(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows);
+InsertOutcome copy_and_insert(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows);
 
 // Empties the staging table inside the transaction, for a second COPY in it.
 void clear_staging(pqxx::transaction_base& tx);
@@ -50,9 +59,29 @@ void clear_staging(pqxx::transaction_base& tx);
 // that are not about that data.
 void insert_quarantine(pqxx::dbtransaction& tx, const QuarantineEntry& entry);
 
-// True when PostgreSQL refused a value (SQLSTATE class 22 or 23): retrying
-// the same row cannot succeed, so it is quarantined. Everything else
-// (connection, in-doubt commit, serialization, resources) is transient.
+// What a failed batch statement means, from the libpqxx exception type and
+// the SQLSTATE PostgreSQL sent (errcodes-table in the PostgreSQL manual).
+// Only kBadRow leads to the quarantine: PostgreSQL said the row itself is
+// bad. Every other class is retried on a new connection, with back-off,
+// forever; an error nobody classified is kOther, retried too, so a problem
+// of the server or of cdrd never turns good CDRs into quarantined ones.
+enum class DbErrorClass {
+  kBadRow,       // 22xxx data_exception, 23xxx integrity_constraint_violation, 54000 program_limit_exceeded
+  kConnection,   // pqxx::broken_connection, 08xxx connection_exception
+  kInDoubt,      // pqxx::in_doubt_error (connection lost in COMMIT), 40003 statement_completion_unknown
+  kConflict,     // 40xxx transaction_rollback: 40001 serialization_failure, 40P01 deadlock_detected
+  kResources,    // 53xxx insufficient_resources: disk full, out of memory, too many connections
+  kInterrupted,  // 57xxx operator_intervention: 57014 statement timeout/cancel, 57P01..57P03 shutdown, restart
+  kOther,        // anything else (42xxx, P0001 from a trigger, XX000, libpqxx usage errors, std::bad_alloc...)
+};
+
+DbErrorClass classify_db_error(const std::exception& e);
+
+// "bad_row", "connection", "in_doubt", "conflict", "resources", "interrupted", "other".
+const char* db_error_class_name(DbErrorClass c);
+
+// classify_db_error(e) == DbErrorClass::kBadRow: retrying the same row
+// cannot succeed, so it is quarantined.
 bool is_data_error(const std::exception& e);
 
 // e.what() without the trailing newline libpq leaves on server messages.

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -84,7 +85,15 @@ struct BatchWriter::Impl {
     // Rows new or replaced by a richer source (esl -> json_cdr): one
     // affected-rows count from PostgreSQL covers both.
     uint64_t inserted = 0;
+    uint64_t in_default = 0;  // of `inserted`, rows in cdrs_default
+    std::set<std::string> default_months;
     std::vector<QuarantineEntry> refused;
+
+    void add(const InsertOutcome& r) {
+      inserted += r.affected;
+      in_default += r.in_default;
+      default_months.insert(r.default_months.begin(), r.default_months.end());
+    }
   };
 
   BatchWriterOptions options;
@@ -101,6 +110,8 @@ struct BatchWriter::Impl {
 
   std::unique_ptr<pqxx::connection> conn;
   int64_t partitions_day = std::numeric_limits<int64_t>::min();
+  int64_t retention_day = std::numeric_limits<int64_t>::min();
+  std::set<std::string> warned_default_months;  // each month is named once per process
   Clock::time_point last_contact;
   std::chrono::milliseconds backoff;
   std::mt19937 rng{std::random_device{}()};
@@ -128,6 +139,7 @@ struct BatchWriter::Impl {
     const auto half = std::max<int64_t>(backoff.count() / 2, 1);
     std::uniform_int_distribution<int64_t> jitter(0, half);
     const std::chrono::milliseconds delay(half + jitter(rng));
+    metrics->writer_backoff_ms.store(backoff.count(), std::memory_order_relaxed);
     backoff = std::min(backoff * 2, std::max(options.retry_max, options.retry_initial));
     std::unique_lock<std::mutex> lock(mu);
     return !cv.wait_for(lock, delay, [this] { return stopping; });
@@ -157,6 +169,7 @@ struct BatchWriter::Impl {
       const auto now = std::chrono::system_clock::now();
       if (!ensure_partitions(*c, now, options.partitions_ahead_months, &error)) throw std::runtime_error(error);
       partitions_day = utc_day(now);
+      apply_retention(*c, now);
       create_staging_table(*c);
       conn = std::move(c);
       last_contact = Clock::now();
@@ -165,9 +178,50 @@ struct BatchWriter::Impl {
       return true;
     } catch (const std::exception& e) {
       metrics->writer_errors.fetch_add(1, std::memory_order_relaxed);
+      count_retry(classify_db_error(e));
       spdlog::warn("batch writer cannot use the database (CDRs stay in the spool): {}", error_text(e));
       return false;
     }
+  }
+
+  void count_retry(DbErrorClass c) {
+    switch (c) {
+      case DbErrorClass::kConnection:
+        metrics->writer_retries_connection.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case DbErrorClass::kInDoubt:
+        metrics->writer_retries_in_doubt.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case DbErrorClass::kConflict:
+        metrics->writer_retries_conflict.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case DbErrorClass::kResources:
+        metrics->writer_retries_resources.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case DbErrorClass::kInterrupted:
+        metrics->writer_retries_interrupted.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case DbErrorClass::kBadRow:  // only a data error at connect: the batch path splits those
+      case DbErrorClass::kOther:
+        metrics->writer_retries_other.fetch_add(1, std::memory_order_relaxed);
+        break;
+    }
+  }
+
+  // database.retention_months, at connect and once a day. A failure (a lock
+  // that did not come within lock_timeout) is logged and tried again the
+  // next day: it must never hold up the CDRs.
+  void apply_retention(pqxx::connection& c, std::chrono::system_clock::time_point now) {
+    if (options.retention_months <= 0 || utc_day(now) == retention_day) return;
+    std::vector<std::string> dropped;
+    std::string error;
+    const bool ok = drop_expired_partitions(c, now, options.retention_months, &dropped, &error);
+    metrics->partitions_dropped.fetch_add(dropped.size(), std::memory_order_relaxed);
+    if (!ok) {
+      if (!c.is_open()) throw pqxx::broken_connection(error);
+      spdlog::warn("{} (tried again tomorrow)", error);
+    }
+    retention_day = utc_day(now);
   }
 
   void ensure_daily_partitions() {
@@ -176,6 +230,7 @@ struct BatchWriter::Impl {
     std::string error;
     if (!ensure_partitions(*conn, now, options.partitions_ahead_months, &error)) throw std::runtime_error(error);
     partitions_day = utc_day(now);
+    apply_retention(*conn, now);
   }
 
   // Reads what the server sent unasked: after a server shutdown that is
@@ -269,10 +324,10 @@ struct BatchWriter::Impl {
     if (rows.empty()) return;
     try {
       pqxx::subtransaction sub(tx, "cdrd-split");
-      const uint64_t inserted = copy_and_insert(sub, rows);
+      const InsertOutcome inserted = copy_and_insert(sub, rows);
       clear_staging(sub);
       sub.commit();
-      out->inserted += inserted;
+      out->add(inserted);
       out->written += rows.size();
       return;
     } catch (const std::exception& e) {
@@ -295,24 +350,25 @@ struct BatchWriter::Impl {
     for (const auto& r : batch.rows) rows.push_back(&r);
 
     Outcome out;
-    bool refused = false;
     {
       pqxx::work tx(*conn, "cdrd-batch");
       try {
-        if (!rows.empty()) out.inserted = copy_and_insert(tx, rows);
-      } catch (const std::exception& e) {
-        if (!is_data_error(e)) throw;
-        refused = true;
-      }
-      if (!refused) {
+        if (!rows.empty()) out.add(copy_and_insert(tx, rows));
         for (const auto& q : batch.unreadable) insert_quarantine(tx, q);
+        // A deferred constraint refuses its rows here, at COMMIT, as a data
+        // error (the connection still open; a lost one is in_doubt_error).
         tx.commit();
         out.written = rows.size();
         return out;
+      } catch (const std::exception& e) {
+        if (!is_data_error(e)) throw;
       }
     }
     out = Outcome{};
     pqxx::work tx(*conn, "cdrd-batch-split");
+    // Deferred constraints checked at the end of each statement, so each one
+    // fails the half that holds its row instead of the whole COMMIT.
+    tx.exec("SET CONSTRAINTS ALL IMMEDIATE");
     const auto mid = rows.begin() + static_cast<std::ptrdiff_t>(rows.size() / 2);
     bisect(tx, std::vector<const CdrRow*>(rows.begin(), mid), &out);
     bisect(tx, std::vector<const CdrRow*>(mid, rows.end()), &out);
@@ -320,6 +376,23 @@ struct BatchWriter::Impl {
     for (const auto& q : out.refused) insert_quarantine(tx, q);
     tx.commit();
     return out;
+  }
+
+  // Rows of a month with no partition are safe in cdrs_default, but an
+  // operator should know (an old import, a clock far ahead, too few
+  // partitions ahead): each month is named once per process, the counter
+  // counts every row.
+  void warn_default_months(const Outcome& out) {
+    std::string fresh;
+    for (const auto& m : out.default_months) {
+      if (!warned_default_months.insert(m).second) continue;
+      fresh += (fresh.empty() ? "" : ", ") + m;
+    }
+    if (!fresh.empty()) {
+      spdlog::warn(
+          "CDRs for {} have no monthly partition: stored in cdrs_default (see database.partitions_ahead_months)",
+          fresh);
+    }
   }
 
   void run() {
@@ -353,6 +426,9 @@ struct BatchWriter::Impl {
         metrics->written.fetch_add(out.written, std::memory_order_relaxed);
         metrics->inserted.fetch_add(out.inserted, std::memory_order_relaxed);
         metrics->batches.fetch_add(1, std::memory_order_relaxed);
+        metrics->quarantined.fetch_add(pending->unreadable.size() + out.refused.size(), std::memory_order_relaxed);
+        metrics->rows_default_partition.fetch_add(out.in_default, std::memory_order_relaxed);
+        warn_default_months(out);
         for (const auto& q : pending->unreadable) spdlog::warn("quarantined CDR {}: {}", q.log_id, one_line(q.error));
         for (const auto& q : out.refused) spdlog::warn("quarantined CDR {}: {}", q.log_id, one_line(q.error));
         // Only now that PostgreSQL has the batch may the spool forget it.
@@ -365,9 +441,11 @@ struct BatchWriter::Impl {
         pending.reset();
         backoff = options.retry_initial;
       } catch (const std::exception& e) {
+        const DbErrorClass cls = classify_db_error(e);
         metrics->writer_errors.fetch_add(1, std::memory_order_relaxed);
-        spdlog::warn("batch writer: batch up to {} failed, will reconnect and retry it: {}",
-                     position_text(pending->end), error_text(e));
+        count_retry(cls);
+        spdlog::warn("batch writer: batch up to {} failed ({}), will reconnect and retry it in about {} ms: {}",
+                     position_text(pending->end), db_error_class_name(cls), backoff.count(), error_text(e));
         disconnect();
         if (!wait_backoff()) break;
       }

@@ -11,11 +11,16 @@
 // richer record (json_cdr = xml_cdr = import > esl), whichever came first; a
 // replay of the same record changes nothing. A crash anywhere replays the
 // batch from the spool, so every acknowledged CDR is in `cdrs` exactly once.
-// Errors: broken connection / in-doubt commit / serialization -> reconnect
-// and retry the same batch with capped exponential back-off, forever.
-// A row PostgreSQL refuses as data (bad value, constraint) -> the batch is
-// split until the bad rows are isolated; they go to cdrs_quarantine with the
-// error text and the good rows are written.
+// Errors (classify_db_error() in batch_sql.h): a row PostgreSQL refuses as
+// data (bad value, constraint, value too large; also at COMMIT, from a
+// deferred constraint) -> the batch is split until the bad rows are
+// isolated; they go to cdrs_quarantine with the error text and the good rows
+// are written. Anything else (broken connection, in-doubt commit,
+// serialization failure, deadlock, disk full, shutdown, and whatever is not
+// classified) -> reconnect and retry the same batch with capped exponential
+// back-off, forever; it never quarantines a row.
+// Rows that land in cdrs_default (no partition for their month) are counted
+// and their months logged; database.retention_months drops old partitions.
 #pragma once
 
 #include <atomic>
@@ -37,6 +42,7 @@ struct BatchWriterOptions {
   std::chrono::milliseconds retry_initial{100};  // first back-off after a failure. Default 100 ms.
   std::chrono::milliseconds retry_max{5000};     // back-off cap. Default 5 s.
   int partitions_ahead_months = 3;               // ensure_partitions() at connect and daily
+  int retention_months = 0;                      // drop_expired_partitions() at connect and daily; 0 = keep all
 };
 
 class BatchWriter {

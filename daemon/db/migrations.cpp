@@ -1,8 +1,14 @@
 #include "daemon/db/migrations.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <pqxx/pqxx>
+#include <utility>
+#include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "daemon/db/schema_sql.h"
 
@@ -32,6 +38,22 @@ struct Month {
     return buf;
   }
 };
+
+// Months counted from year 0, for comparisons and month arithmetic.
+int month_index(const Month& m) { return m.year * 12 + (m.month - 1); }
+Month month_at(int index) { return Month{index / 12, index % 12 + 1}; }
+
+// The month of a partition cdrd named cdrs_pYYYYMM; nothing for other names.
+std::optional<Month> partition_month(const std::string& name) {
+  static const std::string prefix = "cdrs_p";
+  if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+  for (size_t i = prefix.size(); i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return std::nullopt;
+  }
+  const Month m{std::stoi(name.substr(prefix.size(), 4)), std::stoi(name.substr(prefix.size() + 4, 2))};
+  if (m.month < 1 || m.month > 12) return std::nullopt;
+  return m;
+}
 
 Month month_of(std::chrono::system_clock::time_point now) {
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -118,6 +140,95 @@ bool ensure_partitions(pqxx::connection& conn, std::chrono::system_clock::time_p
     return true;
   } catch (const std::exception& e) {
     *error = "partition " + m.partition_name() + ": " + e.what();
+    return false;
+  }
+}
+
+namespace {
+
+std::string month_text(const Month& m) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02d", m.year, m.month);
+  return buf;
+}
+
+// The monthly partitions of cdrs, newest first.
+std::vector<std::pair<Month, std::string>> monthly_partitions(pqxx::transaction_base& tx) {
+  std::vector<std::pair<Month, std::string>> out;
+  for (const auto& row : tx.exec("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                                 "WHERE i.inhparent = 'cdrs'::regclass")) {
+    const std::string name = row[0].as<std::string>();
+    if (const auto m = partition_month(name)) out.emplace_back(*m, name);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return month_index(a.first) > month_index(b.first); });
+  return out;
+}
+
+// The month retention counts from (see drop_expired_partitions()).
+int reference_month(pqxx::transaction_base& tx, std::chrono::system_clock::time_point now,
+                    const std::vector<std::pair<Month, std::string>>& partitions) {
+  const int own = month_index(month_of(now));
+  const pqxx::row db = tx.exec1(
+      "SELECT extract(year FROM now() AT TIME ZONE 'UTC')::int, extract(month FROM now() AT TIME ZONE 'UTC')::int");
+  const int server = month_index(Month{db[0].as<int>(), db[1].as<int>()});
+  int reference = std::min(own, server);
+  // Newest first, so this stops at the newest month with rows, which then
+  // counts as the current month. EXISTS reads one tuple, not the partition.
+  // (Just after a month starts, before its first row, this keeps one month
+  // more than the clock alone would: the safe side.)
+  for (const auto& [month, name] : partitions) {
+    if (month_index(month) > reference) continue;  // ahead of the clocks: cannot move the reference up
+    if (tx.exec1("SELECT EXISTS (SELECT 1 FROM " + tx.quote_name(name) + ")")[0].as<bool>()) {
+      reference = month_index(month);
+      break;
+    }
+  }
+  if (reference < own) {
+    spdlog::info("retention counts from {} (the database clock, or the newest month holding rows), not from {}",
+                 month_text(month_at(reference)), month_text(month_at(own)));
+  }
+  return reference;
+}
+
+}  // namespace
+
+bool drop_expired_partitions(pqxx::connection& conn, std::chrono::system_clock::time_point now, int retention_months,
+                             std::vector<std::string>* dropped, std::string* error) {
+  if (retention_months <= 0) return true;
+  std::string current;
+  try {
+    std::vector<std::pair<Month, std::string>> partitions;
+    int reference = 0;
+    {
+      pqxx::work tx(conn, "cdrd-retention");
+      partitions = monthly_partitions(tx);
+      reference = reference_month(tx, now, partitions);
+      tx.commit();
+    }
+    for (const auto& [month, name] : partitions) {
+      // Month M ends where M+1 starts; it ended more than R months ago when
+      // M + 1 + R <= the reference month.
+      if (month_index(month) + 1 + retention_months > reference) continue;
+      current = name;
+      pqxx::work tx(conn, "cdrd-retention-drop");
+      take_schema_lock(tx);
+      // DETACH takes an ACCESS EXCLUSIVE lock on cdrs: behind a long read
+      // (an export) it would queue every writer and reader after it. Give up
+      // instead; the next day's run tries again.
+      tx.exec("SET LOCAL lock_timeout = '10s'");
+      if (!partition_exists(tx, name)) continue;
+      const double rows = tx.exec_params1("SELECT reltuples FROM pg_class WHERE relname = $1", name)[0].as<double>();
+      tx.exec("ALTER TABLE cdrs DETACH PARTITION " + tx.quote_name(name));
+      tx.exec("DROP TABLE " + tx.quote_name(name));
+      tx.commit();
+      spdlog::info("retention: dropped partition {} (month {}, about {} rows; database.retention_months = {})", name,
+                   month_text(month), rows < 0 ? 0 : static_cast<int64_t>(rows), retention_months);
+      if (dropped) dropped->push_back(name);
+    }
+    return true;
+  } catch (const std::exception& e) {
+    *error = "retention" + (current.empty() ? std::string() : " of partition " + current) + ": " + e.what();
     return false;
   }
 }

@@ -19,4 +19,18 @@ bool apply_migrations(pqxx::connection& conn, std::vector<std::string>* applied,
 bool ensure_partitions(pqxx::connection& conn, std::chrono::system_clock::time_point now, int months_ahead,
                        std::string* error);
 
+// database.retention_months: detaches and drops the monthly partitions
+// cdrs_pYYYYMM whose month ended more than `retention_months` months before
+// the reference month, one transaction per partition (DETACH, DROP), under
+// the schema lock and a lock_timeout. 0 = keep everything. Never touches
+// cdrs_default, so never the current month or the months ahead.
+// The reference month is the earliest of: the month of `now` (cdrd's
+// clock), the month of PostgreSQL's now() and the newest monthly partition
+// holding any row. A clock that jumps ahead (cdrd's or the server's) thus
+// cannot drop the months that hold the newest data: retention always keeps
+// `retention_months` whole months before the newest month with rows.
+// *dropped gets the names dropped (also on failure, those dropped before it).
+bool drop_expired_partitions(pqxx::connection& conn, std::chrono::system_clock::time_point now, int retention_months,
+                             std::vector<std::string>* dropped, std::string* error);
+
 }  // namespace cdrd
