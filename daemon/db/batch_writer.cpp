@@ -72,6 +72,13 @@ std::string record_id(const std::string& json) {
   return "(no id)";
 }
 
+// An id too long for its index (the reason it was refused) would fill the
+// log line; the record itself is in cdrs_quarantine.
+std::string short_id(const std::string& id) {
+  constexpr size_t kMax = 100;
+  return id.size() <= kMax ? id : id.substr(0, kMax) + "... (" + std::to_string(id.size()) + " bytes)";
+}
+
 int64_t utc_day(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::hours>(t.time_since_epoch()).count() / 24;
 }
@@ -429,8 +436,10 @@ struct BatchWriter::Impl {
         metrics->quarantined.fetch_add(pending->unreadable.size() + out.refused.size(), std::memory_order_relaxed);
         metrics->rows_default_partition.fetch_add(out.in_default, std::memory_order_relaxed);
         warn_default_months(out);
-        for (const auto& q : pending->unreadable) spdlog::warn("quarantined CDR {}: {}", q.log_id, one_line(q.error));
-        for (const auto& q : out.refused) spdlog::warn("quarantined CDR {}: {}", q.log_id, one_line(q.error));
+        for (const auto& q : pending->unreadable) {
+          spdlog::warn("quarantined CDR {}: {}", short_id(q.log_id), one_line(q.error));
+        }
+        for (const auto& q : out.refused) spdlog::warn("quarantined CDR {}: {}", short_id(q.log_id), one_line(q.error));
         // Only now that PostgreSQL has the batch may the spool forget it.
         std::string error;
         if (!spool->commit(pending->end, &error)) {

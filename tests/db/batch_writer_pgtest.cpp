@@ -22,97 +22,23 @@
 #include "daemon/db/embedded_postgres.h"
 #include "daemon/db/migrations.h"
 #include "daemon/spool/spool.h"
+#include "tests/db/writer_test_util.h"
 #include "tests/support/pg_server.h"
 
 namespace cdrd {
 namespace {
 
-constexpr int64_t kGregorianOffset = 62167219200;
-
-int64_t now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string utc_text(int64_t unix_seconds, const char* format) {
-  const std::time_t t = unix_seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
-}
-
-// A canonical record ending at `unix_end` (its own month's partition exists
-// when that is the current month). `extra` is spliced in as more fields.
-std::string cdr_json(const std::string& call_id, int64_t unix_end, const std::string& extra = "") {
-  return R"({"id":"202401-)" + call_id + R"(","call_id":")" + call_id + R"(","account_id":"acc-1","timestamp":)" +
-         std::to_string(unix_end + kGregorianOffset) + R"(,"source":"json_cdr")" + extra + "}";
-}
-
-std::string payload(const std::string& json, const std::string& raw = "", const std::string& raw_format = "") {
-  return encode_spool_payload(CdrRecord{json, raw, raw_format});
-}
-
-// Polls `done` until it holds; gives up after a minute so a broken writer
-// fails the test instead of hanging it. Asserts nothing about time.
-bool eventually(const std::function<bool()>& done) {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
-
-std::unique_ptr<Spool> open_spool(const std::string& dir) {
-  SpoolOptions options;
-  options.dir = dir;
-  std::string error;
-  auto spool = Spool::open(options, &error);
-  EXPECT_NE(spool, nullptr) << error;
-  return spool;
-}
-
-// Appends and waits until every payload is fdatasync'd, as an acknowledged
-// ingest would have.
-void append_durably(Spool* spool, const std::vector<std::string>& payloads) {
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t done = 0;
-  size_t durable = 0;
-  for (const auto& p : payloads) {
-    ASSERT_EQ(spool->append(p,
-                            [&](bool ok) {
-                              std::lock_guard<std::mutex> lock(mu);
-                              ++done;
-                              if (ok) ++durable;
-                              cv.notify_all();
-                            }),
-              Spool::AppendResult::kQueued);
-  }
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done == payloads.size(); });
-  ASSERT_EQ(durable, payloads.size());
-}
-
-bool drained(const Spool& spool) { return spool.committed() == spool.durable_end(); }
-
-BatchWriterOptions fast_options(const std::string& dsn) {
-  BatchWriterOptions o;
-  o.dsn = dsn;
-  o.max_rows = 100;
-  o.max_delay = std::chrono::milliseconds(20);
-  o.retry_initial = std::chrono::milliseconds(20);
-  o.retry_max = std::chrono::milliseconds(200);
-  o.partitions_ahead_months = 1;
-  return o;
-}
-
-int64_t count(const std::string& dsn, const std::string& sql) {
-  pqxx::connection conn(dsn);
-  pqxx::nontransaction tx(conn);
-  return tx.exec1(sql)[0].as<int64_t>();
-}
+using test::append_durably;
+using test::cdr_json;
+using test::count;
+using test::drained;
+using test::eventually;
+using test::fast_options;
+using test::kGregorianOffset;
+using test::now_unix;
+using test::open_spool;
+using test::payload;
+using test::utc_text;
 
 class BatchWriterTest : public testing::Test {
  protected:
@@ -362,12 +288,22 @@ TEST_F(BatchWriterTest, UnusableSpoolPayloadsAreQuarantinedWithTheirBytes) {
   EXPECT_EQ(pqxx::binarystring(q[1][4]).str(), payload(no_account, "raw body", "esl"));
 }
 
-TEST_F(BatchWriterTest, RecordOutsideThePartitionsLandsInDefault) {
+// An old import (2000, 2019) and a clock far ahead (2031): no partition for
+// those months, so the rows land in cdrs_default, never in the quarantine,
+// and are counted as they land.
+TEST_F(BatchWriterTest, RecordOutsideThePartitionsLandsInDefaultAndIsCounted) {
   const int64_t end = now_unix();
   const int64_t y2000 = 946684800 + 3600;  // 2000-01-01 01:00:00 UTC
-  append_durably(spool_.get(), {payload(cdr_json("old", y2000)), payload(cdr_json("current", end))});
+  const int64_t y2019 = 1552608000;        // 2019-03-15 00:00:00 UTC
+  const int64_t y2031 = 1940889600;        // 2031-07-04 00:00:00 UTC
+  const std::string old_import = payload(cdr_json("old-2019", y2019));
+  append_durably(spool_.get(), {payload(cdr_json("old", y2000)), payload(cdr_json("current", end)), old_import,
+                                payload(cdr_json("ahead", y2031)), old_import});
   BatchWriter writer(fast_options(dsn_), spool_.get(), &metrics_);
   writer.start();
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  // The same record again in a later batch changes no row, so counts nothing.
+  append_durably(spool_.get(), {old_import});
   ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
   writer.stop();
   pqxx::connection conn(dsn_);
@@ -376,6 +312,13 @@ TEST_F(BatchWriterTest, RecordOutsideThePartitionsLandsInDefault) {
             "cdrs_default");
   EXPECT_EQ(tx.exec1("SELECT tableoid::regclass::text FROM cdrs WHERE id = '202401-current'")[0].as<std::string>(),
             "cdrs_p" + utc_text(end, "%Y%m"));
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs_default"), 3);
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs"), 4);
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs_quarantine"), 0);
+  EXPECT_EQ(metrics_.rows_default_partition.load(), 3u);
+  EXPECT_EQ(metrics_.inserted.load(), 4u);
+  EXPECT_EQ(metrics_.quarantined.load(), 0u);
+  EXPECT_NE(metrics_.render().find("\ncdrd_rows_default_partition_total 3\n"), std::string::npos);
 }
 
 // The same leg as a given source would deliver it: mod_json_cdr and

@@ -7,3 +7,15 @@ gtest_discover_tests(cdr_row_test PROPERTIES LABELS "unit" DISCOVERY_MODE PRE_TE
 add_executable(batch_writer_pgtest ${CMAKE_CURRENT_LIST_DIR}/batch_writer_pgtest.cpp)
 target_link_libraries(batch_writer_pgtest PRIVATE cdrd_test_support cdrd_db GTest::gtest_main)
 gtest_discover_tests(batch_writer_pgtest PROPERTIES LABELS "pg" DISCOVERY_MODE PRE_TEST)
+
+# Poison rows, retried errors (a TCP proxy that loses a COMMIT reply) and
+# partitions/retention, against a real PostgreSQL; the error classifier
+# alone.
+add_executable(db_error_class_test ${CMAKE_CURRENT_LIST_DIR}/db_error_class_test.cpp)
+target_link_libraries(db_error_class_test PRIVATE cdrd_db GTest::gtest_main)
+gtest_discover_tests(db_error_class_test PROPERTIES LABELS "unit" DISCOVERY_MODE PRE_TEST)
+foreach(test_name writer_faults_pgtest writer_partitions_pgtest)
+  add_executable(${test_name} ${CMAKE_CURRENT_LIST_DIR}/${test_name}.cpp)
+  target_link_libraries(${test_name} PRIVATE cdrd_test_support cdrd_db GTest::gtest_main)
+  gtest_discover_tests(${test_name} PROPERTIES LABELS "pg" TIMEOUT 300 DISCOVERY_MODE PRE_TEST)
+endforeach()
