@@ -20,6 +20,15 @@
 #include "tests/db/writer_test_util.h"
 #include "tests/support/pg_server.h"
 
+// libpqxx 6.4 leaks the PGresult of a statement during which the server
+// closed the connection: connection_base::make_result() asks the dead
+// connection for its client encoding, which throws broken_connection before
+// a pqxx::result owns the PGresult. The tests below cut the connection
+// mid-statement on purpose, so LeakSanitizer (ASan build) is told to ignore
+// leaks allocated inside libpq; cdrd never calls libpq itself, so this hides
+// nothing of its own. About 1-2 kB per lost connection, in the daemon too.
+extern "C" __attribute__((used)) const char* __lsan_default_suppressions() { return "leak:libpq.so.5\n"; }
+
 namespace cdrd::test {
 namespace {
 
