@@ -106,6 +106,7 @@ struct Daemon::Impl {
   event* drain_timer = nullptr;
   event* watchdog_timer = nullptr;
   std::chrono::steady_clock::time_point drain_deadline;
+  int drain_limit_s = 0;  // limits.drain_timeout_s when the stop began
   bool stopping = false;
   // Watchdog: WATCHDOG_USEC, and whether pings are held back (writer stuck).
   std::chrono::microseconds watchdog_interval{0};
@@ -279,7 +280,8 @@ void Daemon::Impl::begin_shutdown(const char* why) {
   if (stopping) return;
   stopping = true;
   // Read now: drain_timeout_s is reloadable.
-  const auto limit = std::chrono::seconds(config.drain_timeout_s);
+  drain_limit_s = config.drain_timeout_s;
+  const auto limit = std::chrono::seconds(drain_limit_s);
   spdlog::info("{}: stopping within {} s; answering the {} request(s) in flight", why, limit.count(),
                http->in_flight());
   sd_notifyf(0, "STOPPING=1\nSTATUS=stopping (%s): draining for up to %lld s", why,
@@ -302,7 +304,10 @@ void Daemon::Impl::on_drain_tick(evutil_socket_t, short, void* self) {
 
 int Daemon::Impl::stop_within_deadline() {
   // The loop also ends without SIGTERM when libevent fails: stop just as well.
-  if (!stopping) drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.drain_timeout_s);
+  if (!stopping) {
+    drain_limit_s = config.drain_timeout_s;
+    drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(drain_limit_s);
+  }
   const int unanswered = http->in_flight();
   // On this thread, which ran the loop: the ESL clients hand what they hold to the spool.
   esl_clients.clear();
@@ -323,8 +328,7 @@ int Daemon::Impl::stop_within_deadline() {
         "stop cut at the {} s drain deadline while {}: {} request(s) left unanswered (never acknowledged; the "
         "senders retry); {} acknowledged CDR(s) ({} bytes) not yet committed to PostgreSQL stay in the spool for "
         "the next start",
-        config.drain_timeout_s, stop_stage.load(), unanswered, metrics.spool_pending_records.load(),
-        metrics.spool_bytes.load());
+        drain_limit_s, stop_stage.load(), unanswered, metrics.spool_pending_records.load(), metrics.spool_bytes.load());
     spdlog::default_logger()->flush();
     ::_exit(1);
   }

@@ -10,12 +10,12 @@
 #include <signal.h>
 
 #include <fstream>
+#include <future>
 #include <map>
 #include <memory>
 #include <pqxx/pqxx>
 #include <sstream>
 #include <string>
-#include <thread>
 
 #include "tests/e2e/cdrd_process.h"
 #include "tests/e2e/e2e_util.h"
@@ -247,8 +247,10 @@ TEST_F(LifecycleE2E, SigtermAnswersWhatIsInFlightCommitsTheBatchAndExitsZero) {
   CdrsLock lock(dsn_);
   ASSERT_EQ(post_cdr(cdrd->port(), random_uuid(), "acct-drain").status, 200);
   ASSERT_TRUE(eventually([&] { return waiting_on_lock(dsn_, "cdrd-writer") == 1; })) << cdrd->log();
-  HttpResponse read;
-  std::thread reader([&] { read = http_request(cdrd->port(), "GET", "/v2/accounts/acct-drain/cdrs", "", kAllKey); });
+  // A future, not a thread: a failed ASSERT below must still wait for it.
+  auto reader = std::async(std::launch::async, [&] {
+    return http_request(cdrd->port(), "GET", "/v2/accounts/acct-drain/cdrs", "", kAllKey);
+  });
   ASSERT_TRUE(eventually([&] { return waiting_on_lock(dsn_, "cdrd-reader") == 1; })) << cdrd->log();
 
   cdrd->signal(SIGTERM);
@@ -258,7 +260,7 @@ TEST_F(LifecycleE2E, SigtermAnswersWhatIsInFlightCommitsTheBatchAndExitsZero) {
   EXPECT_NE(refused.body.find("shutting_down"), std::string::npos) << refused.body;
 
   lock.release();
-  reader.join();
+  const HttpResponse read = reader.get();
   EXPECT_EQ(read.status, 200) << read.body;
   EXPECT_EQ(cdrd->wait_exit(), 0) << cdrd->log();
   EXPECT_EQ(rows("acct-drain"), 1) << "the batch in flight was committed before the exit";
@@ -275,15 +277,13 @@ TEST_F(LifecycleE2E, SigtermDrainCutByTheDeadlineExitsOneAndLosesNothing) {
   const std::string uuid = random_uuid();
   ASSERT_EQ(post_cdr(cdrd->port(), uuid, "acct-cut").status, 200);
   ASSERT_TRUE(eventually([&] { return waiting_on_lock(dsn_, "cdrd-writer") == 1; })) << cdrd->log();
-  HttpResponse read;
-  read.status = -1;
-  std::thread reader([&] { read = http_request(cdrd->port(), "GET", "/v2/accounts/acct-cut/cdrs", "", kAllKey); });
+  auto reader = std::async(
+      std::launch::async, [&] { return http_request(cdrd->port(), "GET", "/v2/accounts/acct-cut/cdrs", "", kAllKey); });
   ASSERT_TRUE(eventually([&] { return waiting_on_lock(dsn_, "cdrd-reader") == 1; })) << cdrd->log();
 
   cdrd->signal(SIGTERM);
   EXPECT_EQ(cdrd->wait_exit(), 1) << cdrd->log();
-  reader.join();
-  EXPECT_EQ(read.status, 0) << "closed without an answer";
+  EXPECT_EQ(reader.get().status, 0) << "closed without an answer";
   const std::string log = cdrd->log();
   EXPECT_NE(log.find("stop cut at the 2 s drain deadline"), std::string::npos) << log;
   EXPECT_NE(log.find("1 request(s) left unanswered"), std::string::npos) << log;
