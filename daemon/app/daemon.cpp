@@ -9,12 +9,18 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <future>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "daemon/app/database_setup.h"
@@ -31,7 +37,34 @@
 namespace cdrd {
 namespace {
 
-constexpr auto kDrainDeadline = std::chrono::seconds(20);
+// The batch writer blocks, without marking progress, for at most one
+// connection attempt (connect_timeout=10 s, batch_writer.cpp) plus one
+// back-off wait (BatchWriterOptions::retry_max, 5 s) while the database is
+// down: a gap up to this long is an outage being retried, not a stuck writer.
+constexpr auto kWriterLongestHealthyGap = std::chrono::seconds(20);
+
+// Applies log.format to `logger` (at start and on SIGHUP).
+void set_log_format(spdlog::logger& logger, const std::string& format) {
+  if (format == "json") {
+    logger.set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","thread":%t,"msg":"%v"})",
+                       spdlog::pattern_time_type::utc);
+  } else {
+    logger.set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l [%t] %v", spdlog::pattern_time_type::utc);
+  }
+}
+
+// sd_notify's RELOADING=1 wants the time the reload began (CLOCK_MONOTONIC).
+unsigned long long monotonic_usec() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<unsigned long long>(ts.tv_sec) * 1000000ULL + static_cast<unsigned long long>(ts.tv_nsec) / 1000;
+}
+
+// A STATUS= value is one line.
+std::string status_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text;
+}
 
 bool make_dir(const std::string& path, std::string* error) {
   if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST) {
@@ -45,12 +78,7 @@ bool make_dir(const std::string& path, std::string* error) {
 
 void setup_logging(const std::string& level, const std::string& format) {
   auto logger = spdlog::stderr_logger_mt("cdrd");
-  if (format == "json") {
-    logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","thread":%t,"msg":"%v"})",
-                        spdlog::pattern_time_type::utc);
-  } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l [%t] %v", spdlog::pattern_time_type::utc);
-  }
+  set_log_format(*logger, format);
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
@@ -78,12 +106,28 @@ struct Daemon::Impl {
   event* drain_timer = nullptr;
   event* watchdog_timer = nullptr;
   std::chrono::steady_clock::time_point drain_deadline;
+  int drain_limit_s = 0;  // limits.drain_timeout_s when the stop began
   bool stopping = false;
+  // Watchdog: WATCHDOG_USEC, and whether pings are held back (writer stuck).
+  std::chrono::microseconds watchdog_interval{0};
+  bool watchdog_starved = false;
+  std::string ready_status;  // STATUS= while all is well
+  // What stop_storage() is doing, for the message when the deadline cuts it.
+  std::atomic<const char*> stop_stage{"stopping"};
 
   int start();
   void stop_parts();
+  // The parts that may block (database calls, fsync, the embedded server's
+  // shutdown); stop_parts() and stop_within_deadline() run them.
+  void stop_storage();
+  // The loop's objects, once the loop has ended.
+  void free_loop();
+  // After the loop: stops everything within drain_deadline, or exits the
+  // process at the deadline (never returns then). Returns the exit code.
+  int stop_within_deadline();
   void begin_shutdown(const char* why);
   void reload();
+  void feed_watchdog();
   std::string esl_states() const;
 
   static void on_signal(evutil_socket_t sig, short, void* self);
@@ -105,9 +149,7 @@ int Daemon::run() {
     return rc;
   }
   event_base_dispatch(impl_->base);
-  impl_->stop_parts();
-  spdlog::info("cdrd stopped");
-  return 0;
+  return impl_->stop_within_deadline();
 }
 
 int Daemon::Impl::start() {
@@ -209,8 +251,10 @@ int Daemon::Impl::start() {
   event_add(sigint, nullptr);
   event_add(sighup, nullptr);
 
+  // The timer firing proves the loop runs; feed_watchdog() checks the writer.
   uint64_t watchdog_usec = 0;
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
+    watchdog_interval = std::chrono::microseconds(watchdog_usec);
     watchdog_timer = event_new(base, -1, EV_PERSIST, &Impl::on_watchdog, this);
     const timeval tv{static_cast<time_t>(watchdog_usec / 2 / 1000000),
                      static_cast<suseconds_t>((watchdog_usec / 2) % 1000000)};
@@ -219,7 +263,8 @@ int Daemon::Impl::start() {
 
   spdlog::info("cdrd {} listening on {} (node {}, state {})", CDRD_VERSION, config.listen_http, config.node_name,
                config.state_dir);
-  sd_notifyf(0, "READY=1\nSTATUS=listening on %s\nMAINPID=%d", config.listen_http.c_str(), static_cast<int>(getpid()));
+  ready_status = "listening on " + config.listen_http;
+  sd_notifyf(0, "READY=1\nSTATUS=%s\nMAINPID=%d", ready_status.c_str(), static_cast<int>(getpid()));
   return 0;
 }
 
@@ -235,12 +280,17 @@ void Daemon::Impl::on_signal(evutil_socket_t sig, short, void* self) {
 void Daemon::Impl::begin_shutdown(const char* why) {
   if (stopping) return;
   stopping = true;
-  spdlog::info("{}: stopping; answering the {} request(s) in flight", why, http->in_flight());
-  sd_notify(0, "STOPPING=1");
+  // Read now: drain_timeout_s is reloadable.
+  drain_limit_s = config.drain_timeout_s;
+  const auto limit = std::chrono::seconds(drain_limit_s);
+  spdlog::info("{}: stopping within {} s; answering the {} request(s) in flight", why, limit.count(),
+               http->in_flight());
+  sd_notifyf(0, "STOPPING=1\nSTATUS=stopping (%s): draining for up to %lld s", why,
+             static_cast<long long>(limit.count()));
   http->start_draining();
   // FreeSWITCH does not resend what it sent while we stop; stop taking events now.
   for (auto& client : esl_clients) client->stop();
-  drain_deadline = std::chrono::steady_clock::now() + kDrainDeadline;
+  drain_deadline = std::chrono::steady_clock::now() + limit;
   drain_timer = event_new(base, -1, EV_PERSIST, &Impl::on_drain_tick, this);
   const timeval tv{0, 20000};
   event_add(drain_timer, &tv);
@@ -248,34 +298,95 @@ void Daemon::Impl::begin_shutdown(const char* why) {
 
 void Daemon::Impl::on_drain_tick(evutil_socket_t, short, void* self) {
   auto* d = static_cast<Impl*>(self);
-  if (d->http->in_flight() == 0 || std::chrono::steady_clock::now() > d->drain_deadline) {
-    if (d->http->in_flight() > 0) {
-      spdlog::warn("stopping with {} request(s) unanswered after {} s", d->http->in_flight(), kDrainDeadline.count());
-    }
+  if (d->http->in_flight() == 0 || std::chrono::steady_clock::now() >= d->drain_deadline) {
     event_base_loopexit(d->base, nullptr);
   }
 }
 
-void Daemon::Impl::on_watchdog(evutil_socket_t, short, void*) { sd_notify(0, "WATCHDOG=1"); }
+int Daemon::Impl::stop_within_deadline() {
+  // The loop also ends without SIGTERM when libevent fails: stop just as well.
+  if (!stopping) {
+    drain_limit_s = config.drain_timeout_s;
+    drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(drain_limit_s);
+  }
+  const int unanswered = http->in_flight();
+  // On this thread, which ran the loop: the ESL clients hand what they hold to the spool.
+  esl_clients.clear();
+  std::promise<void> stopped;
+  std::future<void> done = stopped.get_future();
+  std::thread stopper([this, &stopped] {
+    stop_storage();
+    stopped.set_value();
+  });
+  if (done.wait_until(drain_deadline) != std::future_status::ready) {
+    // Nothing acknowledged is lost by leaving now: an unanswered request was
+    // never acknowledged (its sender retries), every acknowledged CDR is
+    // fdatasync'd in the spool (the sync thread does not wait for the
+    // writer), and the writer's uncommitted batch is replayed from the spool
+    // at the next start, where the upsert makes it count once. The embedded
+    // server gets its fast shutdown from PR_SET_PDEATHSIG.
+    spdlog::error(
+        "stop cut at the {} s drain deadline while {}: {} request(s) left unanswered (never acknowledged; the "
+        "senders retry); {} acknowledged CDR(s) ({} bytes) not yet committed to PostgreSQL stay in the spool for "
+        "the next start",
+        drain_limit_s, stop_stage.load(), unanswered, metrics.spool_pending_records.load(), metrics.spool_bytes.load());
+    spdlog::default_logger()->flush();
+    ::_exit(1);
+  }
+  stopper.join();
+  free_loop();
+  spdlog::info("cdrd stopped: every request answered, the writer's last batch committed, the spool flushed");
+  return 0;
+}
+
+void Daemon::Impl::feed_watchdog() {
+  // The writer marks progress after each batch, while idle (every 50 ms) and
+  // around each reconnect attempt, so only a writer blocked inside one call
+  // (a statement waiting on a lock, a server that stopped answering) falls
+  // this far behind. A restart by systemd then unblocks it; the spool keeps
+  // what it has not written.
+  const auto limit = std::max<std::chrono::steady_clock::duration>(watchdog_interval, kWriterLongestHealthyGap);
+  const auto behind = std::chrono::steady_clock::now() - writer->last_progress();
+  if (behind <= limit) {
+    if (watchdog_starved) {
+      watchdog_starved = false;
+      spdlog::info("watchdog: the batch writer moves again; feeding the systemd watchdog");
+      sd_notifyf(0, "WATCHDOG=1\nSTATUS=%s", ready_status.c_str());
+    } else {
+      sd_notify(0, "WATCHDOG=1");
+    }
+    return;
+  }
+  if (watchdog_starved) return;
+  watchdog_starved = true;
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(behind).count();
+  const std::string why = "the batch writer has made no progress for " + std::to_string(seconds) +
+                          " s (blocked inside a database call?); not feeding the systemd watchdog";
+  spdlog::error("watchdog: {}", why);
+  sd_notifyf(0, "STATUS=%s", why.c_str());
+}
+
+void Daemon::Impl::on_watchdog(evutil_socket_t, short, void* self) { static_cast<Impl*>(self)->feed_watchdog(); }
 
 void Daemon::Impl::reload() {
-  sd_notify(0, "RELOADING=1");
+  sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", monotonic_usec());
   Config next;
   std::string error;
-  if (!load_config(config_path, process_environment(), &next, &error)) {
+  if (!load_config(config_path, process_environment(), &next, &error) || !config_reload_allowed(config, next, &error)) {
     spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}", error);
-  } else if (!config_reload_allowed(config, next, &error)) {
-    spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}", error);
-  } else {
-    const std::shared_ptr<const HttpSettings> settings = make_http_settings(next, token_key);
-    http->apply(settings);
-    const std::shared_ptr<const NormalizeOptions> normalize(settings, &settings->normalize);
-    for (auto& client : esl_clients) client->apply(normalize);
-    spdlog::default_logger()->set_level(spdlog::level::from_str(next.log_level));
-    config = std::move(next);
-    spdlog::info("SIGHUP: configuration reloaded from {}", config_path);
+    const std::string status = status_line("SIGHUP: configuration not reloaded, keeping the running one: " + error);
+    sd_notifyf(0, "READY=1\nSTATUS=%s", status.c_str());
+    return;
   }
-  sd_notify(0, "READY=1");
+  const std::shared_ptr<const HttpSettings> settings = make_http_settings(next, token_key);
+  http->apply(settings);
+  const std::shared_ptr<const NormalizeOptions> normalize(settings, &settings->normalize);
+  for (auto& client : esl_clients) client->apply(normalize);
+  set_log_format(*spdlog::default_logger(), next.log_format);
+  spdlog::default_logger()->set_level(spdlog::level::from_str(next.log_level));
+  config = std::move(next);
+  spdlog::info("SIGHUP: configuration reloaded from {}", config_path);
+  sd_notifyf(0, "READY=1\nSTATUS=%s (configuration reloaded)", ready_status.c_str());
 }
 
 std::string Daemon::Impl::esl_states() const {
@@ -292,27 +403,42 @@ std::string Daemon::Impl::esl_states() const {
 }
 
 void Daemon::Impl::stop_parts() {
-  // ESL clients before the spool: their last appends must reach it. Then
-  // the read threads: their last replies go to the loop queue, which is
-  // dropped with the loop below.
+  // ESL clients before the spool: their last appends must reach it.
   esl_clients.clear();
+  stop_storage();
+  free_loop();
+}
+
+void Daemon::Impl::stop_storage() {
+  // The read threads first: their last replies go to the loop queue, which
+  // is dropped with the loop.
+  stop_stage = "waiting for the read API's queries";
   reads.reset();
+  stop_stage = "waiting for the batch writer to commit its batch";
   if (writer) writer->stop();  // commits the in-flight batch
   writer.reset();
+  stop_stage = "flushing the spool";
   if (spool) spool->shutdown();
   spool.reset();  // flushes pending appends
+  stop_stage = "writing the rejects store";
   rejects.reset();
-  http.reset();
-  for (event* ev : {sigterm, sigint, sighup, drain_timer, watchdog_timer}) {
-    if (ev) event_free(ev);
-  }
-  loop_queue.reset();
-  if (base) event_base_free(base);
-  base = nullptr;
+  stop_stage = "stopping the embedded PostgreSQL";
   if (db.embedded) {
     std::string error;
     if (!db.embedded->stop(&error)) spdlog::error("embedded PostgreSQL: {}", error);
   }
+  stop_stage = "freeing the event loop";
+}
+
+void Daemon::Impl::free_loop() {
+  http.reset();
+  for (event* ev : {sigterm, sigint, sighup, drain_timer, watchdog_timer}) {
+    if (ev) event_free(ev);
+  }
+  sigterm = sigint = sighup = drain_timer = watchdog_timer = nullptr;
+  loop_queue.reset();
+  if (base) event_base_free(base);
+  base = nullptr;
 }
 
 }  // namespace cdrd

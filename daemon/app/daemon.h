@@ -7,8 +7,12 @@
 // Start order: database (embedded PostgreSQL, migrations) -> spool ->
 // writer -> read pool -> HTTP listener -> READY=1. Stop (SIGTERM/SIGINT):
 // STOPPING=1, ingest answers 503, wait until every accepted request is
-// answered (bounded), leave the loop, stop the writer after its in-flight
-// batch, flush the spool, stop the embedded server.
+// answered, leave the loop, stop the writer after its in-flight batch, flush
+// the spool, stop the embedded server; all of it within
+// limits.drain_timeout_s, else the process exits 1 at the deadline (nothing
+// acknowledged is lost: the spool keeps it). SIGHUP: RELOADING=1, reload or
+// keep the running configuration, READY=1. WATCHDOG=1 only while the loop
+// runs (the timer fires) and the batch writer makes progress.
 #pragma once
 
 #include <memory>
@@ -22,7 +26,9 @@ class Daemon {
  public:
   Daemon(Config config, std::string config_path);
   ~Daemon();
-  // Runs until SIGTERM/SIGINT. Returns the process exit code.
+  // Runs until SIGTERM/SIGINT. Returns the process exit code (0 after a
+  // complete drain); exits the process with 1 itself when the drain deadline
+  // cuts the stop short.
   int run();
 
  private:

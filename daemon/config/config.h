@@ -59,7 +59,7 @@ struct Config {
   uint64_t max_header_bytes = 64u << 10;  // larger request headers are refused. Default 64 KiB.
   int request_timeout_s = 30;             // a connection idle/slow this long is closed. Default 30.
   int max_connections = 4096;             // open HTTP connections, all listeners together. Default 4096.
-  int drain_timeout_s = 20;               // SIGTERM: longest wait for requests in flight. Default 20.
+  int drain_timeout_s = 20;               // SIGTERM: longest the whole stop may take. Default 20.
 
   // database.*
   std::string database_dsn = "embedded";   // "embedded" or a libpq URI/conninfo

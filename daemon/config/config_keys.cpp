@@ -137,7 +137,7 @@ const std::vector<Key<Config>>& config_keys() {
       integer("limits.max_connections", &Config::max_connections, 1, 1000000, kReload,
               "open HTTP connections, all listeners together; more wait in the kernel's backlog"),
       integer("limits.drain_timeout_s", &Config::drain_timeout_s, 1, 3600, kReload,
-              "SIGTERM: longest wait for requests in flight before exiting"),
+              "SIGTERM: longest the stop may take (requests in flight, the writer's batch); then exit 1"),
       text("database.dsn", &Config::database_dsn, kRestart,
            "embedded = private PostgreSQL under state_dir; else a libpq URI or conninfo", kNonEmpty),
       text("database.embedded.bin_dir", &Config::embedded_bin_dir, kRestart,

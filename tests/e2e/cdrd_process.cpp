@@ -16,6 +16,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "tests/e2e/http_client.h"
 
@@ -76,6 +77,17 @@ bool CdrdProcess::start(bool wait_ready, int timeout_s) {
         << "log:\n  level: info\n"
         << extra_yaml_;
   }
+  // The child's environment is built before fork(): the child of a threaded
+  // process should not allocate.
+  std::vector<std::string> env_entries;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    if (env_.count(entry.substr(0, entry.find('='))) == 0) env_entries.push_back(entry);
+  }
+  for (const auto& [name, value] : env_) env_entries.push_back(name + "=" + value);
+  std::vector<char*> envp;
+  for (auto& entry : env_entries) envp.push_back(entry.data());
+  envp.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ == 0) {
     const std::string log = state_dir_ + "/cdrd.log";
@@ -83,7 +95,7 @@ bool CdrdProcess::start(bool wait_ready, int timeout_s) {
     ::dup2(fd, 2);
     ::dup2(fd, 1);
     if (!working_dir_.empty() && ::chdir(working_dir_.c_str()) != 0) _exit(126);
-    ::execl(CDRD_BINARY, CDRD_BINARY, "--config", config_path().c_str(), static_cast<char*>(nullptr));
+    ::execle(CDRD_BINARY, CDRD_BINARY, "--config", config_path().c_str(), static_cast<char*>(nullptr), envp.data());
     _exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <string>
 
 namespace cdrd::test {
@@ -35,6 +36,10 @@ class CdrdProcess {
   // Waits for exit; returns the exit code, or 128+signal, or -1 on timeout.
   int wait_exit(int timeout_s = 60);
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  // Sets NAME=value in cdrd's environment (from the next start()), e.g.
+  // NOTIFY_SOCKET and WATCHDOG_USEC for the sd_notify tests.
+  void set_env(const std::string& name, const std::string& value) { env_[name] = value; }
 
   int port() const { return port_; }
   const std::string& state_dir() const { return state_dir_; }
@@ -49,6 +54,7 @@ class CdrdProcess {
   std::string working_dir_;
   int port_ = 0;
   pid_t pid_ = -1;
+  std::map<std::string, std::string> env_;
 };
 
 }  // namespace cdrd::test
