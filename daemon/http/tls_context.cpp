@@ -3,6 +3,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -57,11 +58,17 @@ std::unique_ptr<TlsContext> TlsContext::load(const std::string& key_prefix, cons
     *error = cert_key + ": '" + cert_file + "' is not a PEM certificate chain: " + openssl_errors();
     return nullptr;
   }
-  if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+  // SSL_CTX_use_PrivateKey_file already refuses a key of another
+  // certificate (X509_R_KEY_VALUES_MISMATCH); SSL_CTX_check_private_key then
+  // covers what it lets through.
+  const bool key_loaded = SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) == 1;
+  const unsigned long key_error = key_loaded ? 0 : ERR_peek_last_error();
+  if (!key_loaded &&
+      !(ERR_GET_LIB(key_error) == ERR_LIB_X509 && ERR_GET_REASON(key_error) == X509_R_KEY_VALUES_MISMATCH)) {
     *error = key_key + ": '" + key_file + "' is not a PEM private key: " + openssl_errors();
     return nullptr;
   }
-  if (SSL_CTX_check_private_key(ctx) != 1) {
+  if (!key_loaded || SSL_CTX_check_private_key(ctx) != 1) {
     *error = key_key + ": the key in '" + key_file + "' does not match the certificate in '" + cert_file + "' (" +
              cert_key + "): " + openssl_errors();
     return nullptr;
