@@ -4,6 +4,8 @@
 // libevent's bufferevent_openssl, checked with a real OpenSSL client that
 // verifies the daemon's certificate.
 #include <gtest/gtest.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -64,6 +66,55 @@ int check_config(const std::string& config_path, std::string* output) {
   const int status = ::pclose(p);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+// Records answers in the format tests/openapi/check_responses.py reads (see
+// openapi_e2e_test.cpp) and runs it with --partial on docs/openapi.yaml.
+class DocumentCheck {
+ public:
+  DocumentCheck() { w_.StartArray(); }
+  void add(const std::string& method, const std::string& path, const HttpResponse& r) {
+    w_.StartObject();
+    w_.Key("method");
+    w_.String(method);
+    w_.Key("path");
+    w_.String(path);
+    w_.Key("target");
+    w_.String(path);
+    w_.Key("status");
+    w_.Int(r.status);
+    w_.Key("content_type");
+    const auto ct = r.headers.find("content-type");
+    w_.String(ct == r.headers.end() ? "" : ct->second);
+    w_.Key("headers");
+    w_.StartObject();
+    for (const auto& [name, value] : r.headers) {
+      w_.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+      w_.String(value);
+    }
+    w_.EndObject();
+    w_.Key("body");
+    w_.String(r.body);
+    w_.EndObject();
+  }
+  // The checker's exit code; *output has what it printed.
+  int run(const std::string& dir, std::string* output) {
+    w_.EndArray();
+    const std::string records = dir + "/security_records.json";
+    std::ofstream(records) << buffer_.GetString();
+    const std::string cmd = "/usr/bin/python3 " + std::string(CDRD_SOURCE_DIR) + "/tests/openapi/check_responses.py " +
+                            std::string(CDRD_SOURCE_DIR) + "/docs/openapi.yaml " + records + " --partial 2>&1";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    char buf[4096];
+    output->clear();
+    for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) output->append(buf, n);
+    const int status = ::pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  rapidjson::StringBuffer buffer_;
+  rapidjson::Writer<rapidjson::StringBuffer> w_{buffer_};
+};
 
 class SecurityE2E : public ::testing::Test {
  protected:
@@ -208,6 +259,32 @@ TEST_F(SecurityE2E, AllowFromRefusesOtherAddressesUntilReloaded) {
   EXPECT_EQ(ok.status, 200) << ok.body;
   ASSERT_TRUE(eventually([&] { return rows("call_id = '" + uuid + "'") == 1; }));
   EXPECT_EQ(files_in(dir_.path + "/rejects"), 0u);
+}
+
+TEST_F(SecurityE2E, RefusalsMatchTheOpenApiDocument) {
+  DocumentCheck check;
+  const std::string cdr = unique_cdr(random_uuid());
+  const char* routes[] = {"/ingest/freeswitch/json", "/ingest/freeswitch/xml", "/ingest/cdr"};
+  {
+    CdrdProcess cdrd(dir_.path, dsn_, "ingest:\n  basic_auth: {fs1: secret}\n");
+    ASSERT_TRUE(cdrd.start()) << cdrd.log();
+    for (const char* route : routes) {
+      const HttpResponse r = http_request(cdrd.port(), "POST", route, cdr, {{"Authorization", kWrongPassword}});
+      EXPECT_EQ(r.status, 401) << route;
+      check.add("POST", route, r);
+    }
+  }
+  {
+    CdrdProcess cdrd(dir_.path, dsn_, "ingest:\n  allow_from: [192.0.2.0/24]\n");
+    ASSERT_TRUE(cdrd.start()) << cdrd.log();
+    for (const char* route : routes) {
+      const HttpResponse r = http_request(cdrd.port(), "POST", route, cdr);
+      EXPECT_EQ(r.status, 403) << route;
+      check.add("POST", route, r);
+    }
+  }
+  std::string output;
+  EXPECT_EQ(check.run(dir_.path, &output), 0) << output;
 }
 
 class TlsE2E : public SecurityE2E {
