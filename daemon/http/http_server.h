@@ -92,10 +92,6 @@ class HttpServer {
   // the address or file.
   bool listen(const std::vector<ListenerSpec>& listeners, std::shared_ptr<const HttpSettings> settings,
               std::string* error);
-  // One plain listener serving every route (tests, tools).
-  bool listen(const std::string& listen, std::shared_ptr<const HttpSettings> settings, std::string* error) {
-    return this->listen({{"listen.http", listen, ListenerRole::kAll, "", ""}}, std::move(settings), error);
-  }
   // Loop thread. Limits and keys apply to new requests.
   void apply(std::shared_ptr<const HttpSettings> settings);
 
