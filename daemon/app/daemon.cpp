@@ -28,6 +28,7 @@
 #include "daemon/core/metrics.h"
 #include "daemon/db/batch_writer.h"
 #include "daemon/esl/esl_client.h"
+#include "daemon/http/http_listener.h"
 #include "daemon/http/http_server.h"
 #include "daemon/http/loop_task_queue.h"
 #include "daemon/http/read_pool.h"
@@ -228,7 +229,7 @@ int Daemon::Impl::start() {
   parts.input_links = [this] { return esl_states(); };
   http = std::make_unique<HttpServer>(parts);
   const std::shared_ptr<const HttpSettings> settings = make_http_settings(config, token_key);
-  if (!http->listen(config.listen_http, settings, &error)) {
+  if (!http->listen(listener_specs(config), settings, &error)) {
     spdlog::critical("{}", error);
     return 1;
   }

@@ -9,6 +9,7 @@
 #include "daemon/app/daemon.h"
 #include "daemon/app/database_setup.h"
 #include "daemon/config/config.h"
+#include "daemon/http/tls_context.h"
 
 namespace {
 constexpr int kExitFatal = 1;
@@ -66,7 +67,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cdrd: %s\n", error.c_str());
     return kExitBadConfig;
   }
+  // The TLS files too: a missing or mismatched pair is a bad configuration,
+  // found by --check-config and before the daemon starts.
+  const bool tls_ok = cdrd::check_listener_tls(config, &error);
   if (check_config) {
+    if (!tls_ok) {
+      std::fprintf(stderr, "cdrd: %s: %s\n", config_path.c_str(), error.c_str());
+      return kExitBadConfig;
+    }
     std::printf("cdrd: %s is valid\n", config_path.c_str());
     return 0;
   }
@@ -90,6 +98,10 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (!tls_ok) {
+    spdlog::critical("{}: {}", config_path, error);
+    return kExitBadConfig;
+  }
   cdrd::Daemon daemon(std::move(config), config_path);
   return daemon.run();
 }

@@ -17,6 +17,7 @@
 #include "daemon/config/config_env.h"
 #include "daemon/config/config_keys.h"
 #include "daemon/config/config_values.h"
+#include "daemon/http/ingest_guard.h"
 
 namespace cdrd {
 namespace {
@@ -221,6 +222,36 @@ bool finish(const std::string& name, const ValueOrigins& origins, Config* config
                          config_internal::format_size(config->spool_max_bytes),
                          config_internal::format_size(config->spool_segment_bytes));
     return false;
+  }
+  // Listener TLS: a certificate needs its key and the other way round; the
+  // files themselves are read by --check-config and at start (tls_context.h).
+  auto tls_pair_ok = [&](const std::string& prefix, const std::string& cert, const std::string& key) {
+    const std::string cert_key = prefix + "_tls_cert";
+    const std::string key_key = prefix + "_tls_key";
+    if (cert.empty() != key.empty()) {
+      const std::string& set_key = cert.empty() ? key_key : cert_key;
+      *error = fmt::format("{}: {} and {} go together: {} is set, {} is not", where(origins, set_key, name), cert_key,
+                           key_key, set_key, cert.empty() ? cert_key : key_key);
+      return false;
+    }
+    return true;
+  };
+  if (!tls_pair_ok("listen.http", config->listen_http_tls_cert, config->listen_http_tls_key) ||
+      !tls_pair_ok("listen.api", config->listen_api_tls_cert, config->listen_api_tls_key)) {
+    return false;
+  }
+  if (!config->listen_api_tls_cert.empty() && config->listen_api.empty()) {
+    *error = fmt::format("{}: listen.api_tls_cert is set but listen.api is \"\" (no separate read API listener)",
+                         where(origins, "listen.api_tls_cert", name));
+    return false;
+  }
+  {
+    IngestGuard guard;
+    std::string why;
+    if (!IngestGuard::make({}, config->ingest_allow_from, &guard, &why)) {
+      *error = fmt::format("{}: {}", where(origins, "ingest.allow_from", name), why);
+      return false;
+    }
   }
   // Absolute from here on: the embedded server is told its socket directory
   // as libpq's host=, which names a socket directory only when it starts

@@ -75,6 +75,12 @@ std::string Metrics::render() const {
   metric(&out, "cdrd_rejected_total", "counter", "Inputs refused as bad and kept in the rejects store.", rejected);
   metric(&out, "cdrd_unavailable_total", "counter", "Ingest requests answered 503 (spool full or failing).",
          unavailable);
+  fmt::format_to(std::back_inserter(out),
+                 "# HELP cdrd_ingest_refused_total Ingest requests refused before reading the CDR, by reason.\n"
+                 "# TYPE cdrd_ingest_refused_total counter\n"
+                 "cdrd_ingest_refused_total{{reason=\"auth\"}} {}\n"
+                 "cdrd_ingest_refused_total{{reason=\"address\"}} {}\n",
+                 ingest_refused_auth.load(), ingest_refused_address.load());
   metric(&out, "cdrd_spooled_total", "counter", "CDRs made durable in the local spool.", spooled);
   metric(&out, "cdrd_written_total", "counter", "CDRs committed to PostgreSQL (including duplicates ignored).",
          written);

@@ -48,6 +48,9 @@ struct Metrics {
   std::atomic<uint64_t> rejected{0};         // bad input, kept in the rejects store
   std::atomic<uint64_t> unavailable{0};      // 503: spool full or failing
   std::atomic<uint64_t> spooled{0};          // records made durable in the spool
+  // Ingest requests refused before reading the CDR (ingest_guard.h).
+  std::atomic<uint64_t> ingest_refused_auth{0};     // 401: no or wrong basic auth (ingest.basic_auth)
+  std::atomic<uint64_t> ingest_refused_address{0};  // 403: peer not in ingest.allow_from
   // Writer.
   std::atomic<uint64_t> written{0};        // rows sent to PostgreSQL in committed batches
   std::atomic<uint64_t> inserted{0};       // rows that were new (not already present)

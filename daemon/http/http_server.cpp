@@ -63,6 +63,11 @@ std::shared_ptr<const HttpSettings> make_http_settings(const Config& config, con
   s->max_connections = config.max_connections;
   s->ingest_basic_auth = config.ingest_basic_auth;
   s->ingest_allow_from = config.ingest_allow_from;
+  std::string guard_error;
+  if (!IngestGuard::make(config.ingest_basic_auth, config.ingest_allow_from, &s->ingest_guard, &guard_error)) {
+    // The config loader refuses such a file; nothing reaches here unchecked.
+    spdlog::error("{}", guard_error);
+  }
   s->normalize.node = config.node_name;
   s->normalize.app_version = CDRD_VERSION;
   s->normalize.accounts.variables = config.account_variables;
@@ -78,18 +83,14 @@ std::shared_ptr<const HttpSettings> make_http_settings(const Config& config, con
   return s;
 }
 
-HttpServer::HttpServer(Parts parts) : parts_(std::move(parts)) {
-  http_ = evhttp_new(parts_.base);
-  evhttp_set_gencb(http_, &HttpServer::on_request, this);
-  evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_HEAD);
-}
+HttpServer::HttpServer(Parts parts) : parts_(std::move(parts)) {}
 
 HttpServer::~HttpServer() {
   // evhttp_free() frees every connection with its request: the streams must
   // not touch theirs afterwards.
   for (const auto& stream : streams_) stream->release();
   streams_.clear();
-  if (http_) evhttp_free(http_);
+  listeners_.clear();
 }
 
 void HttpServer::start_draining() {
@@ -97,53 +98,87 @@ void HttpServer::start_draining() {
   for (const auto& stream : streams_) stream->cancel();
 }
 
-bool HttpServer::listen(const std::string& listen, std::shared_ptr<const HttpSettings> settings, std::string* error) {
-  const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) {
-    *error = "listen.http: expected host:port, got '" + listen + "'";
-    return false;
+bool HttpServer::listen(const std::vector<ListenerSpec>& listeners, std::shared_ptr<const HttpSettings> settings,
+                        std::string* error) {
+  // The settings first: a request may arrive as soon as a socket is bound.
+  settings_ = std::move(settings);
+  for (const ListenerSpec& spec : listeners) {
+    auto listener = HttpListener::open(
+        parts_.base, spec, [this](evhttp_request* req, const HttpListener& from) { route(req, from); }, error);
+    if (!listener) return false;
+    spdlog::info("{}: listening on {} ({}{})", spec.key, spec.address,
+                 spec.role == ListenerRole::kAll      ? "every route"
+                 : spec.role == ListenerRole::kIngest ? "ingest"
+                                                      : "read API",
+                 listener->tls() ? ", TLS" : "");
+    listeners_.push_back(std::move(listener));
   }
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const int port = std::atoi(listen.c_str() + colon + 1);
-  evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(http_, host.c_str(), static_cast<uint16_t>(port));
-  if (!bound) {
-    *error = "cannot listen on " + listen + ": " + evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
-    return false;
-  }
-  // Replies are written whole: without TCP_NODELAY, Nagle holds the last
-  // partial segment of a 20-64 KB reply until the client's delayed ACK, 40 ms
-  // on a keep-alive connection (measured by bench/run_api_bench.sh). Linux
-  // gives accepted sockets the listener's setting.
-  const int one = 1;
-  if (setsockopt(evhttp_bound_socket_get_fd(bound), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
-    spdlog::warn("listen {}: cannot set TCP_NODELAY: {}", listen, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-  }
-  sockaddr_storage ss{};
-  socklen_t len = sizeof(ss);
-  if (getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-    bound_port_ = ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
-                                           : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-  }
-  apply(std::move(settings));
+  apply(settings_);
   return true;
+}
+
+int HttpServer::api_port() const {
+  for (const auto& l : listeners_) {
+    if (l->spec().role == ListenerRole::kReadApi) return l->port();
+  }
+  return bound_port();
 }
 
 void HttpServer::apply(std::shared_ptr<const HttpSettings> settings) {
   settings_ = std::move(settings);
-  evhttp_set_max_body_size(http_, static_cast<ev_ssize_t>(settings_->max_body_bytes));
-  evhttp_set_max_headers_size(http_, static_cast<ev_ssize_t>(settings_->max_header_bytes));
-  evhttp_set_timeout(http_, settings_->request_timeout_s);
+  for (const auto& l : listeners_) {
+    evhttp_set_max_body_size(l->http(), static_cast<ev_ssize_t>(settings_->max_body_bytes));
+    evhttp_set_max_headers_size(l->http(), static_cast<ev_ssize_t>(settings_->max_header_bytes));
+    evhttp_set_timeout(l->http(), settings_->request_timeout_s);
+  }
 }
 
-void HttpServer::on_request(evhttp_request* req, void* self) { static_cast<HttpServer*>(self)->route(req); }
+bool HttpServer::refuse_elsewhere(evhttp_request* req, const HttpListener& from, RouteFamily family,
+                                  const std::string& request_id) {
+  if (listener_serves(from.spec().role, family)) return false;
+  const char* what = family == RouteFamily::kIngest ? "ingest" : "the read API";
+  std::string where;
+  for (const auto& l : listeners_) {
+    if (listener_serves(l->spec().role, family)) where = l->spec().key + " (" + l->spec().address + ")";
+  }
+  send_error(req, 404, "not_found", std::string(what) + " is not served on " + from.spec().key + "; it is on " + where,
+             request_id);
+  return true;
+}
 
-void HttpServer::route(evhttp_request* req) {
+bool HttpServer::admit_ingest(evhttp_request* req, const std::string& request_id) {
+  const IngestGuard& guard = settings_->ingest_guard;
+  if (!guard.limits_addresses() && !guard.needs_auth()) return true;
+  std::string peer;
+  if (evhttp_connection* conn = evhttp_request_get_connection(req)) {
+    char* address = nullptr;
+    uint16_t port = 0;
+    evhttp_connection_get_peer(conn, &address, &port);
+    if (address) peer = address;
+  }
+  const IngestGuard::Verdict verdict = guard.check(peer, request_header(req, "Authorization"));
+  if (verdict.status == 0) return true;
+  // Not a submission we accepted: counted, logged, but the body is not kept
+  // in the rejects store (anyone could fill the disk with it).
+  (verdict.reason == "auth" ? parts_.metrics->ingest_refused_auth : parts_.metrics->ingest_refused_address)
+      .fetch_add(1, std::memory_order_relaxed);
+  spdlog::warn("refused ingest request {} from {}: {}", request_id, peer, verdict.message);
+  if (verdict.status == 401) {
+    evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", kIngestAuthChallenge);
+  }
+  send_error(req, verdict.status, verdict.code, verdict.message, request_id);
+  return false;
+}
+
+void HttpServer::route(evhttp_request* req, const HttpListener& from) {
   const std::string request_id = new_request_id();
   const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
   const char* raw_path = uri ? evhttp_uri_get_path(uri) : nullptr;
   const std::string path = raw_path ? raw_path : "/";
   const auto method = evhttp_request_get_command(req);
+  const RouteFamily family = route_family(path);
+  if (refuse_elsewhere(req, from, family, request_id)) return;
+  if (family == RouteFamily::kIngest && !admit_ingest(req, request_id)) return;
 
   for (const IngestRoute& ingest : kIngestRoutes) {
     if (path != ingest.path) continue;

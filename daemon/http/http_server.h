@@ -29,6 +29,8 @@
 #include "adapters/freeswitch/normalize.h"
 #include "daemon/config/config.h"
 #include "daemon/http/api_auth.h"
+#include "daemon/http/http_listener.h"
+#include "daemon/http/ingest_guard.h"
 
 namespace cdrd {
 
@@ -54,6 +56,7 @@ struct HttpSettings {
   // the CIDRs allowed to post ([] = any), as configured.
   std::map<std::string, std::string> ingest_basic_auth;
   std::vector<std::string> ingest_allow_from;
+  IngestGuard ingest_guard;  // the two above, parsed (ingest_guard.h)
   NormalizeOptions normalize;
   ApiAuth auth{{}};
   // Auth tokens (PUT /v2/api_auth): their signer, null when no token key was
@@ -84,8 +87,11 @@ class HttpServer {
   explicit HttpServer(Parts parts);
   ~HttpServer();
 
-  // Binds `listen` ("host:port"). False with *error naming the address.
-  bool listen(const std::string& listen, std::shared_ptr<const HttpSettings> settings, std::string* error);
+  // Binds every listener (http_listener.h: listen.http, and listen.api when
+  // set, each with its TLS pair if any). False with *error naming the key and
+  // the address or file.
+  bool listen(const std::vector<ListenerSpec>& listeners, std::shared_ptr<const HttpSettings> settings,
+              std::string* error);
   // Loop thread. Limits and keys apply to new requests.
   void apply(std::shared_ptr<const HttpSettings> settings);
 
@@ -94,11 +100,18 @@ class HttpServer {
   void start_draining();
   // Ingest requests accepted but not yet answered.
   int in_flight() const { return in_flight_; }
-  int bound_port() const { return bound_port_; }
+  // The port of listen.http, and of listen.api (= bound_port() when the read
+  // API shares listen.http); 0 before listen().
+  int bound_port() const { return listeners_.empty() ? 0 : listeners_.front()->port(); }
+  int api_port() const;
 
  private:
-  static void on_request(evhttp_request* req, void* self);
-  void route(evhttp_request* req);
+  void route(evhttp_request* req, const HttpListener& from);
+  // Answers 404 for a route another listener serves; false when `from` serves it.
+  bool refuse_elsewhere(evhttp_request* req, const HttpListener& from, RouteFamily family,
+                        const std::string& request_id);
+  // ingest.allow_from and ingest.basic_auth; false when refused (answered).
+  bool admit_ingest(evhttp_request* req, const std::string& request_id);
   void handle_ingest(evhttp_request* req, const std::string& request_id, const IngestRoute& route);
   void handle_api(evhttp_request* req, const std::string& path, const std::string& request_id);
   void handle_api_auth(evhttp_request* req, const std::string& request_id);  // api_token_route.cpp
@@ -116,12 +129,11 @@ class HttpServer {
   void finish_ingest(evhttp_request* req, const std::string& request_id, int status, const std::string& body);
 
   Parts parts_;
-  evhttp* http_ = nullptr;
+  std::vector<std::unique_ptr<HttpListener>> listeners_;  // listen.http first
   std::shared_ptr<const HttpSettings> settings_;
   bool draining_ = false;
   int in_flight_ = 0;
   std::set<std::shared_ptr<StreamReply>> streams_;  // streamed reads in progress
-  int bound_port_ = 0;
 };
 
 }  // namespace cdrd

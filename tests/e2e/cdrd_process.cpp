@@ -69,7 +69,7 @@ bool CdrdProcess::start(bool wait_ready, int timeout_s) {
     cfg << "state_dir: " << (config_state_dir_.empty() ? state_dir_ : config_state_dir_) << "\n"
         << "node_name: e2e-node\n"
         << "listen:\n  http: 127.0.0.1:" << port_ << "\n"
-        << "database:\n  dsn: \"" << dsn_ << "\"\n"
+        << listen_extra_ << "database:\n  dsn: \"" << dsn_ << "\"\n"
         << "batch:\n  max_rows: 100\n  max_delay_ms: 20\n"
         << "api:\n  keys:\n"
         << "    - key: all-key\n      accounts: [\"*\"]\n"
@@ -105,8 +105,8 @@ bool CdrdProcess::start(bool wait_ready, int timeout_s) {
       pid_ = -1;
       return false;
     }
-    const HttpResponse r = http_request(port_, "GET", wait_ready ? "/readyz" : "/healthz");
-    if (r.status == 200) return true;
+    const std::string target = wait_ready ? "/readyz" : "/healthz";
+    if ((probe_ ? probe_(target) : http_request(port_, "GET", target).status) == 200) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return false;

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -33,6 +34,11 @@ class CdrdProcess {
   // `wait_ready`). False if it exited or did not come up within `timeout_s`.
   bool start(bool wait_ready = true, int timeout_s = 90);
   void signal(int sig);
+  // Lines added under `listen:` (two-space indent), e.g. "  api: 127.0.0.1:9\n".
+  void set_listen_extra(std::string yaml) { listen_extra_ = std::move(yaml); }
+  // How start() asks `target` (/healthz, /readyz) for its status (0 = no
+  // answer); plain HTTP to port() unless set (a TLS listener needs its client).
+  void set_probe(std::function<int(const std::string& target)> probe) { probe_ = std::move(probe); }
   // Waits for exit; returns the exit code, or 128+signal, or -1 on timeout.
   int wait_exit(int timeout_s = 60);
   bool running() const { return pid_ > 0; }
@@ -53,6 +59,8 @@ class CdrdProcess {
   std::string config_state_dir_;
   std::string working_dir_;
   int port_ = 0;
+  std::string listen_extra_;
+  std::function<int(const std::string& target)> probe_;
   pid_t pid_ = -1;
   std::map<std::string, std::string> env_;
 };
