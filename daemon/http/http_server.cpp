@@ -1,6 +1,7 @@
 #include "daemon/http/http_server.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
@@ -17,6 +18,7 @@
 #include "daemon/auth/token_signer.h"
 #include "daemon/core/cdr_record.h"
 #include "daemon/core/metrics.h"
+#include "daemon/http/connection_gate.h"
 #include "daemon/http/http_reply.h"
 #include "daemon/http/loop_task_queue.h"
 #include "daemon/http/reject_store.h"
@@ -81,7 +83,16 @@ std::shared_ptr<const HttpSettings> make_http_settings(const Config& config, con
 HttpServer::HttpServer(Parts parts) : parts_(std::move(parts)) {
   http_ = evhttp_new(parts_.base);
   evhttp_set_gencb(http_, &HttpServer::on_request, this);
-  evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_HEAD);
+  // Every method reaches route(), unknown ones included (bit 15 is libevent
+  // 2.1's EVHTTP_REQ_UNKNOWN_), so that the ones cdrd does not serve get the
+  // JSON 501 there instead of libevent's HTML page.
+  evhttp_set_allowed_methods(http_, 0xffff);
+  gate_ = std::make_unique<ConnectionGate>(parts_.base, parts_.metrics);
+  evhttp_set_bevcb(http_, &HttpServer::make_connection, this);
+}
+
+bufferevent* HttpServer::make_connection(event_base* base, void* self) {
+  return static_cast<HttpServer*>(self)->gate_->track(bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE));
 }
 
 HttpServer::~HttpServer() {
@@ -89,6 +100,7 @@ HttpServer::~HttpServer() {
   // not touch theirs afterwards.
   for (const auto& stream : streams_) stream->release();
   streams_.clear();
+  gate_->forget_listeners();  // evhttp_free frees them before the connections
   if (http_) evhttp_free(http_);
 }
 
@@ -119,6 +131,7 @@ bool HttpServer::listen(const std::string& listen, std::shared_ptr<const HttpSet
   if (setsockopt(evhttp_bound_socket_get_fd(bound), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
     spdlog::warn("listen {}: cannot set TCP_NODELAY: {}", listen, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
   }
+  gate_->add_listener(evhttp_bound_socket_get_listener(bound));
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   if (getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
@@ -134,9 +147,14 @@ void HttpServer::apply(std::shared_ptr<const HttpSettings> settings) {
   evhttp_set_max_body_size(http_, static_cast<ev_ssize_t>(settings_->max_body_bytes));
   evhttp_set_max_headers_size(http_, static_cast<ev_ssize_t>(settings_->max_header_bytes));
   evhttp_set_timeout(http_, settings_->request_timeout_s);
+  gate_->set_limits({settings_->max_connections, settings_->request_timeout_s, settings_->max_body_bytes});
 }
 
-void HttpServer::on_request(evhttp_request* req, void* self) { static_cast<HttpServer*>(self)->route(req); }
+void HttpServer::on_request(evhttp_request* req, void* self) {
+  auto* server = static_cast<HttpServer*>(self);
+  server->gate_->request_read(req);  // read whole: its deadline stops
+  server->route(req);
+}
 
 void HttpServer::route(evhttp_request* req) {
   const std::string request_id = new_request_id();
@@ -145,6 +163,10 @@ void HttpServer::route(evhttp_request* req) {
   const std::string path = raw_path ? raw_path : "/";
   const auto method = evhttp_request_get_command(req);
 
+  if ((method & (EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_HEAD)) == 0) {
+    send_error(req, 501, "not_implemented", "cdrd serves GET, POST, PUT and HEAD only", request_id);
+    return;
+  }
   for (const IngestRoute& ingest : kIngestRoutes) {
     if (path != ingest.path) continue;
     if (method != EVHTTP_REQ_POST) {

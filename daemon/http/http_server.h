@@ -36,7 +36,8 @@ struct IngestRoute;  // http_server.cpp
 struct ExportPlan;   // cdr_export.h
 class ApiGrant;      // api_access.h
 class CdrStore;
-class StreamReply;  // stream_reply.h
+class StreamReply;     // stream_reply.h
+class ConnectionGate;  // connection_gate.h
 class LoopTaskQueue;
 class ReadPool;
 class TokenSigner;
@@ -98,6 +99,8 @@ class HttpServer {
 
  private:
   static void on_request(evhttp_request* req, void* self);
+  // evhttp_set_bevcb: each accepted connection's bufferevent, counted by gate_.
+  static bufferevent* make_connection(event_base* base, void* self);
   void route(evhttp_request* req);
   void handle_ingest(evhttp_request* req, const std::string& request_id, const IngestRoute& route);
   void handle_api(evhttp_request* req, const std::string& path, const std::string& request_id);
@@ -117,6 +120,7 @@ class HttpServer {
 
   Parts parts_;
   evhttp* http_ = nullptr;
+  std::unique_ptr<ConnectionGate> gate_;  // connection count and request deadlines
   std::shared_ptr<const HttpSettings> settings_;
   bool draining_ = false;
   int in_flight_ = 0;
