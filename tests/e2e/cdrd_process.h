@@ -37,6 +37,7 @@ class CdrdProcess {
   bool running() const { return pid_ > 0; }
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }  // e.g. for /proc/<pid>/status
   const std::string& state_dir() const { return state_dir_; }
   std::string log() const;  // cdrd's stderr so far
   std::string config_path() const { return state_dir_ + "/cdrd.yaml"; }
