@@ -120,6 +120,14 @@ std::string Metrics::render() const {
   metric(&out, "cdrd_api_exports_cancelled_total", "counter",
          "Streamed reads cut short (client gone, cdrd stopping, database error).", api_exports_cancelled);
   metric(&out, "cdrd_api_export_rows_total", "counter", "Rows sent by streamed reads.", api_export_rows);
+  metric(&out, "cdrd_http_connections", "gauge", "Open HTTP connections, every listener together.", http_connections);
+  metric(&out, "cdrd_http_connection_limit_hits_total", "counter",
+         "Times limits.max_connections was reached and accepting stopped.", http_connection_limit_hits);
+  metric(&out, "cdrd_http_request_deadline_total", "counter",
+         "HTTP connections closed because no whole request arrived within limits.request_timeout_s.",
+         http_request_deadline_cuts);
+  metric(&out, "cdrd_http_protocol_errors_total", "counter",
+         "Requests refused by the HTTP parser (malformed, headers or body over the limits).", http_errors_rewritten);
   batch_seconds.render("cdrd_batch_seconds", "Time to write and commit one batch.", &out);
   ack_seconds.render("cdrd_ack_seconds", "Ingest request arrival to durable acknowledgement.", &out);
   fsync_seconds.render("cdrd_spool_sync_seconds", "One spool group commit (write + fdatasync).", &out);

@@ -80,6 +80,11 @@ struct Metrics {
   std::atomic<uint64_t> api_exports_refused{0};    // 429: api.max_exports already running
   std::atomic<uint64_t> api_exports_cancelled{0};  // cut short: client gone, server stopping, database error
   std::atomic<uint64_t> api_export_rows{0};        // rows sent by streamed reads
+  // HTTP connections and limits (daemon/http/connection_gate.h).
+  std::atomic<int64_t> http_connections{0};             // open now, every listener together
+  std::atomic<uint64_t> http_connection_limit_hits{0};  // times limits.max_connections stopped accepting
+  std::atomic<uint64_t> http_request_deadline_cuts{0};  // closed: no whole request within limits.request_timeout_s
+  std::atomic<uint64_t> http_errors_rewritten{0};       // libevent's own 400/413/417 pages answered as JSON
 
   LatencyHistogram batch_seconds;  // one committed batch, COPY to COMMIT
   LatencyHistogram ack_seconds;    // ingest request arrival to durable ack

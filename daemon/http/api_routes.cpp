@@ -210,8 +210,9 @@ void HttpServer::handle_export(evhttp_request* req, const std::string& request_i
          std::to_string(settings_->max_exports) + " streamed reads (paginate=false or CSV) are running; retry");
     return;
   }
-  std::shared_ptr<StreamReply> stream =
-      StreamReply::open(req, parts_.loop_queue, request_id, [this](StreamReply& self) {
+  std::shared_ptr<StreamReply> stream = StreamReply::open(
+      req, parts_.loop_queue, request_id,
+      [this](StreamReply& self) {
         --in_flight_;
         for (auto it = streams_.begin(); it != streams_.end(); ++it) {
           if (it->get() == &self) {
@@ -219,7 +220,8 @@ void HttpServer::handle_export(evhttp_request* req, const std::string& request_i
             break;
           }
         }
-      });
+      },
+      StreamReply::kDefaultMaxBuffered, gate_.get());
   ReadPool* pool = parts_.reads;
   Metrics* metrics = parts_.metrics;
   auto job = [pool, metrics, stream, grant, plan](CdrStore& store) {

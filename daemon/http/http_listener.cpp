@@ -1,5 +1,6 @@
 #include "daemon/http/http_listener.h"
 
+#include <event2/bufferevent.h>
 #include <event2/util.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 
 #include "daemon/config/config.h"
+#include "daemon/http/connection_gate.h"
 #include "daemon/http/tls_context.h"
 
 namespace cdrd {
@@ -44,10 +46,11 @@ std::vector<ListenerSpec> listener_specs(const Config& config) {
 }
 
 std::unique_ptr<HttpListener> HttpListener::open(event_base* base, const ListenerSpec& spec, Handler handler,
-                                                 std::string* error) {
+                                                 ConnectionGate* gate, std::string* error) {
   std::unique_ptr<HttpListener> l(new HttpListener());
   l->spec_ = spec;
   l->handler_ = std::move(handler);
+  l->gate_ = gate;
   if (!spec.tls_cert.empty() || !spec.tls_key.empty()) {
     l->tls_ = TlsContext::load(spec.key, spec.tls_cert, spec.tls_key, error);
     if (!l->tls_) return nullptr;
@@ -62,8 +65,11 @@ std::unique_ptr<HttpListener> HttpListener::open(event_base* base, const Listene
   const int port = std::atoi(spec.address.c_str() + colon + 1);
   l->http_ = evhttp_new(base);
   evhttp_set_gencb(l->http_, &HttpListener::on_request, l.get());
-  evhttp_set_allowed_methods(l->http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_HEAD);
-  if (l->tls_) evhttp_set_bevcb(l->http_, &TlsContext::new_connection, l->tls_.get());
+  // Every method reaches the handler, unknown ones included (bit 15 is
+  // libevent 2.1's EVHTTP_REQ_UNKNOWN_), so that the ones cdrd does not
+  // serve get the JSON 501 there instead of libevent's HTML page.
+  evhttp_set_allowed_methods(l->http_, 0xffff);
+  evhttp_set_bevcb(l->http_, &HttpListener::make_connection, l.get());
   evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(l->http_, host.c_str(), static_cast<uint16_t>(port));
   if (!bound) {
     *error =
@@ -79,6 +85,7 @@ std::unique_ptr<HttpListener> HttpListener::open(event_base* base, const Listene
     spdlog::warn("{} {}: cannot set TCP_NODELAY: {}", spec.key, spec.address,
                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
   }
+  if (l->gate_) l->gate_->add_listener(evhttp_bound_socket_get_listener(bound));
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   if (getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
@@ -90,6 +97,13 @@ std::unique_ptr<HttpListener> HttpListener::open(event_base* base, const Listene
 
 HttpListener::~HttpListener() {
   if (http_) evhttp_free(http_);
+}
+
+bufferevent* HttpListener::make_connection(event_base* base, void* self) {
+  auto* l = static_cast<HttpListener*>(self);
+  bufferevent* bev = l->tls_ ? TlsContext::new_connection(base, l->tls_.get())
+                             : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  return l->gate_ ? l->gate_->track(bev) : bev;
 }
 
 void HttpListener::on_request(evhttp_request* req, void* self) {

@@ -16,6 +16,7 @@ namespace cdrd {
 
 struct Config;
 class TlsContext;
+class ConnectionGate;
 
 // What a request's path belongs to.
 enum class RouteFamily { kIngest, kReadApi, kOperations };
@@ -43,10 +44,12 @@ class HttpListener {
  public:
   using Handler = std::function<void(evhttp_request* req, const HttpListener& from)>;
 
-  // Binds spec.address (TCP_NODELAY), loading its TLS pair if any. Null with
-  // *error naming the key and the address or file otherwise.
+  // Binds spec.address (TCP_NODELAY), loading its TLS pair if any; every
+  // connection it accepts is counted by `gate` (shared by all listeners,
+  // outlives them). Null with *error naming the key and the address or file
+  // otherwise.
   static std::unique_ptr<HttpListener> open(event_base* base, const ListenerSpec& spec, Handler handler,
-                                            std::string* error);
+                                            ConnectionGate* gate, std::string* error);
   ~HttpListener();
   HttpListener(const HttpListener&) = delete;
   HttpListener& operator=(const HttpListener&) = delete;
@@ -59,9 +62,12 @@ class HttpListener {
  private:
   HttpListener() = default;
   static void on_request(evhttp_request* req, void* self);
+  // evhttp_set_bevcb: a TLS or plain bufferevent, handed to the gate.
+  static bufferevent* make_connection(event_base* base, void* self);
 
   ListenerSpec spec_;
   Handler handler_;
+  ConnectionGate* gate_ = nullptr;
   std::unique_ptr<TlsContext> tls_;  // outlives http_: freed after it
   evhttp* http_ = nullptr;
   int port_ = 0;

@@ -1,6 +1,7 @@
 #include "daemon/http/http_server.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
@@ -17,6 +18,7 @@
 #include "daemon/auth/token_signer.h"
 #include "daemon/core/cdr_record.h"
 #include "daemon/core/metrics.h"
+#include "daemon/http/connection_gate.h"
 #include "daemon/http/http_reply.h"
 #include "daemon/http/loop_task_queue.h"
 #include "daemon/http/reject_store.h"
@@ -83,13 +85,16 @@ std::shared_ptr<const HttpSettings> make_http_settings(const Config& config, con
   return s;
 }
 
-HttpServer::HttpServer(Parts parts) : parts_(std::move(parts)) {}
+HttpServer::HttpServer(Parts parts) : parts_(std::move(parts)) {
+  gate_ = std::make_unique<ConnectionGate>(parts_.base, parts_.metrics);
+}
 
 HttpServer::~HttpServer() {
   // evhttp_free() frees every connection with its request: the streams must
   // not touch theirs afterwards.
   for (const auto& stream : streams_) stream->release();
   streams_.clear();
+  gate_->forget_listeners();  // evhttp_free frees them before the connections
   listeners_.clear();
 }
 
@@ -104,7 +109,12 @@ bool HttpServer::listen(const std::vector<ListenerSpec>& listeners, std::shared_
   settings_ = std::move(settings);
   for (const ListenerSpec& spec : listeners) {
     auto listener = HttpListener::open(
-        parts_.base, spec, [this](evhttp_request* req, const HttpListener& from) { route(req, from); }, error);
+        parts_.base, spec,
+        [this](evhttp_request* req, const HttpListener& from) {
+          gate_->request_read(req);  // read whole: its deadline stops
+          route(req, from);
+        },
+        gate_.get(), error);
     if (!listener) return false;
     spdlog::info("{}: listening on {} ({}{})", spec.key, spec.address,
                  spec.role == ListenerRole::kAll      ? "every route"
@@ -131,6 +141,7 @@ void HttpServer::apply(std::shared_ptr<const HttpSettings> settings) {
     evhttp_set_max_headers_size(l->http(), static_cast<ev_ssize_t>(settings_->max_header_bytes));
     evhttp_set_timeout(l->http(), settings_->request_timeout_s);
   }
+  gate_->set_limits({settings_->max_connections, settings_->request_timeout_s, settings_->max_body_bytes});
 }
 
 bool HttpServer::refuse_elsewhere(evhttp_request* req, const HttpListener& from, RouteFamily family,
@@ -180,6 +191,10 @@ void HttpServer::route(evhttp_request* req, const HttpListener& from) {
   if (refuse_elsewhere(req, from, family, request_id)) return;
   if (family == RouteFamily::kIngest && !admit_ingest(req, request_id)) return;
 
+  if ((method & (EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_HEAD)) == 0) {
+    send_error(req, 501, "not_implemented", "cdrd serves GET, POST, PUT and HEAD only", request_id);
+    return;
+  }
   for (const IngestRoute& ingest : kIngestRoutes) {
     if (path != ingest.path) continue;
     if (method != EVHTTP_REQ_POST) {

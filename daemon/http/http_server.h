@@ -38,7 +38,8 @@ struct IngestRoute;  // http_server.cpp
 struct ExportPlan;   // cdr_export.h
 class ApiGrant;      // api_access.h
 class CdrStore;
-class StreamReply;  // stream_reply.h
+class StreamReply;     // stream_reply.h
+class ConnectionGate;  // connection_gate.h
 class LoopTaskQueue;
 class ReadPool;
 class TokenSigner;
@@ -129,6 +130,9 @@ class HttpServer {
   void finish_ingest(evhttp_request* req, const std::string& request_id, int status, const std::string& body);
 
   Parts parts_;
+  // Connection count and request deadlines of every listener; declared before
+  // listeners_ so that it outlives their connections' close callbacks.
+  std::unique_ptr<ConnectionGate> gate_;
   std::vector<std::unique_ptr<HttpListener>> listeners_;  // listen.http first
   std::shared_ptr<const HttpSettings> settings_;
   bool draining_ = false;

@@ -4,15 +4,18 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "daemon/http/connection_gate.h"
 #include "daemon/http/http_reply.h"
 #include "daemon/http/loop_task_queue.h"
 
 namespace cdrd {
 
 std::shared_ptr<StreamReply> StreamReply::open(evhttp_request* req, LoopTaskQueue* loop, std::string request_id,
-                                               OnEnd on_end, size_t max_buffered) {
+                                               OnEnd on_end, size_t max_buffered, ConnectionGate* gate) {
   std::shared_ptr<StreamReply> s(new StreamReply(req, loop, std::move(request_id), std::move(on_end), max_buffered));
-  if (s->conn_) evhttp_connection_set_closecb(s->conn_, &StreamReply::on_close, s.get());
+  s->gate_ = gate;
+  if (s->conn_ && gate) gate->watch_close(s->conn_, &StreamReply::on_close, s.get());
+  if (s->conn_ && !gate) evhttp_connection_set_closecb(s->conn_, &StreamReply::on_close, s.get());
   return s;
 }
 
@@ -104,7 +107,8 @@ void StreamReply::credit(size_t bytes) {
 }
 
 void StreamReply::unwatch() {
-  if (conn_) evhttp_connection_set_closecb(conn_, nullptr, nullptr);
+  if (conn_ && gate_) gate_->watch_close(conn_, nullptr, nullptr);
+  if (conn_ && !gate_) evhttp_connection_set_closecb(conn_, nullptr, nullptr);
 }
 
 void StreamReply::send_whole(int status, const std::string& content_type, const std::string& body,

@@ -31,6 +31,7 @@
 namespace cdrd {
 
 class LoopTaskQueue;
+class ConnectionGate;
 
 class StreamReply : public std::enable_shared_from_this<StreamReply> {
  public:
@@ -39,8 +40,11 @@ class StreamReply : public std::enable_shared_from_this<StreamReply> {
 
   // Loop thread.
   using OnEnd = std::function<void(StreamReply& self)>;
+  // `gate`: the connection's close callback belongs to it (connection_gate.h);
+  // null when the connection is not tracked.
   static std::shared_ptr<StreamReply> open(evhttp_request* req, LoopTaskQueue* loop, std::string request_id,
-                                           OnEnd on_end, size_t max_buffered = kDefaultMaxBuffered);
+                                           OnEnd on_end, size_t max_buffered = kDefaultMaxBuffered,
+                                           ConnectionGate* gate = nullptr);
   ~StreamReply();
   StreamReply(const StreamReply&) = delete;
   StreamReply& operator=(const StreamReply&) = delete;
@@ -94,6 +98,7 @@ class StreamReply : public std::enable_shared_from_this<StreamReply> {
   // Loop thread only.
   evhttp_request* req_;
   evhttp_connection* conn_;
+  ConnectionGate* gate_ = nullptr;
   bool detached_ = false;  // libevent detached req_ from its closed connection; ours to free
   bool ended_ = false;
   size_t unflushed_ = 0;  // bytes handed to evhttp since the output buffer was last empty
