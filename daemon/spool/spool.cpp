@@ -174,6 +174,14 @@ bool Spool::Impl::recover(std::string* error) {
   }
   durable_end = SpoolPosition{writer.number(), writer.size()};
   committed = normalize(start);
+  if (!have_checkpoint) {
+    // Made now, while there is room: later commits overwrite it in place and
+    // need no new space (a commit is what frees a full disk).
+    std::string why;
+    if (!spool::write_checkpoint(dir, committed, &why)) {
+      spdlog::warn("spool: cannot create the checkpoint yet ({}); the first commit will", why);
+    }
+  }
   spdlog::info("spool: {} recovered, {} records ({} bytes) after the checkpoint {}", dir, live_records, live_bytes,
                to_string(committed));
   return true;

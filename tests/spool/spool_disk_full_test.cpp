@@ -5,7 +5,11 @@
 // and once there is room again later appends are durable. The spool must
 // not stay broken until a restart (the fault matrix found that).
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "tests/spool/spool_test_support.h"
 
@@ -76,6 +80,35 @@ TEST(SpoolDiskFull, AFailedWriteFailsOnlyItsGroupAndLaterAppendsSucceed) {
   auto reopened = open_spool(options_for(dir));
   ASSERT_NE(reopened, nullptr);
   EXPECT_EQ(payloads_of(read_all(reopened.get(), reopened->committed())), durable);
+}
+
+// A really full disk (a 64 KiB tmpfs, so root only): the commit that frees
+// the disk must not need new space itself (the checkpoint is overwritten in
+// place), and appends succeed again once it has deleted segments.
+TEST(SpoolDiskFull, CommitOnAFullDiskFreesItForLaterAppends) {
+  TempDir dir;
+  const SpoolOptions options = options_for(dir, /*segment_bytes=*/8 * 1024);
+  std::filesystem::create_directories(options.dir);
+  if (::mount("tmpfs", options.dir.c_str(), "tmpfs", 0, "size=64k") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs (needs root): " << std::strerror(errno);
+  }
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { ::umount2(dir.c_str(), MNT_DETACH); }
+  } unmount{options.dir};
+  auto spool = open_spool(options);
+  ASSERT_NE(spool, nullptr);
+  int i = 0;
+  while (i < 1000 && append_durably(spool.get(), big_payload(i))) ++i;
+  ASSERT_LT(i, 1000) << "the disk never filled";
+  EXPECT_TRUE(spool->healthy());
+  EXPECT_FALSE(append_durably(spool.get(), big_payload(i))) << "still full";
+  const auto records = read_all(spool.get(), spool->committed());
+  ASSERT_EQ(records.size(), static_cast<size_t>(i));
+  std::string error;
+  ASSERT_TRUE(spool->commit(records.back().next, &error)) << error;
+  EXPECT_TRUE(append_durably(spool.get(), big_payload(i)));
+  EXPECT_EQ(payloads_of(read_all(spool.get(), spool->committed())), std::vector<std::string>{big_payload(i)});
 }
 
 }  // namespace
