@@ -82,6 +82,7 @@ bool CdrdProcess::start(bool wait_ready, int timeout_s) {
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 2);
     ::dup2(fd, 1);
+    for (const auto& [name, value] : env_) ::setenv(name.c_str(), value.c_str(), 1);
     if (!working_dir_.empty() && ::chdir(working_dir_.c_str()) != 0) _exit(126);
     ::execl(CDRD_BINARY, CDRD_BINARY, "--config", config_path().c_str(), static_cast<char*>(nullptr));
     _exit(127);

@@ -5,6 +5,8 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace cdrd::test {
 
@@ -37,6 +39,9 @@ class CdrdProcess {
   bool running() const { return pid_ > 0; }
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // Sets an environment variable for the next start() (fault tests: LD_PRELOAD, FAKETIME_*).
+  void set_env(const std::string& name, const std::string& value) { env_.emplace_back(name, value); }
   const std::string& state_dir() const { return state_dir_; }
   std::string log() const;  // cdrd's stderr so far
   std::string config_path() const { return state_dir_ + "/cdrd.yaml"; }
@@ -49,6 +54,7 @@ class CdrdProcess {
   std::string working_dir_;
   int port_ = 0;
   pid_t pid_ = -1;
+  std::vector<std::pair<std::string, std::string>> env_;
 };
 
 }  // namespace cdrd::test
