@@ -141,6 +141,15 @@ class FaultMatrix : public ::testing::Test {
         "freeswitch:\n  - name: fs1\n    host: 127.0.0.1\n    port: " + std::to_string(esl_.port()) +
         "\n    password: ClueCon\n" + extra_yaml;
     cdrd_ = std::make_unique<CdrdProcess>(state_.path, cdrd_dsn(), yaml);
+#if defined(__SANITIZE_ADDRESS__)
+    // libpqxx 6.4 leaks the PGresult of the statement that finds a connection
+    // broken (see tests/db/cdr_store_pgtest.cpp): every phase that takes
+    // PostgreSQL away meets it in cdrd's writer. Not cdrd's leak.
+    const std::string suppressions = state_.path + "/lsan.supp";
+    std::ofstream(suppressions) << "leak:libpqxx-6.4.so\n";
+    const char* lsan = std::getenv("LSAN_OPTIONS");
+    cdrd_->set_env("LSAN_OPTIONS", std::string(lsan ? lsan : "") + ":suppressions=" + suppressions);
+#endif
     for (const auto& [name, value] : env) cdrd_->set_env(name, value);
     if (start_now) start_load();
   }
