@@ -10,6 +10,7 @@ PACKAGES=(
   libbenchmark-dev
   python3-yaml python3-jsonschema  # tests/openapi/check_responses.py (Debian's, not pip)
   clang-format clang-tidy systemd
+  libfaketime  # tests/faults: the clock-jump phase (LD_PRELOAD)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -96,6 +96,11 @@ void EslClient::stop() {
       held_payload_.reset();
     }
   }
+  if (!offer_not_durable()) {
+    std::lock_guard<std::mutex> lock(not_durable_->mu);
+    dropped += not_durable_->payloads.size();
+    not_durable_->payloads.clear();
+  }
   event_del(retry_timer_);
   if (dropped > 0) {
     spdlog::error("ESL {}: stopping with {} hangup event(s) the spool refused; they are lost", node_name(), dropped);
@@ -231,15 +236,20 @@ void EslClient::on_read(bufferevent* bev, void* self) {
 void EslClient::on_retry_timer(evutil_socket_t, short, void* self) { static_cast<EslClient*>(self)->drain_backlog(); }
 
 void EslClient::drain_backlog() {
-  while (!backlog_.empty()) {
+  bool refused = !offer_not_durable();
+  while (!refused && !backlog_.empty()) {
     EslFrame frame = std::move(backlog_.front());
     backlog_.pop_front();
     if (!handle_frame(frame)) {
       backlog_.push_front(std::move(frame));
-      const timeval tv = to_timeval(options_.spool_retry);
-      evtimer_add(retry_timer_, &tv);
-      break;
+      refused = true;
     }
+  }
+  // Also while appends are in flight: one may come back not durable, and
+  // FreeSWITCH may send nothing more to wake us.
+  if (refused || unsynced_bytes_->load(std::memory_order_relaxed) > 0 || has_not_durable()) {
+    const timeval tv = to_timeval(options_.spool_retry);
+    evtimer_add(retry_timer_, &tv);
   }
   update_reading();
   if (backlog_.empty() && close_after_backlog_) {
@@ -249,7 +259,7 @@ void EslClient::drain_backlog() {
 
 void EslClient::update_reading() {
   if (!bev_) return;
-  if (backlog_.empty()) {
+  if (backlog_.empty() && !has_not_durable()) {
     bufferevent_enable(bev_, EV_READ);
   } else {
     // Not reading pushes back on FreeSWITCH through TCP; memory stays bounded.
@@ -356,25 +366,63 @@ bool EslClient::handle_event(const EslFrame& frame) {
   if (state_ != State::kStopped && unsynced_bytes_->load(std::memory_order_relaxed) > options_.max_unsynced_bytes) {
     return false;  // the sync thread is behind: wait for it rather than pile records up in memory
   }
-  // append() takes the payload whole; keep a copy in case it is refused.
-  const uint64_t size = held_payload_->size();
-  unsynced_bytes_->fetch_add(size, std::memory_order_relaxed);
-  const Spool::AppendResult status =
-      parts_.spool->append(*held_payload_, [node = node_name(), unsynced = unsynced_bytes_, size](bool durable) {
-        unsynced->fetch_sub(size, std::memory_order_relaxed);
-        if (!durable) spdlog::error("ESL {}: the spool failed to store a hangup event", node);
-      });
-  if (status != Spool::AppendResult::kQueued) unsynced_bytes_->fetch_sub(size, std::memory_order_relaxed);
-  if (status == Spool::AppendResult::kQueued) {
+  bool full = false;
+  if (append_to_spool(&*held_payload_, &full)) {
     held_payload_.reset();
     ++events_spooled_;
     return true;
   }
   if (node_metrics_->spool_refusals.fetch_add(1, std::memory_order_relaxed) % 100 == 0) {
     spdlog::warn("ESL {}: the spool {} a hangup event; reading paused until it is taken", node_name(),
-                 status == Spool::AppendResult::kFull ? "is full and refused" : "failed and refused");
+                 full ? "is full and refused" : "failed and refused");
   }
   return false;
+}
+
+bool EslClient::append_to_spool(std::string* payload, bool* full) {
+  // append() takes a copy; the callback keeps the record until it is durable,
+  // to hand it back if the write fails.
+  auto keep = std::make_shared<std::string>(std::move(*payload));
+  const uint64_t size = keep->size();
+  unsynced_bytes_->fetch_add(size, std::memory_order_relaxed);
+  const Spool::AppendResult status = parts_.spool->append(
+      *keep, [node = node_name(), unsynced = unsynced_bytes_, retry = not_durable_, keep, size](bool durable) {
+        if (!durable) {
+          std::lock_guard<std::mutex> lock(retry->mu);
+          retry->payloads.push_back(std::move(*keep));
+        }
+        // After the hand-back: whoever sees nothing in flight also sees it.
+        unsynced->fetch_sub(size, std::memory_order_relaxed);
+        if (!durable) spdlog::warn("ESL {}: the spool failed to store a hangup event; it is offered again", node);
+      });
+  if (status == Spool::AppendResult::kQueued) return true;
+  unsynced_bytes_->fetch_sub(size, std::memory_order_relaxed);
+  *payload = std::move(*keep);
+  *full = status == Spool::AppendResult::kFull;
+  return false;
+}
+
+bool EslClient::offer_not_durable() {
+  for (;;) {
+    std::string payload;
+    {
+      std::lock_guard<std::mutex> lock(not_durable_->mu);
+      if (not_durable_->payloads.empty()) return true;
+      payload = std::move(not_durable_->payloads.front());
+      not_durable_->payloads.pop_front();
+    }
+    bool full = false;
+    if (!append_to_spool(&payload, &full)) {
+      std::lock_guard<std::mutex> lock(not_durable_->mu);
+      not_durable_->payloads.push_front(std::move(payload));
+      return false;
+    }
+  }
+}
+
+bool EslClient::has_not_durable() const {
+  std::lock_guard<std::mutex> lock(not_durable_->mu);
+  return !not_durable_->payloads.empty();
 }
 
 }  // namespace cdrd

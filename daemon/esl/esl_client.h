@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -126,6 +127,13 @@ class EslClient {
   void handle_reply(const EslFrame& frame);
   void send(const std::string& command);
   void update_reading();
+  // Hands `*payload` to the spool. True when queued; false when refused
+  // (*payload is kept; *full tells kFull from kFailed).
+  bool append_to_spool(std::string* payload, bool* full);
+  // Appends again the records whose spool write failed; false when the spool
+  // refused one (it stays first in line).
+  bool offer_not_durable();
+  bool has_not_durable() const;
 
   Parts parts_;
   EslClientOptions options_;
@@ -146,6 +154,15 @@ class EslClient {
   std::optional<std::string> held_payload_;  // the encoded record of backlog_.front()
   // Shared with the spool's durable callbacks, which may outlive the client.
   std::shared_ptr<std::atomic<uint64_t>> unsynced_bytes_ = std::make_shared<std::atomic<uint64_t>>(0);
+  // Records the spool took but then failed to write (a full disk: the
+  // frames were cut back out). FreeSWITCH will not send them again, so the
+  // durable callback hands them back here and the loop offers them again
+  // before it reads on. Bounded by max_unsynced_bytes, like what is in flight.
+  struct NotDurable {
+    std::mutex mu;
+    std::deque<std::string> payloads;
+  };
+  std::shared_ptr<NotDurable> not_durable_ = std::make_shared<NotDurable>();
 
   std::chrono::milliseconds backoff_;
   std::mt19937 jitter_rng_;

@@ -43,12 +43,13 @@ struct Spool::Impl {
   bool recover(std::string* error);
   void run_sync();
   // Writes and fdatasyncs one group, rotating as segments fill. *sizes gets
-  // the new durable size of every segment touched, in order.
-  bool write_group(std::vector<PendingAppend>* group, std::vector<std::pair<uint64_t, uint64_t>>* sizes,
+  // the new durable size of every segment touched, in order. On failure
+  // *undone tells whether the files are back where the group started.
+  bool write_group(std::vector<PendingAppend>* group, std::vector<std::pair<uint64_t, uint64_t>>* sizes, bool* undone,
                    std::string* error);
   // Cuts the files back to where a failed group started, so that no frame of
-  // it (acknowledged to nobody) survives a restart.
-  void undo_group(SpoolPosition start, const std::vector<uint64_t>& created);
+  // it (acknowledged to nobody) survives a restart. False when that failed.
+  bool undo_group(SpoolPosition start, const std::vector<uint64_t>& created);
 
   // The following require `mu`.
   // A position at the very end of a closed segment is the start of the next one.
@@ -173,19 +174,27 @@ bool Spool::Impl::recover(std::string* error) {
   }
   durable_end = SpoolPosition{writer.number(), writer.size()};
   committed = normalize(start);
+  if (!have_checkpoint) {
+    // Made now, while there is room: later commits overwrite it in place and
+    // need no new space (a commit is what frees a full disk).
+    std::string why;
+    if (!spool::write_checkpoint(dir, committed, &why)) {
+      spdlog::warn("spool: cannot create the checkpoint yet ({}); the first commit will", why);
+    }
+  }
   spdlog::info("spool: {} recovered, {} records ({} bytes) after the checkpoint {}", dir, live_records, live_bytes,
                to_string(committed));
   return true;
 }
 
 bool Spool::Impl::write_group(std::vector<PendingAppend>* group, std::vector<std::pair<uint64_t, uint64_t>>* sizes,
-                              std::string* error) {
+                              bool* undone, std::string* error) {
   const SpoolPosition start{writer.number(), writer.size()};
   std::vector<uint64_t> created;
   std::vector<spool::FrameHeader> headers(group->size());
   std::vector<iovec> iov;
   const auto fail = [&] {
-    undo_group(start, created);
+    *undone = undo_group(start, created);
     return false;
   };
   bool unsynced = false;
@@ -221,7 +230,7 @@ bool Spool::Impl::write_group(std::vector<PendingAppend>* group, std::vector<std
   return true;
 }
 
-void Spool::Impl::undo_group(SpoolPosition start, const std::vector<uint64_t>& created) {
+bool Spool::Impl::undo_group(SpoolPosition start, const std::vector<uint64_t>& created) {
   std::string error;
   bool ok = true;
   for (auto it = created.rbegin(); it != created.rend(); ++it) {
@@ -243,6 +252,7 @@ void Spool::Impl::undo_group(SpoolPosition start, const std::vector<uint64_t>& c
         "but a restart will replay them",
         to_string(start), error);
   }
+  return ok;
 }
 
 void Spool::Impl::run_sync() {
@@ -260,11 +270,21 @@ void Spool::Impl::run_sync() {
 
     std::vector<std::pair<uint64_t, uint64_t>> sizes;
     std::string error;
+    bool undone = false;
     const auto started = std::chrono::steady_clock::now();
-    const bool durable = !already_failed && write_group(&group, &sizes, &error);
+    const bool durable = !already_failed && write_group(&group, &sizes, &undone, &error);
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     if (!durable && !already_failed) {
-      spdlog::error("spool: {}; {} records not acknowledged, appends refused until restart", error, group.size());
+      // A full disk (ENOSPC) is the usual cause and passes once the writer
+      // commits and frees segments: with the files cut back cleanly, the
+      // next group is simply tried. Only files in an unknown state (the cut
+      // failed) make the spool refuse everything until a restart.
+      if (undone) {
+        spdlog::error("spool: {}; {} records not acknowledged (answered 503); later appends are tried again", error,
+                      group.size());
+      } else {
+        spdlog::error("spool: {}; {} records not acknowledged, appends refused until restart", error, group.size());
+      }
     }
 
     lock.lock();
@@ -274,7 +294,7 @@ void Spool::Impl::run_sync() {
       durable_end = SpoolPosition{writer.number(), writer.size()};
       live_bytes += group_bytes;
       live_records += group.size();
-    } else {
+    } else if (already_failed || !undone) {
       failed = true;
     }
     writing = false;

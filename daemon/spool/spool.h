@@ -77,7 +77,7 @@ class Spool {
     kFailed,  // the spool is broken (a write or sync failed) or shut down; `done` is not called
   };
   // Runs on the sync thread. durable=false when the write or fdatasync failed:
-  // the record must not be acknowledged.
+  // the record must not be acknowledged (and is not in the spool: offer it again).
   using DoneFn = std::function<void(bool durable)>;
 
   // Opens (creating if needed) and recovers the spool, starts the sync thread.
@@ -117,7 +117,10 @@ class Spool {
 
   // Bytes between the committed position and the end of the spool.
   uint64_t live_bytes() const;
-  // False once a write or sync has failed (the spool refuses appends until restart).
+  // False once a write or sync has failed and its records could not be cut
+  // back out of the files (the spool then refuses appends until restart). A
+  // failed group that was cut back cleanly (e.g. ENOSPC) only fails its own
+  // appends (durable=false); later appends are tried again.
   bool healthy() const;
 
   // Wakes a blocked read(); after it, read() returns what is left and then false.

@@ -1,6 +1,10 @@
-// The checkpoint file: the committed SpoolPosition with its own checksum,
-// replaced atomically so a crash leaves either the old or the new one.
+// The checkpoint file: the committed SpoolPosition in two slots, each
 //   "CDRDSPC1" | u64 segment | u64 offset | u32 crc32 of the 24 bytes before (little-endian)
+// The valid slot with the larger position is the checkpoint. A commit
+// overwrites the other slot in place and fdatasyncs: a crash tears at most
+// that slot (the older position stays, and replaying from it is harmless),
+// and a full disk cannot block the commit that frees it. A file of one slot
+// (the format before the slots) is read as that slot.
 #pragma once
 
 #include <string>
@@ -13,7 +17,8 @@ std::string checkpoint_path(const std::string& dir);
 
 // *found=false (and true returned) when there is no checkpoint yet.
 bool read_checkpoint(const std::string& dir, SpoolPosition* position, bool* found, std::string* error);
-// Temp file, fsync, rename over the old one, fsync the directory.
+// In place into the older slot; the first one (no file yet) through a temp
+// file, fsync, rename and an fsync of the directory.
 bool write_checkpoint(const std::string& dir, const SpoolPosition& position, std::string* error);
 
 }  // namespace cdrd::spool

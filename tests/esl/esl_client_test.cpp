@@ -5,12 +5,15 @@
 #include <event2/event.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 
 #include "daemon/core/cdr_record.h"
@@ -393,6 +396,48 @@ TEST_F(EslClientTest, FullSpoolPausesReadingAndLosesNothing) {
   ASSERT_EQ(stored_.size(), ids.size());
   for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(stored_[i].str("id"), ids[i]);
   EXPECT_GT(metrics_.esl_node("fs1").spool_refusals.load(), 0u);
+  EXPECT_EQ(server_.connections(), 1);
+}
+
+// The spool takes a hangup but then cannot write it (a full disk; here
+// RLIMIT_FSIZE fails the write the same way): FreeSWITCH will not send it
+// again, so the client must offer it again, never drop it (the fault matrix
+// lost ESL events this way).
+TEST_F(EslClientTest, HangupsWhoseSpoolWriteFailedAreOfferedAgain) {
+  EslSessionScript script;
+  std::string bytes;
+  std::set<std::string> ids;
+  const std::string sample = read_sample(kPlain[3].file);
+  for (int i = 0; i < 20; ++i) {
+    char uuid[40];
+    std::snprintf(uuid, sizeof(uuid), "5a3a1d91-90d3-4db4-af5c-%012d", i);
+    bytes += frame_plain_event(replace_all(sample, kPlain[3].call_id, uuid));
+    ids.insert(std::string("201803-") + uuid);
+  }
+  script.after_subscribe.push_back(EslSend{bytes, {}, 0, 1, {}, {}});
+  server_.add_session(script);
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  const auto saved_handler = ::signal(SIGXFSZ, SIG_IGN);
+  rlimit limited = saved;
+  limited.rlim_cur = 45000;  // two records of about 20 KB fit in the segment
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
+  start_client(options());
+  run_for(milliseconds(500));
+  stored();
+  const size_t while_full = stored_.size();
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+  ::signal(SIGXFSZ, saved_handler);
+  EXPECT_LE(while_full, 2u) << "the limit did not bite";
+  EXPECT_TRUE(spool_->healthy());
+
+  ASSERT_TRUE(wait_stored(ids.size()));
+  run_for(milliseconds(100));
+  stored();
+  std::set<std::string> got;
+  for (const auto& s : stored_) got.insert(s.str("id"));
+  EXPECT_EQ(stored_.size(), ids.size()) << "stored twice";
+  EXPECT_EQ(got, ids);
   EXPECT_EQ(server_.connections(), 1);
 }
 
