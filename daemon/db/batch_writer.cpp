@@ -116,6 +116,8 @@ struct BatchWriter::Impl {
   bool stopping = false;
 
   std::unique_ptr<pqxx::connection> conn;
+  bool checkpoint_behind = false;  // the last Spool::commit() failed
+  Clock::time_point last_checkpoint_try;
   int64_t partitions_day = std::numeric_limits<int64_t>::min();
   int64_t retention_day = std::numeric_limits<int64_t>::min();
   std::set<std::string> warned_default_months;  // each month is named once per process
@@ -402,6 +404,21 @@ struct BatchWriter::Impl {
     }
   }
 
+  // A checkpoint that failed after its batch was committed is retried while
+  // the writer is idle: otherwise the spool would keep the segments it could
+  // delete (and count them against spool.max_bytes) until the next batch.
+  void retry_checkpoint(const SpoolPosition& position) {
+    if (!checkpoint_behind || Clock::now() - last_checkpoint_try < kIdlePing) return;
+    last_checkpoint_try = Clock::now();
+    std::string error;
+    if (spool->commit(position, &error)) {
+      checkpoint_behind = false;
+      spdlog::info("spool checkpoint caught up at {}", position_text(position));
+    } else {
+      spdlog::warn("spool checkpoint still failing: {}", error);
+    }
+  }
+
   void run() {
     SpoolPosition position = spool->committed();
     std::optional<PreparedBatch> pending;
@@ -417,6 +434,7 @@ struct BatchWriter::Impl {
         const ReadResult r = read_batch(position, &batch);
         if (r == ReadResult::kClosed) break;
         if (r == ReadResult::kEmpty) {
+          retry_checkpoint(position);
           ping_if_idle();
           continue;
         }
@@ -445,6 +463,9 @@ struct BatchWriter::Impl {
         if (!spool->commit(pending->end, &error)) {
           spdlog::error("spool checkpoint failed (the batch is in the database and will be replayed harmlessly): {}",
                         error);
+          checkpoint_behind = true;
+        } else {
+          checkpoint_behind = false;
         }
         position = pending->end;
         pending.reset();
