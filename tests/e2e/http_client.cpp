@@ -47,6 +47,11 @@ HttpResponse http_request(int port, const std::string& method, const std::string
     raw.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
+  return parse_http_response(raw);
+}
+
+HttpResponse parse_http_response(const std::string& raw) {
+  HttpResponse resp;
   const size_t head_end = raw.find("\r\n\r\n");
   if (head_end == std::string::npos || raw.compare(0, 5, "HTTP/") != 0) return resp;
   resp.status = std::atoi(raw.c_str() + raw.find(' ') + 1);

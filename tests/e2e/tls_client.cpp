@@ -24,31 +24,6 @@ std::string openssl_errors() {
   return out;
 }
 
-// Status line, headers (lower-case names) and the body up to the close:
-// the daemon answers Connection: close requests with Content-Length.
-HttpResponse parse_response(const std::string& raw) {
-  HttpResponse resp;
-  const size_t head_end = raw.find("\r\n\r\n");
-  if (head_end == std::string::npos || raw.compare(0, 5, "HTTP/") != 0) return resp;
-  resp.status = std::atoi(raw.c_str() + raw.find(' ') + 1);
-  size_t pos = raw.find("\r\n") + 2;
-  while (pos < head_end) {
-    const size_t eol = raw.find("\r\n", pos);
-    const std::string line = raw.substr(pos, eol - pos);
-    const size_t colon = line.find(':');
-    if (colon != std::string::npos) {
-      std::string name = line.substr(0, colon);
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      size_t v = colon + 1;
-      while (v < line.size() && line[v] == ' ') ++v;
-      resp.headers[name] = line.substr(v);
-    }
-    pos = eol + 2;
-  }
-  resp.body = raw.substr(head_end + 4);
-  return resp;
-}
-
 }  // namespace
 
 HttpResponse https_request(int port, const std::string& ca_file, const std::string& method, const std::string& target,
@@ -106,7 +81,7 @@ HttpResponse https_request(int port, const std::string& ca_file, const std::stri
           if (n <= 0) break;
           raw.append(buf, static_cast<size_t>(n));
         }
-        resp = parse_response(raw);
+        resp = parse_http_response(raw);
         if (resp.status == 0) error = "no HTTP answer (" + std::to_string(raw.size()) + " bytes)";
       }
     }
