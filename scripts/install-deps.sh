@@ -10,6 +10,7 @@ PACKAGES=(
   libbenchmark-dev
   python3-yaml python3-jsonschema  # tests/openapi/check_responses.py (Debian's, not pip)
   clang-format clang-tidy systemd
+  clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer harnesses (fuzz/)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
