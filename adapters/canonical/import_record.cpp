@@ -350,6 +350,10 @@ bool complete(rapidjson::Document& doc, const ImportOptions& options, RowError* 
   if (!settle_account(doc, options, e)) return false;
   if (!settle_id(doc, call_id, timestamp - kGregorianToUnix, e)) return false;
   auto& a = doc.GetAllocator();
+  // The canonical record carries is_loopback only when true (as the CSV
+  // reader does), so an export of this row imports back to the same record.
+  const auto loopback = doc.FindMember("is_loopback");
+  if (loopback != doc.MemberEnd() && loopback->value.IsFalse()) doc.EraseMember(loopback);
   set_string(doc, "source", "import", a);
   const auto imported = doc.FindMember("imported");
   if (imported != doc.MemberEnd()) {

@@ -33,16 +33,17 @@ struct BoundedStream {
 
 // Percent-decoded values and raw documents can carry any bytes (a Latin-1
 // display name is common), but the record is stored in a json column, which
-// must be valid UTF-8. Invalid sequences become U+FFFD instead of losing the CDR.
+// must be valid UTF-8. Invalid sequences become U+FFFD instead of losing the CDR;
+// so does U+0000 (a %00 value), which jsonb refuses (found by fuzz/).
 void write_string(JsonWriter& w, std::string_view s) {
-  bool ascii = true;
+  bool plain_ascii = true;
   for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) {
-      ascii = false;
+    if (static_cast<unsigned char>(c) >= 0x80 || c == '\0') {
+      plain_ascii = false;
       break;
     }
   }
-  if (ascii) {
+  if (plain_ascii) {
     w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
     return;
   }
@@ -52,7 +53,7 @@ void write_string(JsonWriter& w, std::string_view s) {
   while (in.p < in.end) {
     const char* start = in.p;
     unsigned codepoint = 0;
-    if (rapidjson::UTF8<>::Decode(in, &codepoint) && in.p > start) {
+    if (rapidjson::UTF8<>::Decode(in, &codepoint) && in.p > start && codepoint != 0) {
       clean.append(start, static_cast<size_t>(in.p - start));
     } else {
       clean.append("\xEF\xBF\xBD");

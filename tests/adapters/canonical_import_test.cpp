@@ -364,4 +364,25 @@ TEST(CanonicalImportCsv, AnExportImportsBackIntoTheSameRecords) {
 }
 
 }  // namespace
+// Found by fuzz/canonical_import_fuzzer: "is_loopback": false was kept, so
+// the row's CSV export ("false") imported back without it (the canonical
+// record carries the flag only when true) and the round trip changed it.
+TEST(CanonicalImport, AFalseIsLoopbackIsDroppedLikeTheCsvReaderDoes) {
+  const ImportBatch b = import(row("c1", R"(,"is_loopback":false)"));
+  ASSERT_EQ(b.rows.size(), 1u);
+  const auto doc = parse(b.rows[0].record.json);
+  EXPECT_FALSE(doc.HasMember("is_loopback"));
+  const ImportBatch t = import(row("c2", R"(,"is_loopback":true)"));
+  ASSERT_EQ(t.rows.size(), 1u);
+  EXPECT_TRUE(parse(t.rows[0].record.json)["is_loopback"].GetBool());
+
+  std::string csv = cdr_csv_header();
+  ASSERT_TRUE(append_cdr_csv_row(b.rows[0].record.json, &csv));
+  const ImportBatch again = import(csv, "", "text/csv");
+  ASSERT_EQ(again.rows.size(), 1u);
+  std::string csv_again = cdr_csv_header();
+  ASSERT_TRUE(append_cdr_csv_row(again.rows[0].record.json, &csv_again));
+  EXPECT_EQ(csv_again, csv);
+}
+
 }  // namespace cdrd

@@ -327,6 +327,20 @@ TEST(EslSamples, OnlyHangupCompleteAndRequiredFields) {
   EXPECT_EQ(missing.error.message, "variable_start_uepoch is missing");
 }
 
+// Found by fuzz/esl_event_fuzzer: NUL bytes in a header value (raw or %00)
+// reached the record, which jsonb refuses.
+TEST(EslSamples, NulInAValueBecomesAReplacementCharacter) {
+  const std::string plain = complete_plain_body(read_sample("esl_hangup_plain_cgrates_2018b.txt"));
+  for (const std::string& nul : {std::string("%00"), std::string(1, '\0')}) {
+    const std::string body = replace_all(plain, "variable_sip_user_agent: Jitsi2.10.5550Windows%2010",
+                                         "variable_sip_user_agent: Jitsi" + nul + "Windows");
+    const Record r = normalize_event(event_from_body(body));
+    ASSERT_TRUE(r.ok()) << r.result().error.message;
+    EXPECT_EQ(r.str("user_agent"), "Jitsi\xEF\xBF\xBDWindows");
+    EXPECT_EQ(r.result().record.json.find("\\u0000"), std::string::npos);
+  }
+}
+
 TEST(EslSamples, LoopbackLegIsMarked) {
   // No real loopback capture exists (samples README); mod_loopback sets these variables.
   std::string plain = complete_plain_body(read_sample("esl_hangup_plain_cgrates_2018b.txt"));
