@@ -32,6 +32,7 @@ void check_row(const cdrd::ImportedRow& row, const cdrd::ImportOptions& options,
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(record.json.data(), record.json.size());
   check(!doc.HasParseError() && doc.IsObject(), "an imported record is a JSON object of valid UTF-8");
   check(!cdrd::fuzz::holds_nul(doc), "an imported record holds no U+0000");
+  check(!cdrd::fuzz::has_duplicate_name(doc), "no name twice in one object of an imported record");
   check(string_member(doc, "source") == "import", "source is import");
   const auto imported = doc.FindMember("imported");
   check(imported != doc.MemberEnd() && imported->value.IsTrue(), "imported is true");

@@ -53,6 +53,7 @@ inline void check_record(const NormalizeResult& result, std::string_view raw_for
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(record.json.data(), record.json.size());
   check(!doc.HasParseError() && doc.IsObject(), "the record is a JSON object of valid UTF-8");
   check(!holds_nul(doc), "the record holds no U+0000 (jsonb refuses it)");
+  check(!has_duplicate_name(doc), "no name twice in one object of the record");
   check(non_empty_string(doc, "id") && non_empty_string(doc, "call_id") && non_empty_string(doc, "account_id"),
         "the record has id, call_id and account_id");
   const auto ts = doc.FindMember("timestamp");

@@ -385,4 +385,16 @@ TEST(CanonicalImport, AFalseIsLoopbackIsDroppedLikeTheCsvReaderDoes) {
   EXPECT_EQ(csv_again, csv);
 }
 
+// Found by fuzz/canonical_import_fuzzer: with a name twice, the checks and
+// ?account_id= read the first value while jsonb keeps the last, so a row could
+// be stored under another account than the one checked.
+TEST(CanonicalImport, ANameTwiceInAnObjectIsRefused) {
+  EXPECT_EQ(only_error(row("c1", R"(,"account_id":"acc-evil")"), "acc-b"),
+            "invalid_json: account_id: the name appears twice in its object");
+  EXPECT_EQ(only_error(row("c1", R"(,"custom_channel_vars":{"account_id":"x","account_id":"y"})")),
+            "invalid_json: custom_channel_vars.account_id: the name appears twice in its object");
+  EXPECT_EQ(only_error(row("c1", R"(,"extra":[{"k":1,"k":2}])")),
+            "invalid_json: extra[0].k: the name appears twice in its object");
+}
+
 }  // namespace cdrd
