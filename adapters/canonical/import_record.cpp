@@ -297,11 +297,16 @@ bool settle_account(rapidjson::Document& doc, const ImportOptions& options, RowE
   }
   auto& a = doc.GetAllocator();
   set_string(doc, "account_id", account, a);
-  if (ccv == doc.MemberEnd()) {
-    rapidjson::Value vars(rapidjson::kObjectType);
-    doc.AddMember("custom_channel_vars", vars, a);
+  // Looked up again: adding account_id above may move the members, leaving
+  // `ccv` stale (found by fuzz/canonical_import_fuzzer: with ?account_id=
+  // and neither account field, custom_channel_vars was never added and
+  // doc["custom_channel_vars"] wrote into RapidJSON's shared null value).
+  auto vars = doc.FindMember("custom_channel_vars");
+  if (vars == doc.MemberEnd()) {
+    doc.AddMember("custom_channel_vars", rapidjson::Value(rapidjson::kObjectType), a);
+    vars = doc.FindMember("custom_channel_vars");
   }
-  set_string(doc["custom_channel_vars"], "account_id", account, a);
+  set_string(vars->value, "account_id", account, a);
   return true;
 }
 

@@ -397,4 +397,18 @@ TEST(CanonicalImport, ANameTwiceInAnObjectIsRefused) {
             "invalid_json: extra[0].k: the name appears twice in its object");
 }
 
+// Found by fuzz/canonical_import_fuzzer: with ?account_id= and no account in
+// the row, adding the top-level account_id moved the members, the stale
+// lookup of custom_channel_vars skipped creating it, and the account was
+// written into RapidJSON's shared null value instead of the record.
+TEST(CanonicalImport, OverrideWithoutAnyAccountInTheRowFillsBothPlaces) {
+  const std::string body = R"({"call_id":"c1","timestamp":)" + std::string(kNewYear) + R"(,"extra":1})";
+  const ImportBatch b = import(body, "acc-b");
+  ASSERT_EQ(b.rows.size(), 1u) << (b.rejected.empty() ? "" : b.rejected[0].message);
+  const auto doc = parse(b.rows[0].record.json);
+  EXPECT_EQ(str(doc, "account_id"), "acc-b");
+  ASSERT_TRUE(doc.HasMember("custom_channel_vars"));
+  EXPECT_EQ(str(doc["custom_channel_vars"], "account_id"), "acc-b");
+}
+
 }  // namespace cdrd
