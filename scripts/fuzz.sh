@@ -47,7 +47,7 @@ run_one() {
   local dir=$work/$name
   rm -rf "$dir" && mkdir -p "$dir/corpus" "$dir/artifacts"
   for seeds in "$work/seeds/$name" "$root/fuzz/corpus/$name"; do
-    [ -d "$seeds" ] && cp "$seeds"/* "$dir/corpus/" 2>/dev/null || true
+    if [ -d "$seeds" ]; then cp "$seeds"/* "$dir/corpus/"; fi
   done
   local args=(-max_total_time="$seconds" -max_len="$max_len" -rss_limit_mb=2048 -timeout=10
     -print_final_stats=1 -artifact_prefix="$dir/artifacts/")
