@@ -341,6 +341,27 @@ TEST(EslSamples, NulInAValueBecomesAReplacementCharacter) {
   }
 }
 
+// Found by fuzz/esl_event_fuzzer: two variable names that differ only in
+// invalid UTF-8 both became "...\uFFFD", one name twice in the record.
+TEST(EslSamples, NamesThatBecomeTheSameKeepTheFirst) {
+  std::string plain = complete_plain_body(read_sample("esl_hangup_plain_cgrates_2018b.txt"));
+  // Header names are sent as they are (only values are percent-encoded).
+  plain =
+      "variable_cav_rate\xFE: first\nvariable_cav_rate\xFF: second\nvariable_ecallmgr_Owner\xFE: o1\n"
+      "variable_ecallmgr_Owner\xFF: o2\n" +
+      plain;
+  const Record r = normalize_event(event_from_body(plain));
+  ASSERT_TRUE(r.ok()) << r.result().error.message;
+  EXPECT_EQ(r.sub("custom_application_vars", "rate\xEF\xBF\xBD"), "first");
+  EXPECT_EQ(r.doc()["custom_application_vars"].MemberCount(), 1u);
+  EXPECT_EQ(r.sub("custom_channel_vars", "Owner\xEF\xBF\xBD"), "o1");
+  size_t owners = 0;
+  for (const auto& m : r.doc()["custom_channel_vars"].GetObject()) {
+    owners += std::string(m.name.GetString()) == "Owner\xEF\xBF\xBD" ? 1 : 0;
+  }
+  EXPECT_EQ(owners, 1u);
+}
+
 TEST(EslSamples, LoopbackLegIsMarked) {
   // No real loopback capture exists (samples README); mod_loopback sets these variables.
   std::string plain = complete_plain_body(read_sample("esl_hangup_plain_cgrates_2018b.txt"));
