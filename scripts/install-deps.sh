@@ -11,6 +11,7 @@ PACKAGES=(
   python3-yaml python3-jsonschema  # tests/openapi/check_responses.py (Debian's, not pip)
   clang-format clang-tidy systemd
   libfaketime  # tests/faults: the clock-jump phase (LD_PRELOAD)
+  clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer harnesses (fuzz/)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

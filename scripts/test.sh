@@ -20,3 +20,6 @@ echo "== tests under ASan+UBSan"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure --timeout 1200)
+
+echo "== fuzz: every libFuzzer harness for 60 s, two at a time (fuzz/, scripts/fuzz.sh)"
+scripts/fuzz.sh 60

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <ctime>
 #include <limits>
+#include <set>
+#include <string_view>
 
 #include "adapters/canonical/canonical_import.h"
 
@@ -229,6 +231,31 @@ bool find_nul(const rapidjson::Value& v, const std::string& path, std::string* w
   return false;
 }
 
+// A name twice in one object: validation and the account override read the
+// first, but jsonb keeps the last, so the stored record could say another
+// account than the one checked (found by fuzz/canonical_import_fuzzer).
+bool find_duplicate(const rapidjson::Value& v, const std::string& path, std::string* where) {
+  if (v.IsObject()) {
+    std::set<std::string_view> names;
+    for (const auto& m : v.GetObject()) {
+      const std::string_view key(m.name.GetString(), m.name.GetStringLength());
+      const std::string child = path.empty() ? std::string(key) : path + "." + std::string(key);
+      if (!names.insert(key).second) {
+        *where = child;
+        return true;
+      }
+      if (find_duplicate(m.value, child, where)) return true;
+    }
+  }
+  if (v.IsArray()) {
+    size_t i = 0;
+    for (const auto& item : v.GetArray()) {
+      if (find_duplicate(item, path + "[" + std::to_string(i++) + "]", where)) return true;
+    }
+  }
+  return false;
+}
+
 // A null or "" known field is no value: the canonical record leaves it out.
 void drop_empty_known_fields(rapidjson::Value& obj) {
   for (auto it = obj.MemberBegin(); it != obj.MemberEnd();) {
@@ -270,11 +297,16 @@ bool settle_account(rapidjson::Document& doc, const ImportOptions& options, RowE
   }
   auto& a = doc.GetAllocator();
   set_string(doc, "account_id", account, a);
-  if (ccv == doc.MemberEnd()) {
-    rapidjson::Value vars(rapidjson::kObjectType);
-    doc.AddMember("custom_channel_vars", vars, a);
+  // Looked up again: adding account_id above may move the members, leaving
+  // `ccv` stale (found by fuzz/canonical_import_fuzzer: with ?account_id=
+  // and neither account field, custom_channel_vars was never added and
+  // doc["custom_channel_vars"] wrote into RapidJSON's shared null value).
+  auto vars = doc.FindMember("custom_channel_vars");
+  if (vars == doc.MemberEnd()) {
+    doc.AddMember("custom_channel_vars", rapidjson::Value(rapidjson::kObjectType), a);
+    vars = doc.FindMember("custom_channel_vars");
   }
-  set_string(doc["custom_channel_vars"], "account_id", account, a);
+  set_string(vars->value, "account_id", account, a);
   return true;
 }
 
@@ -321,6 +353,10 @@ bool settle_id(rapidjson::Document& doc, const std::string& call_id, int64_t uni
 bool complete(rapidjson::Document& doc, const ImportOptions& options, RowError* e) {
   if (!doc.IsObject())
     return fail(e, "invalid_json", std::string("expected a JSON object, got ") + json_type_name(doc));
+  std::string duplicate_at;
+  if (find_duplicate(doc, "", &duplicate_at)) {
+    return fail(e, "invalid_json", duplicate_at + ": the name appears twice in its object");
+  }
   drop_empty_known_fields(doc);
   for (const auto& m : doc.GetObject()) {
     const KnownField* f = known_field(std::string_view(m.name.GetString(), m.name.GetStringLength()));
@@ -350,6 +386,10 @@ bool complete(rapidjson::Document& doc, const ImportOptions& options, RowError* 
   if (!settle_account(doc, options, e)) return false;
   if (!settle_id(doc, call_id, timestamp - kGregorianToUnix, e)) return false;
   auto& a = doc.GetAllocator();
+  // The canonical record carries is_loopback only when true (as the CSV
+  // reader does), so an export of this row imports back to the same record.
+  const auto loopback = doc.FindMember("is_loopback");
+  if (loopback != doc.MemberEnd() && loopback->value.IsFalse()) doc.EraseMember(loopback);
   set_string(doc, "source", "import", a);
   const auto imported = doc.FindMember("imported");
   if (imported != doc.MemberEnd()) {

@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "adapters/freeswitch/percent_decode.h"
@@ -44,7 +45,11 @@ bool parse_plain(std::string_view text, EslEvent* out, std::string* error) {
     *error = "event Content-Length '" + std::string(length_text) + "' is not a number";
     return false;
   }
-  const size_t available = pos < text.size() ? text.size() - pos : 0;
+  // A last header line without its '\n' leaves pos one past the end; substr()
+  // below would throw there (found by fuzz/esl_event_fuzzer: an uncaught
+  // std::out_of_range on the ESL client's loop thread).
+  pos = std::min(pos, text.size());
+  const size_t available = text.size() - pos;
   if (length > available) {
     *error = "event Content-Length " + std::to_string(length) + " but " + std::to_string(available) +
              " bytes follow the headers";

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <initializer_list>
+#include <set>
+#include <string>
 #include <vector>
 
 namespace cdrd {
@@ -33,33 +35,51 @@ struct BoundedStream {
 
 // Percent-decoded values and raw documents can carry any bytes (a Latin-1
 // display name is common), but the record is stored in a json column, which
-// must be valid UTF-8. Invalid sequences become U+FFFD instead of losing the CDR.
-void write_string(JsonWriter& w, std::string_view s) {
-  bool ascii = true;
+// must be valid UTF-8. Invalid sequences become U+FFFD instead of losing the CDR;
+// so does U+0000 (a %00 value), which jsonb refuses (found by fuzz/).
+// Returns `s` itself when it is clean, else the cleaned copy in *storage.
+std::string_view valid_utf8(std::string_view s, std::string* storage) {
+  bool plain_ascii = true;
   for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) {
-      ascii = false;
+    if (static_cast<unsigned char>(c) >= 0x80 || c == '\0') {
+      plain_ascii = false;
       break;
     }
   }
-  if (ascii) {
-    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-    return;
-  }
-  std::string clean;
+  if (plain_ascii) return s;
+  std::string& clean = *storage;
+  clean.clear();
   clean.reserve(s.size() + 8);
   BoundedStream in{s.data(), s.data() + s.size()};
   while (in.p < in.end) {
     const char* start = in.p;
     unsigned codepoint = 0;
-    if (rapidjson::UTF8<>::Decode(in, &codepoint) && in.p > start) {
+    if (rapidjson::UTF8<>::Decode(in, &codepoint) && in.p > start && codepoint != 0) {
       clean.append(start, static_cast<size_t>(in.p - start));
     } else {
       clean.append("\xEF\xBF\xBD");
       in.p = start + 1;
     }
   }
+  return clean;
+}
+
+void write_string(JsonWriter& w, std::string_view s) {
+  std::string storage;
+  const std::string_view clean = valid_utf8(s, &storage);
   w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
+}
+
+// Writes one member of an object of strings unless its name, once made valid
+// UTF-8, was written already: two names that differ only in invalid bytes
+// both become U+FFFD and would be one name twice, of which jsonb keeps only
+// the last (found by fuzz/esl_event_fuzzer). The first one stays.
+void put_member_once(JsonWriter& w, std::set<std::string>* written, std::string_view key, std::string_view value) {
+  std::string storage;
+  const std::string_view clean = valid_utf8(key, &storage);
+  if (!written->emplace(clean).second) return;
+  w.Key(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
+  write_string(w, value);
 }
 
 void put(JsonWriter& w, const char* name, std::string_view value) {
@@ -248,10 +268,8 @@ void put_prefixed(JsonWriter& w, const char* name, const ChannelVariables& v,
       fields.end());
   w.Key(name);
   w.StartObject();
-  for (const auto& [key, value] : fields) {
-    write_string(w, key);
-    write_string(w, value);
-  }
+  std::set<std::string> written;
+  for (const auto& [key, value] : fields) put_member_once(w, &written, key, value);
   w.EndObject();
 }
 
@@ -260,12 +278,13 @@ void put_custom_channel_vars(JsonWriter& w, const ChannelVariables& v, const std
   w.Key("custom_channel_vars");
   w.StartObject();
   const auto [first, last] = v.with_prefix(kPrefix);
+  // The resolved account is the one the record is filed under: written
+  // last, never taken from a variable.
+  std::set<std::string> written = {"account_id"};
   for (auto it = first; it != last; ++it) {
     const std::string_view key = it->first.substr(kPrefix.size());
-    // The resolved account below is the one the record is filed under.
-    if (key.empty() || it->second.empty() || key == "account_id") continue;
-    write_string(w, key);
-    write_string(w, it->second);
+    if (key.empty() || it->second.empty()) continue;
+    put_member_once(w, &written, key, it->second);
   }
   w.Key("account_id");
   write_string(w, account_id);

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <ctime>
+#include <limits>
 #include <pqxx/pqxx>
 
 namespace cdrd {
@@ -14,6 +15,8 @@ bool parse_int64(const std::string& text, int64_t* out) {
   int64_t v = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return false;
+    // 19 digits reach 9999999999999999999, past INT64_MAX: refused, not wrapped (found by fuzz/api_query_fuzzer).
+    if (v > (std::numeric_limits<int64_t>::max() - (c - '0')) / 10) return false;
     v = v * 10 + (c - '0');
   }
   *out = v;

@@ -48,7 +48,7 @@ bool parse_time_window(const ApiParams& params, int64_t now_gregorian, TimeWindo
 // internal_error, logged with the request id.
 ApiError database_error(const std::exception& e, const std::string& request_id);
 
-// A non-negative decimal integer of at most 19 digits.
+// A non-negative decimal integer of at most 19 digits, at most INT64_MAX.
 bool parse_int64(const std::string& text, int64_t* out);
 
 std::string iso8601_now();

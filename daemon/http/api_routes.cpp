@@ -20,6 +20,7 @@
 #include "daemon/core/metrics.h"
 #include "daemon/db/cdr_store.h"
 #include "daemon/http/api_access.h"
+#include "daemon/http/api_query.h"
 #include "daemon/http/api_request.h"
 #include "daemon/http/cdr_export.h"
 #include "daemon/http/http_reply.h"
@@ -30,9 +31,6 @@
 
 namespace cdrd {
 namespace {
-
-constexpr size_t kDefaultPageSize = 50;
-constexpr size_t kMaxPageSize = 1000;
 
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> out;
@@ -52,63 +50,6 @@ std::vector<std::string> split_path(const std::string& path) {
     i = j + 1;
   }
   return out;
-}
-
-// Parses and checks the list parameters; unknown parameters are refused by
-// name. *stream: the whole window is to be streamed (paginate=false, or a CSV
-// export), where page_size has no meaning and is refused.
-bool parse_list_query(const ApiParams& params, const std::string& account_id, bool csv, CdrListQuery* q, bool* stream,
-                      ApiError* err) {
-  auto bad = [&](const std::string& message) {
-    *err = {400, "invalid_parameter", message};
-    return false;
-  };
-  q->account_id = account_id;
-  TimeWindow window;
-  if (!parse_time_window(params, static_cast<int64_t>(std::time(nullptr)) + kGregorianUnixOffset, &window, err)) {
-    return false;
-  }
-  q->from_gregorian = window.from_gregorian;
-  q->to_gregorian = window.to_gregorian;
-  bool paginate = true;
-  bool have_page_size = false;
-  for (const auto& [name, value] : params) {
-    if (name == "created_from" || name == "created_to" || name == "auth_token") {
-      // the window, read above; the credential, read by authorize_account()
-    } else if (name == "page_size") {
-      int64_t v = 0;
-      if (!parse_int64(value, &v) || v < 1 || v > static_cast<int64_t>(kMaxPageSize)) {
-        return bad("page_size: expected an integer from 1 to " + std::to_string(kMaxPageSize) + ", got '" + value +
-                   "'");
-      }
-      q->page_size = static_cast<size_t>(v);
-      have_page_size = true;
-    } else if (name == "start_key") {
-      CdrCursor cursor;
-      if (!decode_cursor(value, &cursor)) return bad("start_key: not a key returned as next_start_key");
-      q->after = cursor;
-    } else if (name == "ascending") {
-      if (value != "true" && value != "false") return bad("ascending: expected true or false, got '" + value + "'");
-      q->ascending = value == "true";
-    } else if (name == "paginate") {
-      if (value != "true" && value != "false") return bad("paginate: expected true or false, got '" + value + "'");
-      paginate = value == "true";
-    } else if (name.rfind("filter_", 0) == 0) {
-      CdrFilter filter;
-      std::string message;
-      if (!parse_cdr_filter(name, value, &filter, &message)) return bad(message);
-      q->filters.push_back(std::move(filter));
-    } else {
-      return bad("unknown query parameter '" + name + "'");
-    }
-  }
-  *stream = csv || !paginate;
-  if (have_page_size && !paginate) return bad("page_size: not allowed with paginate=false (the whole window is sent)");
-  if (have_page_size && csv) {
-    return bad("page_size: not allowed with a CSV export (the whole window from start_key is sent)");
-  }
-  if (q->page_size == 0) q->page_size = kDefaultPageSize;
-  return true;
 }
 
 // Accept: text/csv or application/octet-stream (what 003's clients send)
@@ -274,20 +215,10 @@ void HttpServer::handle_api(evhttp_request* req, const std::string& path, const 
 
   ApiParams params;
   if (const char* q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req))) {
-    evkeyvalq kv;
-    if (evhttp_parse_query_str(q, &kv) != 0) {
+    if (!parse_api_query_string(q, &params)) {
       fail(400, "invalid_parameter", "the query string is malformed");
       return;
     }
-    // evhttp decodes the values only; a name may be percent-encoded too
-    // (filter_custom_channel_vars.owner%5Fid).
-    for (evkeyval* p = kv.tqh_first; p; p = p->next.tqe_next) {
-      size_t n = 0;
-      char* name = evhttp_uridecode(p->key, 1, &n);
-      params.emplace(name ? std::string(name, n) : std::string(p->key), p->value);
-      free(name);
-    }
-    evhttp_clear_headers(&kv);
   }
 
   const std::string account_id = seg[1];
@@ -316,7 +247,8 @@ void HttpServer::handle_api(evhttp_request* req, const std::string& path, const 
   } else if (is_list || is_interactions) {
     CdrListQuery list_query;
     bool stream = false;
-    if (!parse_list_query(params, account_id, csv, &list_query, &stream, &err)) {
+    const int64_t now_gregorian = static_cast<int64_t>(std::time(nullptr)) + kGregorianUnixOffset;
+    if (!parse_list_query(params, account_id, csv, now_gregorian, &list_query, &stream, &err)) {
       fail(err.status, err.code, err.message);
       return;
     }

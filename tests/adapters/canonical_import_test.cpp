@@ -364,4 +364,51 @@ TEST(CanonicalImportCsv, AnExportImportsBackIntoTheSameRecords) {
 }
 
 }  // namespace
+// Found by fuzz/canonical_import_fuzzer: "is_loopback": false was kept, so
+// the row's CSV export ("false") imported back without it (the canonical
+// record carries the flag only when true) and the round trip changed it.
+TEST(CanonicalImport, AFalseIsLoopbackIsDroppedLikeTheCsvReaderDoes) {
+  const ImportBatch b = import(row("c1", R"(,"is_loopback":false)"));
+  ASSERT_EQ(b.rows.size(), 1u);
+  const auto doc = parse(b.rows[0].record.json);
+  EXPECT_FALSE(doc.HasMember("is_loopback"));
+  const ImportBatch t = import(row("c2", R"(,"is_loopback":true)"));
+  ASSERT_EQ(t.rows.size(), 1u);
+  EXPECT_TRUE(parse(t.rows[0].record.json)["is_loopback"].GetBool());
+
+  std::string csv = cdr_csv_header();
+  ASSERT_TRUE(append_cdr_csv_row(b.rows[0].record.json, &csv));
+  const ImportBatch again = import(csv, "", "text/csv");
+  ASSERT_EQ(again.rows.size(), 1u);
+  std::string csv_again = cdr_csv_header();
+  ASSERT_TRUE(append_cdr_csv_row(again.rows[0].record.json, &csv_again));
+  EXPECT_EQ(csv_again, csv);
+}
+
+// Found by fuzz/canonical_import_fuzzer: with a name twice, the checks and
+// ?account_id= read the first value while jsonb keeps the last, so a row could
+// be stored under another account than the one checked.
+TEST(CanonicalImport, ANameTwiceInAnObjectIsRefused) {
+  EXPECT_EQ(only_error(row("c1", R"(,"account_id":"acc-evil")"), "acc-b"),
+            "invalid_json: account_id: the name appears twice in its object");
+  EXPECT_EQ(only_error(row("c1", R"(,"custom_channel_vars":{"account_id":"x","account_id":"y"})")),
+            "invalid_json: custom_channel_vars.account_id: the name appears twice in its object");
+  EXPECT_EQ(only_error(row("c1", R"(,"extra":[{"k":1,"k":2}])")),
+            "invalid_json: extra[0].k: the name appears twice in its object");
+}
+
+// Found by fuzz/canonical_import_fuzzer: with ?account_id= and no account in
+// the row, adding the top-level account_id moved the members, the stale
+// lookup of custom_channel_vars skipped creating it, and the account was
+// written into RapidJSON's shared null value instead of the record.
+TEST(CanonicalImport, OverrideWithoutAnyAccountInTheRowFillsBothPlaces) {
+  const std::string body = R"({"call_id":"c1","timestamp":)" + std::string(kNewYear) + R"(,"extra":1})";
+  const ImportBatch b = import(body, "acc-b");
+  ASSERT_EQ(b.rows.size(), 1u) << (b.rejected.empty() ? "" : b.rejected[0].message);
+  const auto doc = parse(b.rows[0].record.json);
+  EXPECT_EQ(str(doc, "account_id"), "acc-b");
+  ASSERT_TRUE(doc.HasMember("custom_channel_vars"));
+  EXPECT_EQ(str(doc["custom_channel_vars"], "account_id"), "acc-b");
+}
+
 }  // namespace cdrd

@@ -102,5 +102,17 @@ TEST(EslEvent, Errors) {
             "JSON event member 'Event-Sequence' is not a string or an array of strings");
 }
 
+// Found by fuzz/esl_event_fuzzer: a body ending in its Content-Length line
+// without the '\n' threw std::out_of_range out of parse_esl_event().
+TEST(EslEvent, PlainEndingInContentLengthWithoutNewline) {
+  EslEvent event;
+  std::string error;
+  ASSERT_TRUE(parse_esl_event(event_frame("Event-Name: HEARTBEAT\nContent-Length: 0"), &event, &error)) << error;
+  EXPECT_EQ(event.name(), "HEARTBEAT");
+  EXPECT_EQ(event.body, "");
+  EXPECT_EQ(parse_error(event_frame("Event-Name: HEARTBEAT\nContent-Length: 1")),
+            "event Content-Length 1 but 0 bytes follow the headers");
+}
+
 }  // namespace
 }  // namespace cdrd::test

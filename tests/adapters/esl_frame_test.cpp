@@ -251,6 +251,29 @@ TEST(EslFrameErrors, OverTheLimits) {
   EXPECT_EQ(p.frames[0].body, "0123456789");
 }
 
+// Found by fuzz/esl_frame_fuzzer: a header block at the limit whose ending
+// CRLF arrived split was refused (the held '\r' was counted), while the same
+// bytes in one piece passed.
+TEST(EslFrameErrors, TheLimitHoldsTheSameHoweverTheBlockIsSplit) {
+  EslFrameLimits limits;
+  limits.max_header_bytes = 32;
+  // "Content-Length: 0\r\n" (19) + "X-Pad: 1234\r\n" (13) = 32 bytes, then the empty line.
+  const std::string at_limit = "Content-Length: 0\r\nX-Pad: 1234\r\n\r\n";
+  for (const std::vector<size_t>& sizes :
+       {std::vector<size_t>{at_limit.size()}, std::vector<size_t>{1}, std::vector<size_t>{at_limit.size() - 1, 1}}) {
+    const Parsed p = parse_in_chunks(at_limit, sizes, limits);
+    ASSERT_TRUE(p.ok) << p.error;
+    ASSERT_EQ(p.frames.size(), 1u);
+    EXPECT_EQ(p.frames[0].header("X-Pad"), "1234");
+  }
+  const std::string over = "Content-Length: 0\r\nX-Pad: 12345\r\n\r\n";
+  for (const std::vector<size_t>& sizes : {std::vector<size_t>{over.size()}, std::vector<size_t>{1}}) {
+    const Parsed p = parse_in_chunks(over, sizes, limits);
+    EXPECT_FALSE(p.ok);
+    EXPECT_EQ(p.error, "ESL header block over 32 bytes in the frame at stream offset 0");
+  }
+}
+
 TEST(EslFrameErrors, LineWithoutColonAndStaysFailed) {
   // "Content-Type: command/reply\n" is 28 bytes: the bad line starts at offset 28.
   expect_protocol_error("Content-Type: command/reply\nReply-Text +OK\n\n",

@@ -327,6 +327,41 @@ TEST(EslSamples, OnlyHangupCompleteAndRequiredFields) {
   EXPECT_EQ(missing.error.message, "variable_start_uepoch is missing");
 }
 
+// Found by fuzz/esl_event_fuzzer: NUL bytes in a header value (raw or %00)
+// reached the record, which jsonb refuses.
+TEST(EslSamples, NulInAValueBecomesAReplacementCharacter) {
+  const std::string plain = complete_plain_body(read_sample("esl_hangup_plain_cgrates_2018b.txt"));
+  for (const std::string& nul : {std::string("%00"), std::string(1, '\0')}) {
+    const std::string body = replace_all(plain, "variable_sip_user_agent: Jitsi2.10.5550Windows%2010",
+                                         "variable_sip_user_agent: Jitsi" + nul + "Windows");
+    const Record r = normalize_event(event_from_body(body));
+    ASSERT_TRUE(r.ok()) << r.result().error.message;
+    EXPECT_EQ(r.str("user_agent"), "Jitsi\xEF\xBF\xBDWindows");
+    EXPECT_EQ(r.result().record.json.find("\\u0000"), std::string::npos);
+  }
+}
+
+// Found by fuzz/esl_event_fuzzer: two variable names that differ only in
+// invalid UTF-8 both became "...\uFFFD", one name twice in the record.
+TEST(EslSamples, NamesThatBecomeTheSameKeepTheFirst) {
+  std::string plain = complete_plain_body(read_sample("esl_hangup_plain_cgrates_2018b.txt"));
+  // Header names are sent as they are (only values are percent-encoded).
+  plain =
+      "variable_cav_rate\xFE: first\nvariable_cav_rate\xFF: second\nvariable_ecallmgr_Owner\xFE: o1\n"
+      "variable_ecallmgr_Owner\xFF: o2\n" +
+      plain;
+  const Record r = normalize_event(event_from_body(plain));
+  ASSERT_TRUE(r.ok()) << r.result().error.message;
+  EXPECT_EQ(r.sub("custom_application_vars", "rate\xEF\xBF\xBD"), "first");
+  EXPECT_EQ(r.doc()["custom_application_vars"].MemberCount(), 1u);
+  EXPECT_EQ(r.sub("custom_channel_vars", "Owner\xEF\xBF\xBD"), "o1");
+  size_t owners = 0;
+  for (const auto& m : r.doc()["custom_channel_vars"].GetObject()) {
+    owners += std::string(m.name.GetString()) == "Owner\xEF\xBF\xBD" ? 1 : 0;
+  }
+  EXPECT_EQ(owners, 1u);
+}
+
 TEST(EslSamples, LoopbackLegIsMarked) {
   // No real loopback capture exists (samples README); mod_loopback sets these variables.
   std::string plain = complete_plain_body(read_sample("esl_hangup_plain_cgrates_2018b.txt"));

@@ -48,6 +48,17 @@ TEST(JsonCdrErrors, EndBeforeStartIsInvalid) {
                "variables.end_uepoch is before variables.start_uepoch");
 }
 
+// Found by fuzz/json_cdr_fuzzer: a \u0000 in a value reached the record,
+// which jsonb refuses, so the whole CDR would have been quarantined.
+TEST(JsonCdrRules, NulInAValueBecomesAReplacementCharacter) {
+  const std::string doc = replace_all(read_sample(kSample2017), "\"sip_user_agent\": \"Jitsi2.10.5550Linux\"",
+                                      "\"sip_user_agent\": \"Jitsi\\u0000Linux\"");
+  const Record r = normalize_text(doc);
+  ASSERT_TRUE(r.ok()) << r.result().error.message;
+  EXPECT_EQ(r.str("user_agent"), "Jitsi\xEF\xBF\xBDLinux");
+  EXPECT_EQ(r.result().record.json.find("\\u0000"), std::string::npos);
+}
+
 TEST(JsonCdrErrors, NotAnObject) {
   expect_error(normalize_json_cdr("[1, 2, 3]", default_options()), "invalid_json", "the JSON CDR is not a JSON object");
   expect_error(normalize_json_cdr("\"text\"", default_options()), "invalid_json", "the JSON CDR is not a JSON object");

@@ -13,6 +13,8 @@
 
 #include "daemon/db/cdr_store.h"
 #include "daemon/http/api_auth.h"
+#include "daemon/http/api_query.h"
+#include "daemon/http/api_request.h"
 #include "daemon/http/loop_task_queue.h"
 #include "daemon/http/reject_store.h"
 
@@ -134,4 +136,43 @@ TEST(ApiAuthTest, KeysSeeOnlyTheirAccounts) {
 }
 
 }  // namespace
+// Found by fuzz/api_query_fuzzer: 19 digits past INT64_MAX overflowed (UB)
+// instead of being refused.
+TEST(ApiQueryTest, ParseInt64RefusesValuesPastInt64Max) {
+  int64_t v = -1;
+  EXPECT_TRUE(parse_int64("9223372036854775807", &v));
+  EXPECT_EQ(v, INT64_MAX);
+  EXPECT_FALSE(parse_int64("9223372036854775808", &v));
+  EXPECT_FALSE(parse_int64("9999999999999999999", &v));
+  EXPECT_EQ(v, INT64_MAX);  // untouched when refused
+}
+
+TEST(ApiQueryTest, HugePageSizeIsA400NamingIt) {
+  ApiParams params;
+  ASSERT_TRUE(parse_api_query_string("page_size=9999999999999999999", &params));
+  CdrListQuery q;
+  bool stream = false;
+  ApiError err;
+  EXPECT_FALSE(parse_list_query(params, "acct", false, 63681984005, &q, &stream, &err));
+  EXPECT_EQ(err.status, 400);
+  EXPECT_EQ(err.message, "page_size: expected an integer from 1 to 1000, got '9999999999999999999'");
+}
+
+TEST(ApiQueryTest, QueryStringNamesAreDecodedAndTheFirstValueWins) {
+  ApiParams params;
+  ASSERT_TRUE(parse_api_query_string("filter_custom_channel_vars.owner%5Fid=o%201&page_size=5&page_size=7", &params));
+  EXPECT_EQ(params.at("filter_custom_channel_vars.owner_id"), "o 1");
+  EXPECT_EQ(params.at("page_size"), "5");
+  CdrListQuery q;
+  bool stream = true;
+  ApiError err;
+  ASSERT_TRUE(parse_list_query(params, "acct", false, 63681984005, &q, &stream, &err)) << err.message;
+  EXPECT_FALSE(stream);
+  EXPECT_EQ(q.page_size, 5u);
+  EXPECT_EQ(q.to_gregorian, 63681984005);
+  EXPECT_EQ(q.from_gregorian, 63681984005 - 86400);
+  ASSERT_EQ(q.filters.size(), 1u);
+  EXPECT_EQ(q.filters[0].value, "o 1");
+}
+
 }  // namespace cdrd
