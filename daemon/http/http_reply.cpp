@@ -65,13 +65,20 @@ std::string request_header(evhttp_request* req, const char* name) {
   return v ? v : "";
 }
 
-std::string request_peer(evhttp_request* req) {
+std::string request_peer_address(evhttp_request* req, uint16_t* port) {
   evhttp_connection* conn = evhttp_request_get_connection(req);
   if (!conn) return "";
   char* addr = nullptr;
+  uint16_t p = 0;
+  evhttp_connection_get_peer(conn, &addr, &p);
+  if (port) *port = p;
+  return addr ? std::string(addr) : "";
+}
+
+std::string request_peer(evhttp_request* req) {
   uint16_t port = 0;
-  evhttp_connection_get_peer(conn, &addr, &port);
-  return addr ? std::string(addr) + ":" + std::to_string(port) : "";
+  const std::string address = request_peer_address(req, &port);
+  return address.empty() ? "" : address + ":" + std::to_string(port);
 }
 
 }  // namespace cdrd

@@ -3,6 +3,7 @@
 
 #include <event2/http.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,9 @@ std::string request_body(evhttp_request* req);
 
 // "address:port" of the client, or "" when unknown.
 std::string request_peer(evhttp_request* req);
+// The client's address alone (the TCP peer's, never a forwarded header), or
+// "" when unknown.
+std::string request_peer_address(evhttp_request* req, uint16_t* port = nullptr);
 
 // A header of the request, or "" when absent.
 std::string request_header(evhttp_request* req, const char* name);

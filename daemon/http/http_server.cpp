@@ -160,13 +160,7 @@ bool HttpServer::refuse_elsewhere(evhttp_request* req, const HttpListener& from,
 bool HttpServer::admit_ingest(evhttp_request* req, const std::string& request_id) {
   const IngestGuard& guard = settings_->ingest_guard;
   if (!guard.limits_addresses() && !guard.needs_auth()) return true;
-  std::string peer;
-  if (evhttp_connection* conn = evhttp_request_get_connection(req)) {
-    char* address = nullptr;
-    uint16_t port = 0;
-    evhttp_connection_get_peer(conn, &address, &port);
-    if (address) peer = address;
-  }
+  const std::string peer = request_peer_address(req);
   const IngestGuard::Verdict verdict = guard.check(peer, request_header(req, "Authorization"));
   if (verdict.status == 0) return true;
   // Not a submission we accepted: counted, logged, but the body is not kept
