@@ -34,7 +34,12 @@ HARNESSES=(
 selected=("$@")
 
 echo "== fuzz: build (clang 14, -fsanitize=fuzzer,address,undefined) into build-fuzz"
-CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCDRD_FUZZ=ON -DCDRD_BUILD_TESTS=OFF -DCDRD_BUILD_BENCH=OFF \
+launcher=()
+if command -v ccache >/dev/null; then  # as scripts/build.sh
+  export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz "${launcher[@]}" -DCDRD_FUZZ=ON -DCDRD_BUILD_TESTS=OFF -DCDRD_BUILD_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz --target fuzzers -j"$(nproc)" >"$work/build.log" 2>&1 || {
   tail -50 "$work/build.log"

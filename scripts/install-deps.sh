@@ -10,6 +10,7 @@ PACKAGES=(
   libbenchmark-dev
   python3-yaml python3-jsonschema  # tests/openapi/check_responses.py (Debian's, not pip)
   clang-format clang-tidy systemd
+  ccache  # scripts/build.sh: rebuilds of unchanged sources come from the cache
   libfaketime  # tests/faults: the clock-jump phase (LD_PRELOAD)
   clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer harnesses (fuzz/)
 )

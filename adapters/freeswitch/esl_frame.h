@@ -25,8 +25,8 @@ struct EslFrame {
 };
 
 struct EslFrameLimits {
-  size_t max_header_bytes = 64 * 1024;       // one header block; more is a protocol error
-  size_t max_body_bytes = 16 * 1024 * 1024;  // one Content-Length; more is a protocol error
+  size_t max_header_bytes = size_t{64} * 1024;       // one header block; more is a protocol error
+  size_t max_body_bytes = size_t{16} * 1024 * 1024;  // one Content-Length; more is a protocol error
 };
 
 // Incremental parser: feed() any split of the byte stream (one byte at a

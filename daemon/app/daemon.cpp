@@ -67,14 +67,6 @@ std::string status_line(std::string text) {
   return text;
 }
 
-bool make_dir(const std::string& path, std::string* error) {
-  if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST) {
-    *error = "cannot create directory " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 void setup_logging(const std::string& level, const std::string& format) {
@@ -155,7 +147,10 @@ int Daemon::run() {
 
 int Daemon::Impl::start() {
   std::string error;
-  if (!make_dir(config.state_dir, &error)) {
+  // Before anything under state_dir is touched: the spool, the rejects and
+  // the embedded server's data belong to one cdrd at a time.
+  db.state_lock = StateDirLock::acquire(config.state_dir, &error);
+  if (!db.state_lock) {
     spdlog::critical("{}", error);
     return 1;
   }

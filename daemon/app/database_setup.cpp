@@ -14,6 +14,10 @@ bool open_database(const Config& config, DatabaseHandle* out, std::string* error
     out->dsn = config.database_dsn;
     return true;
   }
+  if (!out->state_lock) {
+    out->state_lock = StateDirLock::acquire(config.state_dir, error);
+    if (!out->state_lock) return false;
+  }
   EmbeddedPostgresOptions options;
   options.data_dir = config.pgdata_dir();
   options.socket_dir = config.run_dir();
@@ -21,6 +25,7 @@ bool open_database(const Config& config, DatabaseHandle* out, std::string* error
   options.run_as_user = config.embedded_user;
   options.port = 0;
   options.log_file = config.state_dir + "/postgres.log";
+  options.stop_leftover_server = true;  // we hold state_dir's lock: no live cdrd owns the data directory
   out->embedded = std::make_unique<EmbeddedPostgres>(options);
   spdlog::info("starting embedded PostgreSQL in {}", options.data_dir);
   if (!out->embedded->start(error)) {

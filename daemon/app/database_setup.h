@@ -5,17 +5,25 @@
 #include <memory>
 #include <string>
 
+#include "daemon/app/state_dir_lock.h"
 #include "daemon/config/config.h"
 #include "daemon/db/embedded_postgres.h"
 
 namespace cdrd {
 
 struct DatabaseHandle {
+  // state_dir's lock: taken by open_database() for "embedded" unless the
+  // caller (the daemon, for its spool) already holds it. Declared first so
+  // it is released last, after the embedded server has stopped.
+  std::unique_ptr<StateDirLock> state_lock;
   std::unique_ptr<EmbeddedPostgres> embedded;  // null for an external database
   std::string dsn;
 };
 
-// Starts the embedded server when configured. False with *error on failure.
+// Starts the embedded server when configured, after taking state_dir's lock
+// (so a server still running on its data directory can only be the leftover
+// of a cdrd that died: it is waited for, then stopped). False with *error on
+// failure, e.g. when a live cdrd holds the state directory.
 bool open_database(const Config& config, DatabaseHandle* out, std::string* error);
 
 // Applies migrations and creates partitions ahead. False with *error (the

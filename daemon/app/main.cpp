@@ -14,9 +14,8 @@
 namespace {
 constexpr int kExitFatal = 1;
 constexpr int kExitBadConfig = 2;
-}  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"cdrd " CDRD_VERSION " - collects FreeSWITCH call detail records and serves them to billing"};
   std::string config_path = "/etc/cdrd/cdrd.yaml";
   bool check_config = false;
@@ -104,4 +103,19 @@ int main(int argc, char** argv) {
   }
   cdrd::Daemon daemon(std::move(config), config_path);
   return daemon.run();
+}
+
+}  // namespace
+
+// What escapes run() (a failed allocation, a library's exception) ends the
+// process with a message instead of std::terminate's abort.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cdrd: fatal: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "cdrd: fatal: unknown exception\n");
+  }
+  return kExitFatal;
 }

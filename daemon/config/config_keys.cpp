@@ -171,7 +171,7 @@ const std::vector<Key<Config>>& config_keys() {
       item_list("api.keys", &Config::api_keys, kReload, "read API credentials; CDRD_API_KEY adds one for [\"*\"]"),
       text("api.token_secret", &Config::api_token_secret, kRestart,
            "HMAC key that signs auth tokens; \"\" = state_dir/api_token.key, made on first start"),
-      integer("api.token_ttl_s", &Config::api_token_ttl_s, 60, 7 * 86400, kReload,
+      integer("api.token_ttl_s", &Config::api_token_ttl_s, 60, int64_t{7} * 86400, kReload,
               "lifetime of a token from PUT /v2/api_auth"),
       integer("api.max_exports", &Config::api_max_exports, 1, 64, kReload,
               "concurrent streamed reads (paginate=false, CSV); more get 429"),

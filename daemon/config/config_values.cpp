@@ -54,7 +54,7 @@ std::string parse_int(std::string_view text, int64_t min, int64_t max, int64_t* 
 }
 
 std::string parse_size(std::string_view text, int64_t min, int64_t max, uint64_t* out) {
-  const std::string bad = fmt::format("expected a size (bytes, or a number with KiB, MiB, GiB or TiB), got '{}'", text);
+  std::string bad = fmt::format("expected a size (bytes, or a number with KiB, MiB, GiB or TiB), got '{}'", text);
   size_t digits = 0;
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
   if (digits == 0) return bad;
@@ -70,8 +70,8 @@ std::string parse_size(std::string_view text, int64_t min, int64_t max, uint64_t
   }
   uint64_t n = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + digits, n);
-  const std::string range = fmt::format("must be between {} and {}, got {}", format_size(static_cast<uint64_t>(min)),
-                                        format_size(static_cast<uint64_t>(max)), text);
+  std::string range = fmt::format("must be between {} and {}, got {}", format_size(static_cast<uint64_t>(min)),
+                                  format_size(static_cast<uint64_t>(max)), text);
   if (ec != std::errc() || n > std::numeric_limits<uint64_t>::max() / unit) return range;
   const uint64_t v = n * unit;
   if (v < static_cast<uint64_t>(min) || v > static_cast<uint64_t>(max)) return range;
@@ -80,7 +80,7 @@ std::string parse_size(std::string_view text, int64_t min, int64_t max, uint64_t
 }
 
 std::string check_host_port(std::string_view text) {
-  const std::string bad = fmt::format("expected host:port or [ipv6]:port, got '{}'", text);
+  std::string bad = fmt::format("expected host:port or [ipv6]:port, got '{}'", text);
   const size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) return bad;
   const std::string_view host = text.substr(0, colon);

@@ -180,8 +180,10 @@ std::string log_tail(const std::string& log_file, long long since = 0) {
 // fork + exec `argv` with stdout/stderr appended to log_file, as `id`.
 // Everything the child needs is prepared before fork(): after it only
 // async-signal-safe calls are allowed (the daemon is multi-threaded).
-pid_t spawn(const std::vector<std::string>& args, const std::string& log_file, const Identity& id, std::string* error) {
+pid_t spawn(const std::vector<std::string>& args, const std::string& log_file, const Identity& id,
+            bool stop_with_parent, std::string* error) {
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   const int log_fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -221,8 +223,10 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& log_file, c
     // the data directory (set after setuid, which clears it). The kernel
     // sends it when the *thread* that forked us ends, so start() must be
     // called from a thread that lives as long as the server should.
-    prctl(PR_SET_PDEATHSIG, SIGINT);
-    if (getppid() != parent) _exit(1);
+    if (stop_with_parent) {
+      prctl(PR_SET_PDEATHSIG, SIGINT);
+      if (getppid() != parent) _exit(1);
+    }
     execv(argv[0], argv.data());
     static const char msg[] = "cdrd: exec of a PostgreSQL binary failed\n";
     (void)!write(2, msg, sizeof msg - 1);
@@ -249,7 +253,111 @@ bool exited(pid_t pid) {
   return r == pid || (r < 0 && errno == ECHILD);
 }
 
+// The pids of the processes whose working directory is `dir`. The
+// postmaster and every backend chdir into the data directory, so this finds
+// a server on it even when its postmaster.pid is stale or gone, and the
+// backends a SIGKILLed postmaster left behind. Zombies have no cwd and are
+// not listed. Processes of other users are seen only by root.
+std::vector<pid_t> processes_in(const fs::path& dir) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  const std::string target = fs::weakly_canonical(dir, ec).string();
+  if (ec) return out;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    char buf[4096];
+    const ssize_t n = readlink((entry.path() / "cwd").c_str(), buf, sizeof buf);
+    if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) continue;
+    if (std::string(buf, static_cast<size_t>(n)) == target) out.push_back(static_cast<pid_t>(std::stol(name)));
+  }
+  return out;
+}
+
+// The postmaster pid recorded in data_dir/postmaster.pid (first line); 0 when none.
+pid_t recorded_postmaster(const fs::path& data_dir) {
+  std::ifstream in(data_dir / "postmaster.pid");
+  long pid = 0;
+  if (!(in >> pid) || pid <= 0) return 0;
+  return static_cast<pid_t>(pid);
+}
+
+// Polls until no process is left on `dir` or `deadline` passes.
+bool wait_until_empty(const fs::path& dir, std::chrono::steady_clock::time_point deadline) {
+  while (true) {
+    if (processes_in(dir).empty()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+std::string pid_list(const std::vector<pid_t>& pids) {
+  std::string out;
+  for (const pid_t p : pids) out += (out.empty() ? "" : ", ") + std::to_string(p);
+  return out;
+}
+
 }  // namespace
+
+bool stop_server_on(const std::string& data_dir, std::chrono::milliseconds timeout, std::string* error, bool leftover) {
+  const fs::path dir(data_dir);
+  const pid_t recorded = recorded_postmaster(dir);
+  // Once no process runs on the directory its postmaster.pid is stale.
+  // postgres overwrites one whose pid is dead, but refuses one whose pid is
+  // still taken: by a zombie (a postmaster we forked and have not reaped) or
+  // by another process (the pid reused after a reboot). So reap, and remove.
+  auto clear_stale_pid_file = [&] {
+    if (recorded <= 0) return;
+    int status = 0;
+    waitpid(recorded, &status, WNOHANG);  // ECHILD unless it was ours
+    if (kill(recorded, 0) == 0 && fs::exists(dir / "postmaster.pid")) {
+      spdlog::warn("removing the stale {}/postmaster.pid: its pid {} is not a PostgreSQL server of this directory",
+                   data_dir, recorded);
+      std::error_code ignored;
+      fs::remove(dir / "postmaster.pid", ignored);
+    }
+  };
+  std::vector<pid_t> procs = processes_in(dir);
+  if (procs.empty()) {
+    clear_stale_pid_file();
+    return true;
+  }
+  const bool postmaster_runs = recorded > 0 && std::find(procs.begin(), procs.end(), recorded) != procs.end();
+  const auto started = std::chrono::steady_clock::now();
+  spdlog::warn("{} still runs on {} (postmaster pid {}, {} process(es)); waiting up to {} ms for it to shut down",
+               leftover ? "the PostgreSQL server of an earlier owner that died" : "a PostgreSQL server", data_dir,
+               postmaster_runs ? std::to_string(recorded) : std::string("gone"), procs.size(), timeout.count());
+  // Fast shutdown: what the dead owner's PR_SET_PDEATHSIG already asked for
+  // (a second SIGINT during it changes nothing), and the request a server
+  // that never got it needs.
+  if (postmaster_runs) kill(recorded, SIGINT);
+  if (wait_until_empty(dir, started + timeout)) {
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    spdlog::info("the PostgreSQL server on {} has exited (after {} ms)", data_dir, took.count());
+    clear_stale_pid_file();
+    return true;
+  }
+  procs = processes_in(dir);
+  spdlog::warn("the PostgreSQL server on {} did not shut down within {} ms; immediate shutdown (SIGQUIT) of pid(s) {}",
+               data_dir, timeout.count(), pid_list(procs));
+  if (postmaster_runs && kill(recorded, 0) == 0) {
+    kill(recorded, SIGQUIT);
+  } else {
+    for (const pid_t p : procs) kill(p, SIGQUIT);
+  }
+  if (!wait_until_empty(dir, std::chrono::steady_clock::now() + std::chrono::seconds(5))) {
+    procs = processes_in(dir);
+    spdlog::warn("killing (SIGKILL) the process(es) still running on {}: {}", data_dir, pid_list(procs));
+    for (const pid_t p : procs) kill(p, SIGKILL);
+    if (!wait_until_empty(dir, std::chrono::steady_clock::now() + std::chrono::seconds(5))) {
+      *error = "processes still run on " + data_dir + " after SIGKILL (pids " + pid_list(processes_in(dir)) +
+               "; another user's, which this process may not signal?)";
+      return false;
+    }
+  }
+  clear_stale_pid_file();
+  return true;
+}
 
 EmbeddedPostgres::EmbeddedPostgres(EmbeddedPostgresOptions options) : options_(std::move(options)) {
   if (options_.log_file.empty()) {
@@ -296,6 +404,10 @@ bool EmbeddedPostgres::start(std::string* error) {
       !open_path_to(options_.socket_dir, id, options_.run_as_user, error)) {
     return false;
   }
+  if (options_.stop_leftover_server &&
+      !stop_server_on(data.string(), options_.leftover_timeout, error, /*leftover=*/true)) {
+    return false;
+  }
   {
     std::error_code ec;
     fs::create_directories(fs::path(options_.log_file).parent_path(), ec);
@@ -307,7 +419,7 @@ bool EmbeddedPostgres::start(std::string* error) {
     if (options_.fast_unsafe) args.push_back("--no-sync");
     spdlog::info("initdb {}", data.string());
     const long long log_start = file_size(options_.log_file);
-    const pid_t initdb = spawn(args, options_.log_file, id, error);
+    const pid_t initdb = spawn(args, options_.log_file, id, true, error);
     if (initdb < 0) return false;
     if (const int rc = wait_exit(initdb); rc != 0) {
       *error = "initdb exited with " + std::to_string(rc) + "; log tail:\n" + log_tail(options_.log_file, log_start);
@@ -349,7 +461,7 @@ bool EmbeddedPostgres::start(std::string* error) {
     }
     args[port_arg] = std::to_string(port_);
     const long long log_start = file_size(options_.log_file);
-    pid_ = spawn(args, options_.log_file, id, error);
+    pid_ = spawn(args, options_.log_file, id, options_.stop_with_owner, error);
     if (pid_ < 0) return false;
     if (wait_ready(deadline, &last_error)) break;
     if (!running()) {

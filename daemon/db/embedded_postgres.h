@@ -28,7 +28,28 @@ struct EmbeddedPostgresOptions {
   // Tests only: initdb --no-sync, fsync=off, synchronous_commit=off. Never
   // for the daemon: a power loss would corrupt the cluster.
   bool fast_unsafe = false;
+  // The server gets SIGINT (fast shutdown) when the thread that started it
+  // ends, so a killed owner never leaves it holding data_dir. false: it
+  // outlives its starter (the tests' shared cluster, stopped by command).
+  bool stop_with_owner = true;
+  // The caller guarantees that no live owner uses data_dir (cdrd holds
+  // state_dir's lock), so a server still running on it can only be the
+  // leftover of an owner that died (kill -9: that server is still in its
+  // fast shutdown). start() then waits up to leftover_timeout for it to exit,
+  // logging what it waits for, and stops it if it does not: SIGQUIT
+  // (immediate shutdown), then SIGKILL of every process left on data_dir.
+  // false: such a server makes start() fail, as postgres itself refuses.
+  bool stop_leftover_server = false;
+  std::chrono::milliseconds leftover_timeout{30000};
 };
+
+// Stops the PostgreSQL server running on `data_dir`, if any, and waits until
+// no process is left on it: SIGINT (fast shutdown) and up to `timeout`, then
+// SIGQUIT (immediate), then SIGKILL. For servers this process did not start
+// (a leftover, a released server). False with *error if processes remain.
+// `leftover`: the log says the server is that of an earlier owner that died.
+bool stop_server_on(const std::string& data_dir, std::chrono::milliseconds timeout, std::string* error,
+                    bool leftover = false);
 
 class EmbeddedPostgres {
  public:
@@ -42,6 +63,9 @@ class EmbeddedPostgres {
   bool stop(std::string* error);
   // SIGKILL the postmaster (fault tests). Children exit by themselves.
   void kill_hard();
+  // Forgets the server without stopping it (with stop_with_owner = false it
+  // then runs on alone; stop it with stop_server_on()).
+  void release() { pid_ = -1; }
 
   bool running() const;
   pid_t pid() const;

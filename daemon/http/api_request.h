@@ -16,7 +16,7 @@ namespace cdrd {
 class CdrStore;
 
 constexpr int64_t kGregorianUnixOffset = 62167219200;  // Gregorian seconds at 1970-01-01T00:00:00Z
-constexpr int64_t kMaxWindowSeconds = 31 * 86400;
+constexpr int64_t kMaxWindowSeconds = int64_t{31} * 86400;
 
 using ApiParams = std::map<std::string, std::string>;
 

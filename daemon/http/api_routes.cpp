@@ -133,7 +133,7 @@ void run_export(CdrStore& store, const ApiGrant& grant, const ExportPlan& plan, 
 }  // namespace
 
 void HttpServer::handle_export(evhttp_request* req, const std::string& request_id, const ApiGrant& grant,
-                               std::shared_ptr<const ExportPlan> plan) {
+                               const std::shared_ptr<const ExportPlan>& plan) {
   auto fail = [&](int status, const std::string& code, const std::string& message) {
     parts_.metrics->api_errors.fetch_add(1, std::memory_order_relaxed);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
@@ -263,7 +263,7 @@ void HttpServer::handle_api(evhttp_request* req, const std::string& path, const 
                                     std::to_string(plan->query.to_gregorian));
       plan->start_key = start_key;
       plan->request_id = request_id;
-      handle_export(req, request_id, grant, std::move(plan));
+      handle_export(req, request_id, grant, plan);
       return;
     }
     query = [is_list, list_query, start_key, request_id](CdrStore& store) {

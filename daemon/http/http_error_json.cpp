@@ -26,7 +26,7 @@ std::string json_for_libevent_error(std::string_view reply, uint64_t max_body_by
   const std::string_view head = reply.substr(0, head_end + 2);
   if (head.find(kLibeventPage) == std::string_view::npos) return "";
   const std::string_view status_line = reply.substr(0, reply.find("\r\n"));
-  const int status = std::atoi(std::string(status_line.substr(9, 3)).c_str());
+  const int status = static_cast<int>(std::strtol(std::string(status_line.substr(9, 3)).c_str(), nullptr, 10));
   std::string code, message;
   switch (status) {
     case 413:

@@ -62,7 +62,7 @@ std::unique_ptr<HttpListener> HttpListener::open(event_base* base, const Listene
   }
   std::string host = spec.address.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const int port = std::atoi(spec.address.c_str() + colon + 1);
+  const int port = static_cast<int>(std::strtol(spec.address.c_str() + colon + 1, nullptr, 10));
   l->http_ = evhttp_new(base);
   evhttp_set_gencb(l->http_, &HttpListener::on_request, l.get());
   // Every method reaches the handler, unknown ones included (bit 15 is

@@ -118,7 +118,7 @@ class HttpServer {
   void handle_api_auth(evhttp_request* req, const std::string& request_id);  // api_token_route.cpp
   // A streamed read (api_routes.cpp): counted against max_exports.
   void handle_export(evhttp_request* req, const std::string& request_id, const ApiGrant& grant,
-                     std::shared_ptr<const ExportPlan> plan);
+                     const std::shared_ptr<const ExportPlan>& plan);
   void handle_import(evhttp_request* req, const std::string& request_id);  // import_route.cpp
   // Loop thread (api_routes.cpp): hands a job to the read pool, counted in
   // in_flight_ until its reply is sent; false when the pool's queue is full,

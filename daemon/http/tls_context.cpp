@@ -98,13 +98,15 @@ bufferevent* TlsContext::new_connection(event_base* base, void* context) {
 }
 
 bool check_listener_tls(const Config& config, std::string* error) {
-  if (!config.listen_http_tls_cert.empty() &&
-      !TlsContext::load("listen.http", config.listen_http_tls_cert, config.listen_http_tls_key, error)) {
-    return false;
+  // Loaded to be checked, then freed: the listeners load their own.
+  std::unique_ptr<TlsContext> checked;
+  if (!config.listen_http_tls_cert.empty()) {
+    checked = TlsContext::load("listen.http", config.listen_http_tls_cert, config.listen_http_tls_key, error);
+    if (!checked) return false;
   }
-  if (!config.listen_api.empty() && !config.listen_api_tls_cert.empty() &&
-      !TlsContext::load("listen.api", config.listen_api_tls_cert, config.listen_api_tls_key, error)) {
-    return false;
+  if (!config.listen_api.empty() && !config.listen_api_tls_cert.empty()) {
+    checked = TlsContext::load("listen.api", config.listen_api_tls_cert, config.listen_api_tls_key, error);
+    if (!checked) return false;
   }
   return true;
 }

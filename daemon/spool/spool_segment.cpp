@@ -21,7 +21,7 @@ constexpr std::string_view kPrefix = "seg-";
 constexpr std::string_view kSuffix = ".log";
 constexpr size_t kDigits = 20;
 // Large enough that a walk over small CDR frames is a handful of preads.
-constexpr size_t kChunkBytes = 256 * 1024;
+constexpr size_t kChunkBytes = size_t{256} * 1024;
 
 bool parse_segment_name(std::string_view name, uint64_t* number) {
   if (name.size() != kPrefix.size() + kDigits + kSuffix.size()) return false;

@@ -41,12 +41,14 @@ ImportBatch import(const std::string& body, const std::string& account = "", con
 
 std::vector<size_t> lines_of(const std::vector<ImportedRow>& rows) {
   std::vector<size_t> lines;
+  lines.reserve(rows.size());
   for (const auto& r : rows) lines.push_back(r.line);
   return lines;
 }
 
 std::vector<size_t> lines_of(const std::vector<RejectedRow>& rows) {
   std::vector<size_t> lines;
+  lines.reserve(rows.size());
   for (const auto& r : rows) lines.push_back(r.line);
   return lines;
 }

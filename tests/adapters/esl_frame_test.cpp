@@ -51,13 +51,14 @@ std::vector<size_t> random_sizes(unsigned seed) {
 
 std::vector<std::string> content_types(const std::vector<EslFrame>& frames) {
   std::vector<std::string> types;
+  types.reserve(frames.size());
   for (const EslFrame& f : frames) types.emplace_back(f.content_type());
   return types;
 }
 
 // Whole, one byte at a time, and three seeded random splits: same frames, same outcome.
 Parsed parse_every_way(const std::string& bytes) {
-  const Parsed whole = parse_whole(bytes);
+  Parsed whole = parse_whole(bytes);
   std::vector<Parsed> others = {parse_in_chunks(bytes, {1})};
   for (unsigned seed : {1u, 7u, 2024u}) others.push_back(parse_in_chunks(bytes, random_sizes(seed)));
   for (const Parsed& other : others) {

@@ -36,7 +36,7 @@ EslEvent decoded_sample(const std::string& name) {
 }
 
 // The one frame of a wire capture whose event is CHANNEL_HANGUP_COMPLETE.
-EslEvent wire_hangup(std::string bytes) {
+EslEvent wire_hangup(const std::string& bytes) {
   EslFrameParser parser;
   std::vector<EslFrame> frames;
   std::string error;

@@ -10,22 +10,9 @@
 #include <string>
 
 #include "adapters/freeswitch/normalize.h"
+#include "tests/support/test_files.h"
 
 namespace cdrd::test {
-
-inline std::string read_sample(const std::string& name) {
-  std::ifstream in(std::string(CDRD_TEST_DATA_DIR) + "/freeswitch/" + name, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-inline std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
-    text.replace(pos, from.size(), to);
-  }
-  return text;
-}
 
 // Puts `extra` (`"name":"value"` pairs) first in the variables object.
 inline std::string with_variables(const std::string& doc, const std::string& extra) {

@@ -12,6 +12,8 @@
 
 #include "daemon/config/config.h"
 
+#include "tests/support/test_files.h"
+
 namespace cdrd {
 namespace {
 
@@ -38,13 +40,6 @@ std::string hostname() {
   char host[HOST_NAME_MAX + 1] = {};
   gethostname(host, sizeof(host) - 1);
   return host;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 TEST(Config, EmptyFileGivesTheDefaults) {
@@ -504,7 +499,7 @@ TEST(Config, ShippedExampleLoadsAndDocumentsEveryKey) {
   EXPECT_EQ(c.log_format, defaults.log_format);
 
   // Each key has its documentation line, with the table's type and default.
-  const std::string text = read_file(CDRD_EXAMPLE_CONFIG);
+  const std::string text = test::read_file(CDRD_EXAMPLE_CONFIG);
   for (const ConfigKeyDescription& k : list_config_keys()) {
     const std::string doc =
         k.path + " (" + k.type + ", default " + k.default_value + ", " + (k.reloadable ? "reload" : "restart") + ")";

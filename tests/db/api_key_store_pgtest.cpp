@@ -19,7 +19,7 @@ namespace {
 class ApiKeyStorePg : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_database("api_keys");
+    dsn_ = create_migrated_database("api_keys");
     conn_ = std::make_unique<pqxx::connection>(dsn_);
     std::vector<std::string> applied;
     std::string error;

@@ -2,4 +2,4 @@
 # by tests/db/CMakeLists.txt.
 add_executable(api_key_store_pgtest ${CMAKE_CURRENT_LIST_DIR}/api_key_store_pgtest.cpp)
 target_link_libraries(api_key_store_pgtest PRIVATE cdrd_test_support cdrd_api_keys cdrd_db GTest::gtest_main)
-gtest_discover_tests(api_key_store_pgtest PROPERTIES LABELS "pg" TIMEOUT 300 DISCOVERY_MODE PRE_TEST)
+gtest_discover_tests(api_key_store_pgtest PROPERTIES LABELS "pg" ${CDRD_PG_FIXTURE} TIMEOUT 300 DISCOVERY_MODE PRE_TEST)

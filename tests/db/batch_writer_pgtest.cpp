@@ -24,6 +24,7 @@
 #include "daemon/spool/spool.h"
 #include "tests/db/writer_test_util.h"
 #include "tests/support/pg_server.h"
+#include "tests/support/test_files.h"
 
 namespace cdrd {
 namespace {
@@ -38,12 +39,13 @@ using test::kGregorianOffset;
 using test::now_unix;
 using test::open_spool;
 using test::payload;
+using test::TempDir;
 using test::utc_text;
 
 class BatchWriterTest : public testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = test::create_database("batch_writer");
+    dsn_ = test::create_migrated_database("batch_writer");
     pqxx::connection conn(dsn_);
     std::vector<std::string> applied;
     std::string error;
@@ -53,7 +55,7 @@ class BatchWriterTest : public testing::Test {
   }
 
   std::string dsn_;
-  test::ServerTempDir dir_;
+  TempDir dir_;
   std::unique_ptr<Spool> spool_;
   Metrics metrics_;
 };
@@ -539,7 +541,7 @@ int free_port() {
 // The writer outlives its database: it starts before the server exists, goes
 // on through a server stop, and is itself stopped while the server is down.
 TEST(BatchWriterOutage, KeepsRecordsInTheSpoolUntilTheDatabaseIsBack) {
-  test::ServerTempDir dir;
+  TempDir dir;
   EmbeddedPostgresOptions pg_options;
   pg_options.data_dir = dir.path() + "/pgdata";
   pg_options.socket_dir = dir.path() + "/run";

@@ -87,7 +87,7 @@ void insert(pqxx::connection& conn, const std::string& json) {
 class CdrFilterTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dsn_ = new std::string(create_database("cdr_filter"));
+    dsn_ = new std::string(create_migrated_database("cdr_filter"));
     pqxx::connection conn(*dsn_);
     std::string error;
     ASSERT_TRUE(apply_migrations(conn, nullptr, &error)) << error;
@@ -282,7 +282,7 @@ TEST(CdrFilterParseTest, BuildsBoundConditions) {
 // began, whatever is inserted between pages: before the cursor, after it, at
 // its very timestamp, or outside the window.
 TEST(CdrKeysetPagingTest, NoRowSkippedOrRepeatedWhileRowsArrive) {
-  const std::string dsn = create_database("cdr_paging");
+  const std::string dsn = create_migrated_database("cdr_paging");
   pqxx::connection conn(dsn);
   std::string error;
   ASSERT_TRUE(apply_migrations(conn, nullptr, &error)) << error;

@@ -91,7 +91,7 @@ std::string parse_id(const std::string& record) {
 class CdrStoreTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dsn_ = new std::string(create_database("cdr_store"));
+    dsn_ = new std::string(create_migrated_database("cdr_store"));
     pqxx::connection conn(*dsn_);
     std::string error;
     ASSERT_TRUE(apply_migrations(conn, nullptr, &error)) << error;
@@ -357,7 +357,7 @@ using Interactions = std::vector<Interaction>;
 class CdrLegsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dsn_ = new std::string(create_database("cdr_legs"));
+    dsn_ = new std::string(create_migrated_database("cdr_legs"));
     pqxx::connection conn(*dsn_);
     std::string error;
     ASSERT_TRUE(apply_migrations(conn, nullptr, &error)) << error;

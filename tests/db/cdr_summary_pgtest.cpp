@@ -89,7 +89,7 @@ void expect_counters(const SummaryCounters& got, const SummaryCounters& want, co
 class CdrSummaryTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dsn_ = new std::string(create_database("cdr_summary"));
+    dsn_ = new std::string(create_migrated_database("cdr_summary"));
     pqxx::connection conn(*dsn_);
     std::string error;
     ASSERT_TRUE(apply_migrations(conn, nullptr, &error)) << error;

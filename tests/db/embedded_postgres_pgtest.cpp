@@ -17,12 +17,13 @@
 #include <thread>
 
 #include "tests/support/pg_server.h"
+#include "tests/support/test_files.h"
 
 namespace cdrd::test {
 namespace {
 namespace fs = std::filesystem;
 
-EmbeddedPostgresOptions options_in(const ServerTempDir& dir) {
+EmbeddedPostgresOptions options_in(const TempDir& dir) {
   EmbeddedPostgresOptions options;
   options.data_dir = dir.path() + "/data";
   options.socket_dir = dir.path() + "/run";
@@ -36,11 +37,6 @@ std::string query_text(const std::string& dsn, const std::string& sql) {
   pqxx::connection conn(dsn);
   pqxx::nontransaction tx(conn);
   return tx.exec1(sql)[0].as<std::string>();
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 size_t count_of(const std::string& haystack, const std::string& needle) {
@@ -84,7 +80,7 @@ bool eventually(Pred pred) {
 constexpr char kInitdbDone[] = "Success. You can now start the database server";
 
 TEST(EmbeddedPostgresTest, InitializesStartsAnswersAndStops) {
-  ServerTempDir dir;
+  TempDir dir;
   const EmbeddedPostgresOptions options = options_in(dir);
   EmbeddedPostgres pg(options);
   std::string error;
@@ -116,7 +112,7 @@ TEST(EmbeddedPostgresTest, InitializesStartsAnswersAndStops) {
 }
 
 TEST(EmbeddedPostgresTest, SecondStartReusesTheCluster) {
-  ServerTempDir dir;
+  TempDir dir;
   const EmbeddedPostgresOptions options = options_in(dir);
   std::string error;
   {
@@ -137,7 +133,7 @@ TEST(EmbeddedPostgresTest, SecondStartReusesTheCluster) {
 }
 
 TEST(EmbeddedPostgresTest, StartAfterKillHardRecovers) {
-  ServerTempDir dir;
+  TempDir dir;
   const EmbeddedPostgresOptions options = options_in(dir);
   EmbeddedPostgres pg(options);
   std::string error;
@@ -166,7 +162,7 @@ TEST(EmbeddedPostgresTest, StartAfterKillHardRecovers) {
 }
 
 TEST(EmbeddedPostgresTest, BadBinDirIsNamedInTheError) {
-  ServerTempDir dir;
+  TempDir dir;
   EmbeddedPostgresOptions options = options_in(dir);
   options.bin_dir = dir.path() + "/no-such-postgres/bin";
   EmbeddedPostgres pg(options);
@@ -180,7 +176,7 @@ TEST(EmbeddedPostgresTest, BadBinDirIsNamedInTheError) {
 // A process killed outright (as by a ctest timeout) takes its server down
 // with it: PR_SET_PDEATHSIG makes the postmaster shut down.
 TEST(EmbeddedPostgresTest, ServerStopsWhenItsParentIsKilled) {
-  ServerTempDir dir;
+  TempDir dir;
   const EmbeddedPostgresOptions options = options_in(dir);
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
@@ -209,6 +205,92 @@ TEST(EmbeddedPostgresTest, ServerStopsWhenItsParentIsKilled) {
   EXPECT_TRUE(eventually([&] { return !fs::exists(options.data_dir + "/postmaster.pid"); }));
 }
 
+// Starts a server on `dir` and lets go of it, as an owner that died without
+// its shutdown signal would: it runs on, with nobody to stop it.
+pid_t start_released_server(const TempDir& dir) {
+  EmbeddedPostgresOptions options = options_in(dir);
+  options.stop_with_owner = false;
+  EmbeddedPostgres server(options);
+  std::string error;
+  EXPECT_TRUE(server.start(&error)) << error;
+  const pid_t pid = server.pid();
+  server.release();
+  return pid;
+}
+
+// A server whose owner went away without stopping it (released here: no
+// PR_SET_PDEATHSIG, as if its shutdown signal were lost) is stopped by the
+// next start that knows no live owner can use the directory.
+TEST(EmbeddedPostgresTest, LeftoverServerIsStoppedThenANewOneStarts) {
+  TempDir dir;
+  const pid_t old_pid = start_released_server(dir);
+  ASSERT_GT(old_pid, 0);
+  std::string error;
+
+  // Without the option postgres itself refuses the directory.
+  EmbeddedPostgres refused(options_in(dir));
+  EXPECT_FALSE(refused.start(&error));
+  EXPECT_NE(error.find("postmaster.pid"), std::string::npos) << error;
+
+  EmbeddedPostgresOptions next_options = options_in(dir);
+  next_options.stop_leftover_server = true;
+  EmbeddedPostgres next(next_options);
+  ASSERT_TRUE(next.start(&error)) << error;
+  EXPECT_TRUE(process_gone(old_pid));
+  EXPECT_NE(next.pid(), old_pid);
+  EXPECT_EQ(query_text(next.dsn_for("postgres"), "SELECT 'up'"), "up");
+  EXPECT_TRUE(next.stop(&error)) << error;
+}
+
+// A leftover that does not shut down (SIGSTOPped: it cannot act on SIGINT or
+// SIGQUIT) is killed once leftover_timeout and the immediate-shutdown grace
+// have passed, backends included, and the new server starts.
+TEST(EmbeddedPostgresTest, LeftoverServerThatDoesNotStopIsKilled) {
+  TempDir dir;
+  const pid_t old_pid = start_released_server(dir);
+  ASSERT_GT(old_pid, 0);
+  std::string error;
+  ASSERT_EQ(::kill(old_pid, SIGSTOP), 0);
+
+  EmbeddedPostgresOptions next_options = options_in(dir);
+  next_options.stop_leftover_server = true;
+  next_options.leftover_timeout = std::chrono::milliseconds(500);
+  EmbeddedPostgres next(next_options);
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(next.start(&error)) << error;
+  EXPECT_TRUE(process_gone(old_pid));
+  // 0.5 s of waiting, then 5 s for the immediate shutdown, then SIGKILL.
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(5500));
+  EXPECT_EQ(query_text(next.dsn_for("postgres"), "SELECT 'up'"), "up");
+  EXPECT_TRUE(next.stop(&error)) << error;
+}
+
+// A postmaster.pid naming a live process that is no server of this
+// directory (its pid reused after a reboot) is removed, not obeyed.
+TEST(EmbeddedPostgresTest, StalePostmasterPidOfAnotherProcessIsRemoved) {
+  TempDir dir;
+  std::string error;
+  {
+    EmbeddedPostgres first(options_in(dir));
+    ASSERT_TRUE(first.start(&error)) << error;
+    ASSERT_TRUE(first.stop(&error)) << error;
+  }
+  // Our own pid is alive and certainly no postmaster of that directory.
+  const std::string pid_file = options_in(dir).data_dir + "/postmaster.pid";
+  write_file(pid_file, std::to_string(::getppid()) + "\n" + options_in(dir).data_dir + "\n");
+  if (::geteuid() == 0) {
+    const struct passwd* pw = ::getpwnam("postgres");
+    ASSERT_NE(pw, nullptr);
+    ASSERT_EQ(::chown(pid_file.c_str(), pw->pw_uid, pw->pw_gid), 0);
+  }
+  EmbeddedPostgresOptions options = options_in(dir);
+  options.stop_leftover_server = true;
+  EmbeddedPostgres next(options);
+  ASSERT_TRUE(next.start(&error)) << error;
+  EXPECT_EQ(query_text(next.dsn_for("postgres"), "SELECT 'up'"), "up");
+  EXPECT_TRUE(next.stop(&error)) << error;
+}
+
 // PR_SET_PDEATHSIG fires when the forking *thread* ends: the harness must
 // not let a thread that made the first call take the server down with it.
 TEST(TestPostgresHarnessTest, ServerOutlivesTheThreadThatStartedIt) {
@@ -216,10 +298,9 @@ TEST(TestPostgresHarnessTest, ServerOutlivesTheThreadThatStartedIt) {
   std::thread([&dsn] { dsn = create_database("harness"); }).join();
   ASSERT_FALSE(dsn.empty());
   EXPECT_EQ(query_text(dsn, "SELECT current_database()").rfind("harness_", 0), 0u);
-  const pid_t server = test_postgres().pid();
+  const pid_t server = test_postgres().pid;
   // A shutdown would have started by now; pg_sleep lets its signal land.
   EXPECT_EQ(query_text(dsn, "SELECT pg_sleep(0.5)::text || 'alive'"), "alive");
-  EXPECT_TRUE(test_postgres().running());
   EXPECT_FALSE(process_gone(server));
   EXPECT_EQ(query_text(create_database("harness"), "SELECT 1"), "1");
 }

@@ -19,6 +19,7 @@
 #include "tests/db/pg_cut_proxy.h"
 #include "tests/db/writer_test_util.h"
 #include "tests/support/pg_server.h"
+#include "tests/support/test_files.h"
 
 // libpqxx 6.4 leaks the PGresult of a statement during which the server
 // closed the connection: connection_base::make_result() asks the dead
@@ -60,7 +61,7 @@ std::string incompressible(size_t n) {
 class WriterFaultsTest : public testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_database("writer_faults");
+    dsn_ = create_migrated_database("writer_faults");
     pqxx::connection conn(dsn_);
     std::string error;
     ASSERT_TRUE(apply_migrations(conn, nullptr, &error)) << error;
@@ -87,7 +88,7 @@ class WriterFaultsTest : public testing::Test {
   }
 
   std::string dsn_;
-  ServerTempDir dir_;
+  TempDir dir_;
   std::unique_ptr<Spool> spool_;
   Metrics metrics_;
 };
@@ -242,7 +243,7 @@ TEST_F(WriterFaultsTest, ConnectionLostInCommitIsRetriedOnce) {
 // the batch, but the reply never reaches cdrd (a proxy forwards COMMIT and
 // then cuts both sides). The retry finds every row there and adds none.
 TEST_F(WriterFaultsTest, BatchCommittedButUnacknowledgedIsNotWrittenTwice) {
-  PgCutProxy proxy(test_postgres().port());
+  PgCutProxy proxy(test_postgres().port);
   ASSERT_GT(proxy.port(), 0);
   write_all(good("unacked", 40), fast_options(proxy.dsn(dsn_)));
   EXPECT_TRUE(proxy.cut());

@@ -15,6 +15,7 @@
 #include "daemon/db/migrations.h"
 #include "tests/db/writer_test_util.h"
 #include "tests/support/pg_server.h"
+#include "tests/support/test_files.h"
 
 namespace cdrd::test {
 namespace {
@@ -37,7 +38,7 @@ std::string yyyymm(Time t) { return utc_text(unix_of(t), "%Y%m"); }
 class RetentionTest : public testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_database("retention");
+    dsn_ = create_migrated_database("retention");
     conn_ = std::make_unique<pqxx::connection>(dsn_);
     std::string error;
     ASSERT_TRUE(apply_migrations(*conn_, nullptr, &error)) << error;
@@ -160,7 +161,7 @@ TEST_F(RetentionTest, TheWriterDropsExpiredPartitionsAtConnect) {
   month_with_rows(utc(2020, 1, 10), 2);
   month_with_rows(utc(2020, 2, 10), 2);
   month_with_rows(now, 1);
-  ServerTempDir dir;
+  TempDir dir;
   auto spool = open_spool(dir.path() + "/spool");
   ASSERT_NE(spool, nullptr);
   Metrics metrics;

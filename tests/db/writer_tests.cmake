@@ -6,7 +6,7 @@ gtest_discover_tests(cdr_row_test PROPERTIES LABELS "unit" DISCOVERY_MODE PRE_TE
 
 add_executable(batch_writer_pgtest ${CMAKE_CURRENT_LIST_DIR}/batch_writer_pgtest.cpp)
 target_link_libraries(batch_writer_pgtest PRIVATE cdrd_test_support cdrd_db GTest::gtest_main)
-gtest_discover_tests(batch_writer_pgtest PROPERTIES LABELS "pg" DISCOVERY_MODE PRE_TEST)
+gtest_discover_tests(batch_writer_pgtest PROPERTIES LABELS "pg" ${CDRD_PG_FIXTURE} DISCOVERY_MODE PRE_TEST)
 
 # Poison rows, retried errors (a TCP proxy that loses a COMMIT reply) and
 # partitions/retention, against a real PostgreSQL; the error classifier
@@ -17,5 +17,5 @@ gtest_discover_tests(db_error_class_test PROPERTIES LABELS "unit" DISCOVERY_MODE
 foreach(test_name writer_faults_pgtest writer_partitions_pgtest)
   add_executable(${test_name} ${CMAKE_CURRENT_LIST_DIR}/${test_name}.cpp)
   target_link_libraries(${test_name} PRIVATE cdrd_test_support cdrd_db GTest::gtest_main)
-  gtest_discover_tests(${test_name} PROPERTIES LABELS "pg" TIMEOUT 300 DISCOVERY_MODE PRE_TEST)
+  gtest_discover_tests(${test_name} PROPERTIES LABELS "pg" ${CDRD_PG_FIXTURE} TIMEOUT 300 DISCOVERY_MODE PRE_TEST)
 endforeach()

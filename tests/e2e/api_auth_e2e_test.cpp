@@ -64,8 +64,8 @@ std::string get_token(int port, const std::string& key) {
 class ApiAuthE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_database("e2e_api_auth");
-    cdrd_ = std::make_unique<CdrdProcess>(dir_.path, dsn_);
+    dsn_ = create_migrated_database("e2e_api_auth");
+    cdrd_ = std::make_unique<CdrdProcess>(dir_.path(), dsn_);
     ASSERT_TRUE(cdrd_->start()) << cdrd_->log();
     for (const auto& [uuid, account] : {std::make_pair(a_uuid_, "acct-a"), std::make_pair(b_uuid_, "acct-b")}) {
       ASSERT_EQ(http_request(cdrd_->port(), "POST", "/ingest/freeswitch/json", unique_cdr(uuid, account),
@@ -246,14 +246,14 @@ TEST_F(ApiAuthE2E, RemovingTheKeyFromTheConfigurationVoidsItsTokens) {
 // start and reuses it: a token outlives a restart.
 TEST(ApiAuthKeyFileE2E, TokenKeyFileIsMadeOnceAndTokensOutliveARestart) {
   TempDir dir;
-  const std::string dsn = create_database("e2e_api_key_file");
+  const std::string dsn = create_migrated_database("e2e_api_key_file");
   std::string token;
   std::string key_bytes;
   {
-    CdrdProcess cdrd(dir.path, dsn);
+    CdrdProcess cdrd(dir.path(), dsn);
     ASSERT_TRUE(cdrd.start()) << cdrd.log();
     struct stat st {};
-    const std::string key_path = dir.path + "/api_token.key";
+    const std::string key_path = dir.path() + "/api_token.key";
     ASSERT_EQ(::stat(key_path.c_str(), &st), 0) << cdrd.log();
     EXPECT_EQ(st.st_mode & 0777, 0600u);
     EXPECT_EQ(st.st_size, 32);
@@ -267,12 +267,12 @@ TEST(ApiAuthKeyFileE2E, TokenKeyFileIsMadeOnceAndTokensOutliveARestart) {
     cdrd.signal(SIGTERM);
     ASSERT_EQ(cdrd.wait_exit(), 0) << cdrd.log();
   }
-  CdrdProcess again(dir.path, dsn);
+  CdrdProcess again(dir.path(), dsn);
   ASSERT_TRUE(again.start()) << again.log();
   const HttpResponse r =
       http_request(again.port(), "GET", "/v2/accounts/acct-a/cdrs?" + kWindow, "", {{"X-Auth-Token", token}});
   EXPECT_EQ(r.status, 200) << r.body;
-  std::ifstream in(dir.path + "/api_token.key", std::ios::binary);
+  std::ifstream in(dir.path() + "/api_token.key", std::ios::binary);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()), key_bytes);
 }
 

@@ -23,21 +23,7 @@
 namespace cdrd::test {
 namespace {
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout + stderr
-};
-
-CommandResult cdrd_command(const std::string& args) {
-  CommandResult result;
-  FILE* p = ::popen((std::string(CDRD_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) result.output.append(buf, n);
-  const int status = ::pclose(p);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+CommandResult cdrd_command(const std::string& args) { return run_command(std::string(CDRD_BINARY) + " " + args); }
 
 // The value of the output line "<name>: value", or "".
 std::string field(const std::string& output, const std::string& name) {
@@ -82,8 +68,8 @@ std::string token_for(int port, const std::string& key) {
 
 TEST(ApiKeyCliE2E, StoredKeyReadsItsAccountOnlyUntilRevokedWithItsTokens) {
   TempDir dir;
-  const std::string dsn = create_database("e2e_api_key_cli");
-  CdrdProcess cdrd(dir.path, dsn);
+  const std::string dsn = create_migrated_database("e2e_api_key_cli");
+  CdrdProcess cdrd(dir.path(), dsn);
   ASSERT_TRUE(cdrd.start()) << cdrd.log();
   const std::string a_uuid = random_uuid();
   const std::string b_uuid = random_uuid();
@@ -158,8 +144,8 @@ TEST(ApiKeyCliE2E, StoredKeyReadsItsAccountOnlyUntilRevokedWithItsTokens) {
 
 TEST(ApiKeyCliE2E, KeyForSeveralAccountsAndBadArguments) {
   TempDir dir;
-  const std::string dsn = create_database("e2e_api_key_args");
-  CdrdProcess cdrd(dir.path, dsn);
+  const std::string dsn = create_migrated_database("e2e_api_key_args");
+  CdrdProcess cdrd(dir.path(), dsn);
   ASSERT_TRUE(cdrd.start()) << cdrd.log();
   const std::string a_uuid = random_uuid();
   const std::string b_uuid = random_uuid();
@@ -201,8 +187,8 @@ TEST(ApiKeyCliE2E, KeyForSeveralAccountsAndBadArguments) {
 // running: the command goes through its socket in state_dir/run.
 TEST(ApiKeyCliE2E, EmbeddedDatabaseWithTheDaemonStoppedAndRunning) {
   TempDir dir;
-  const std::string state = dir.path + "/state";
-  const std::string cli_config = dir.path + "/cli.yaml";
+  const std::string state = dir.path() + "/state";
+  const std::string cli_config = dir.path() + "/cli.yaml";
   std::ofstream(cli_config) << "state_dir: " << state << "\ndatabase:\n  dsn: embedded\nlog:\n  level: warn\n";
 
   CommandResult out;

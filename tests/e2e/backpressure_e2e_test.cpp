@@ -69,8 +69,8 @@ class BackpressureE2E : public ::testing::Test {
  protected:
   void SetUp() override {
     EmbeddedPostgresOptions options;
-    options.data_dir = pg_dir_.path + "/data";
-    options.socket_dir = pg_dir_.path + "/run";
+    options.data_dir = pg_dir_.path() + "/data";
+    options.socket_dir = pg_dir_.path() + "/run";
     options.port = free_port();
     options.fast_unsafe = true;
     pg_ = std::make_unique<EmbeddedPostgres>(options);
@@ -115,7 +115,7 @@ TEST_F(BackpressureE2E, FullSpoolAnswers503AndPausesEslUntilTheDatabaseCatchesUp
   ASSERT_TRUE(esl_.start());
 
   TempDir state;
-  CdrdProcess cdrd(state.path, dsn_,
+  CdrdProcess cdrd(state.path(), dsn_,
                    "spool:\n  max_bytes: 1MiB\n  segment_bytes: 64KiB\n"
                    "freeswitch:\n  - name: fs1\n    host: 127.0.0.1\n    port: " +
                        std::to_string(esl_.port()) +

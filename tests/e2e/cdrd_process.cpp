@@ -34,18 +34,6 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/cdrd-e2e-XXXXXX";
-  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-  path = tmpl;
-  ::chmod(path.c_str(), 0755);  // an embedded server running as another user must traverse it
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-}
-
 CdrdProcess::CdrdProcess(std::string state_dir, std::string dsn, std::string extra_yaml, std::string config_state_dir,
                          std::string working_dir)
     : state_dir_(std::move(state_dir)),
@@ -103,6 +91,7 @@ bool CdrdProcess::start(bool wait_ready, int timeout_s) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
       return false;
     }
     const std::string target = wait_ready ? "/readyz" : "/healthz";
@@ -117,14 +106,14 @@ void CdrdProcess::signal(int sig) {
 }
 
 int CdrdProcess::wait_exit(int timeout_s) {
+  if (pid_ <= 0) return exit_code_;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      if (WIFEXITED(status)) return WEXITSTATUS(status);
-      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-      return -1;
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+      return exit_code_;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -8,17 +8,12 @@
 #include <map>
 #include <string>
 
+#include "tests/support/test_files.h"
+
 namespace cdrd::test {
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int free_port();
-
-// A fresh directory under /tmp (removed by the destructor of TempDir).
-struct TempDir {
-  TempDir();
-  ~TempDir();
-  std::string path;
-};
 
 class CdrdProcess {
  public:
@@ -40,6 +35,7 @@ class CdrdProcess {
   // answer); plain HTTP to port() unless set (a TLS listener needs its client).
   void set_probe(std::function<int(const std::string& target)> probe) { probe_ = std::move(probe); }
   // Waits for exit; returns the exit code, or 128+signal, or -1 on timeout.
+  // After start() returned false because cdrd exited, returns that exit.
   int wait_exit(int timeout_s = 60);
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
@@ -62,6 +58,7 @@ class CdrdProcess {
   std::string listen_extra_;
   std::function<int(const std::string& target)> probe_;
   pid_t pid_ = -1;
+  int exit_code_ = -1;  // of the last exit seen
   std::map<std::string, std::string> env_;
 };
 

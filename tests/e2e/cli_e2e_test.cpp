@@ -12,21 +12,7 @@
 namespace cdrd::test {
 namespace {
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout + stderr
-};
-
-CommandResult run(const std::string& command) {
-  CommandResult result;
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) result.output.append(buf, n);
-  const int status = ::pclose(p);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+CommandResult run(const std::string& command) { return run_command(command); }
 
 const std::string kBinary = CDRD_BINARY;
 
@@ -51,7 +37,7 @@ TEST(CliE2E, CheckConfigAcceptsTheShippedConfig) {
 
 TEST(CliE2E, CheckConfigNamesTheBadKeyAndLine) {
   TempDir dir;
-  const std::string path = dir.path + "/bad.yaml";
+  const std::string path = dir.path() + "/bad.yaml";
   std::ofstream(path) << "state_dir: /tmp/x\nbatch:\n  max_rows: 10\n  max_rowz: 5\n";
   CommandResult r = run(kBinary + " --check-config --config " + path);
   EXPECT_EQ(r.exit_code, 2);
@@ -63,7 +49,7 @@ TEST(CliE2E, CheckConfigNamesTheBadKeyAndLine) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("batch.max_rows"), std::string::npos) << r.output;
 
-  r = run(kBinary + " --check-config --config " + dir.path + "/missing.yaml");
+  r = run(kBinary + " --check-config --config " + dir.path() + "/missing.yaml");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("missing.yaml"), std::string::npos) << r.output;
 }
@@ -77,8 +63,8 @@ TEST(CliE2E, SystemdUnitVerifies) {
   unit = replace_all(unit, "/usr/bin/cdrd", kBinary);
   EXPECT_NE(unit.find("Type=notify"), std::string::npos);
   EXPECT_NE(unit.find("WatchdogSec="), std::string::npos);
-  std::ofstream(dir.path + "/cdrd.service") << unit;
-  const CommandResult r = run("systemd-analyze verify " + dir.path + "/cdrd.service");
+  std::ofstream(dir.path() + "/cdrd.service") << unit;
+  const CommandResult r = run("systemd-analyze verify " + dir.path() + "/cdrd.service");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output.find("cdrd.service:"), std::string::npos) << r.output;
 }

@@ -1,5 +1,7 @@
 #include "tests/e2e/e2e_util.h"
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <pqxx/pqxx>
 #include <random>
@@ -8,21 +10,6 @@
 #include <thread>
 
 namespace cdrd::test {
-
-std::string read_sample(const std::string& name) {
-  std::ifstream in(std::string(CDRD_TEST_DATA_DIR) + "/freeswitch/" + name, std::ios::binary);
-  if (!in) throw std::runtime_error("missing sample " + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
-    s.replace(pos, from.size(), to);
-  }
-  return s;
-}
 
 std::string random_uuid() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -56,6 +43,16 @@ bool eventually(const std::function<bool()>& probe, std::chrono::seconds timeout
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return probe();
+}
+
+std::set<std::string> stored_once(const std::string& dsn, const std::string& account_id) {
+  pqxx::connection conn(dsn);
+  pqxx::nontransaction tx(conn);
+  std::set<std::string> stored;
+  for (const auto& row : tx.exec_params("SELECT call_id FROM cdrs WHERE account_id = $1", account_id)) {
+    EXPECT_TRUE(stored.insert(row[0].as<std::string>()).second) << "stored twice: " << row[0].as<std::string>();
+  }
+  return stored;
 }
 
 long long query_count(const std::string& dsn, const std::string& sql) {

@@ -47,7 +47,7 @@ const EslExpectation& k2018b = kPlain[3];
 class EslE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_database("esl_e2e");
+    dsn_ = create_migrated_database("esl_e2e");
     ASSERT_TRUE(server_.start());
   }
   std::unique_ptr<CdrdProcess> start_cdrd(const std::string& extra_yaml = "") {
@@ -55,7 +55,7 @@ class EslE2E : public ::testing::Test {
         "freeswitch:\n  - name: fs1\n    host: 127.0.0.1\n    port: " + std::to_string(server_.port()) +
         "\n    password: e2e-secret\n" + extra_yaml;
     server_.set_password("e2e-secret");
-    auto p = std::make_unique<CdrdProcess>(dir_.path, dsn_, yaml);
+    auto p = std::make_unique<CdrdProcess>(dir_.path(), dsn_, yaml);
     EXPECT_TRUE(p->start()) << p->log();
     return p;
   }

@@ -187,7 +187,7 @@ long vm_hwm_kb(pid_t pid) {
 class ExportE2E : public ::testing::Test {
  protected:
   void start(const std::string& max_exports = "") {
-    dsn_ = create_database("e2e_export");
+    dsn_ = create_migrated_database("e2e_export");
     if (!max_exports.empty()) ::setenv("CDRD_API_MAX_EXPORTS", max_exports.c_str(), 1);
 #if defined(__SANITIZE_ADDRESS__)
     // ASan keeps freed blocks in a 256 MB quarantine by default, which would
@@ -195,7 +195,7 @@ class ExportE2E : public ::testing::Test {
     const char* asan = std::getenv("ASAN_OPTIONS");
     ::setenv("ASAN_OPTIONS", (std::string(asan ? asan : "") + ":quarantine_size_mb=8").c_str(), 1);
 #endif
-    cdrd_ = std::make_unique<CdrdProcess>(dir_.path, dsn_);
+    cdrd_ = std::make_unique<CdrdProcess>(dir_.path(), dsn_);
     const bool started = cdrd_->start();
     ::unsetenv("CDRD_API_MAX_EXPORTS");
     ASSERT_TRUE(started) << cdrd_->log();

@@ -64,8 +64,8 @@ HttpResponse post_import(int port, const std::string& body, const std::string& q
 class ImportE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_database("import");
-    cdrd_ = std::make_unique<CdrdProcess>(dir_.path, dsn_);
+    dsn_ = create_migrated_database("import");
+    cdrd_ = std::make_unique<CdrdProcess>(dir_.path(), dsn_);
     ASSERT_TRUE(cdrd_->start()) << cdrd_->log();
   }
   int port() const { return cdrd_->port(); }
@@ -97,7 +97,7 @@ class ImportE2E : public ::testing::Test {
   // The rejects store's files of one request: {".body" text, ".meta.json" text}.
   std::pair<std::string, std::string> kept_reject(const std::string& request_id) {
     std::pair<std::string, std::string> files;
-    for (const auto& entry : std::filesystem::directory_iterator(dir_.path + "/rejects")) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir_.path() + "/rejects")) {
       const std::string name = entry.path().filename().string();
       if (name.find(request_id) == std::string::npos) continue;
       std::ifstream in(entry.path(), std::ios::binary);

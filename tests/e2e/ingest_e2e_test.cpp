@@ -62,7 +62,7 @@ class IngestE2E : public ::testing::Test {
  protected:
   void SetUp() override { dsn_ = create_database("e2e"); }
   std::unique_ptr<CdrdProcess> start_cdrd(const std::string& extra_yaml = "") {
-    auto p = std::make_unique<CdrdProcess>(dir_.path, dsn_, extra_yaml);
+    auto p = std::make_unique<CdrdProcess>(dir_.path(), dsn_, extra_yaml);
     EXPECT_TRUE(p->start()) << p->log();
     return p;
   }
@@ -160,7 +160,7 @@ TEST_F(IngestE2E, BadInputIs400WithErrorBodyAndTheRawBodyIsKept) {
 
   // The raw bytes are in the rejects store under the request id.
   bool kept = false;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_.path + "/rejects")) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path() + "/rejects")) {
     const std::string name = entry.path().filename().string();
     if (name.find(request_id) != std::string::npos && name.size() > 5 &&
         name.compare(name.size() - 5, 5, ".body") == 0) {
@@ -286,12 +286,7 @@ TEST_F(IngestE2E, KillNineAfterAcknowledgementsLosesAndDuplicatesNothing) {
   auto again = start_cdrd();
   ASSERT_TRUE(eventually([&] { return rows("account_id = 'acct-kill'") >= static_cast<long long>(acked.size()); },
                          std::chrono::seconds(60)));
-  pqxx::connection conn(dsn_);
-  pqxx::nontransaction tx(conn);
-  std::set<std::string> stored;
-  for (const auto& row : tx.exec("SELECT call_id FROM cdrs WHERE account_id = 'acct-kill'")) {
-    EXPECT_TRUE(stored.insert(row[0].as<std::string>()).second) << "duplicate " << row[0].as<std::string>();
-  }
+  const std::set<std::string> stored = stored_once(dsn_, "acct-kill");
   for (const auto& uuid : acked) EXPECT_EQ(stored.count(uuid), 1u) << "acknowledged but missing: " << uuid;
   // Anything stored beyond the acknowledged set was in flight when killed (durable, not yet answered).
   EXPECT_LE(stored.size() - acked.size(), 4u * 2);

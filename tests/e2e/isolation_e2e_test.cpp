@@ -52,8 +52,8 @@ std::string forged_start_key(long long ts, const std::string& id) {
 class IsolationE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_database("e2e_isolation");
-    cdrd_ = std::make_unique<CdrdProcess>(dir_.path, dsn_);
+    dsn_ = create_migrated_database("e2e_isolation");
+    cdrd_ = std::make_unique<CdrdProcess>(dir_.path(), dsn_);
     ASSERT_TRUE(cdrd_->start()) << cdrd_->log();
     for (int i = 0; i < kRowsPerAccount; ++i) {
       for (const char* account : {"acct-a", "acct-b"}) {
@@ -169,7 +169,7 @@ TEST_F(IsolationE2E, AQueryPastTheStatementTimeoutIs504) {
   cdrd_->signal(SIGTERM);
   ASSERT_EQ(cdrd_->wait_exit(), 0);
   ::setenv("CDRD_DATABASE_STATEMENT_TIMEOUT_MS", "300", 1);
-  cdrd_ = std::make_unique<CdrdProcess>(dir_.path, dsn_);
+  cdrd_ = std::make_unique<CdrdProcess>(dir_.path(), dsn_);
   const bool started = cdrd_->start();
   ::unsetenv("CDRD_DATABASE_STATEMENT_TIMEOUT_MS");
   ASSERT_TRUE(started) << cdrd_->log();
@@ -194,7 +194,7 @@ TEST_F(IsolationE2E, ReadsBeyondTheQueueGet503) {
   ::setenv("CDRD_DATABASE_READ_POOL_SIZE", "1", 1);
   ::setenv("CDRD_API_MAX_QUEUED_READS", "1", 1);
   ::setenv("CDRD_DATABASE_STATEMENT_TIMEOUT_MS", "60000", 1);
-  cdrd_ = std::make_unique<CdrdProcess>(dir_.path, dsn_);
+  cdrd_ = std::make_unique<CdrdProcess>(dir_.path(), dsn_);
   const bool started = cdrd_->start();
   for (const char* name :
        {"CDRD_DATABASE_READ_POOL_SIZE", "CDRD_API_MAX_QUEUED_READS", "CDRD_DATABASE_STATEMENT_TIMEOUT_MS"}) {

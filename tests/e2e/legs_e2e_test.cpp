@@ -95,8 +95,8 @@ std::vector<std::string> ids_of(const rapidjson::Value& data) {
 class LegsE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_database("e2e_legs");
-    cdrd_ = std::make_unique<CdrdProcess>(dir_.path, dsn_);
+    dsn_ = create_migrated_database("e2e_legs");
+    cdrd_ = std::make_unique<CdrdProcess>(dir_.path(), dsn_);
     ASSERT_TRUE(cdrd_->start()) << cdrd_->log();
     // The B-leg first: legs are tied together whichever arrives first.
     ASSERT_EQ(post_json_cdr(cdrd_->port(), b_leg_cdr()).status, 200);

@@ -22,6 +22,7 @@
 #include "tests/e2e/http_client.h"
 #include "tests/e2e/notify_listener.h"
 #include "tests/support/pg_server.h"
+#include "tests/support/test_files.h"
 
 namespace cdrd::test {
 namespace {
@@ -33,18 +34,6 @@ const std::map<std::string, std::string> kAllKey = {{"X-Auth-Token", "all-key"}}
 HttpResponse post_cdr(int port, const std::string& uuid, const std::string& account) {
   return http_request(port, "POST", "/ingest/freeswitch/json", unique_cdr(uuid, account),
                       {{"Content-Type", "application/json"}});
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
 }
 
 size_t occurrences(const std::string& text, const std::string& needle) {
@@ -79,11 +68,11 @@ long long waiting_on_lock(const std::string& dsn, const std::string& application
 
 class LifecycleE2E : public ::testing::Test {
  protected:
-  void SetUp() override { dsn_ = create_database("lifecycle_e2e"); }
+  void SetUp() override { dsn_ = create_migrated_database("lifecycle_e2e"); }
 
   // cdrd with a NOTIFY_SOCKET (and, when watchdog_usec > 0, WATCHDOG_USEC) of our own.
   std::unique_ptr<CdrdProcess> start_cdrd(NotifyListener* notify, long watchdog_usec, const std::string& extra_yaml) {
-    auto p = std::make_unique<CdrdProcess>(dir_.path, dsn_, extra_yaml);
+    auto p = std::make_unique<CdrdProcess>(dir_.path(), dsn_, extra_yaml);
     p->set_env("NOTIFY_SOCKET", notify->path());
     if (watchdog_usec > 0) p->set_env("WATCHDOG_USEC", std::to_string(watchdog_usec));
     // Reads blocked by the test's lock wait for it, not for the 10 s default.
@@ -101,7 +90,7 @@ class LifecycleE2E : public ::testing::Test {
 
 // The whole sd_notify conversation, in order, as systemd would see it.
 TEST_F(LifecycleE2E, NotifiesReadyReloadingWatchdogOnlyWhileTheWriterMovesAndStopping) {
-  NotifyListener notify(dir_.path + "/notify.sock");
+  NotifyListener notify(dir_.path() + "/notify.sock");
   auto cdrd = start_cdrd(&notify, 2000000, "");  // WATCHDOG_USEC 2 s: a ping each second
 
   // READY=1 names the main pid.
@@ -171,7 +160,7 @@ TEST_F(LifecycleE2E, NotifiesReadyReloadingWatchdogOnlyWhileTheWriterMovesAndSto
 // unknown key or a changed restart-only key keeps the running configuration,
 // and the log and STATUS say why.
 TEST_F(LifecycleE2E, SighupAppliesAGoodFileAndKeepsTheRunningOneOnABadOne) {
-  NotifyListener notify(dir_.path + "/notify.sock");
+  NotifyListener notify(dir_.path() + "/notify.sock");
   auto cdrd = start_cdrd(&notify, 0, "");
   const std::string config = read_file(cdrd->config_path());
   const std::string list = "/v2/accounts/acct-a/cdrs";
@@ -242,7 +231,7 @@ TEST_F(LifecycleE2E, SighupAppliesAGoodFileAndKeepsTheRunningOneOnABadOne) {
 // a lock: ingest answers 503 at once, and once the lock goes the read is
 // answered, the batch committed, and cdrd exits 0.
 TEST_F(LifecycleE2E, SigtermAnswersWhatIsInFlightCommitsTheBatchAndExitsZero) {
-  NotifyListener notify(dir_.path + "/notify.sock");
+  NotifyListener notify(dir_.path() + "/notify.sock");
   auto cdrd = start_cdrd(&notify, 0, "limits:\n  drain_timeout_s: 120\n");
   CdrsLock lock(dsn_);
   ASSERT_EQ(post_cdr(cdrd->port(), random_uuid(), "acct-drain").status, 200);
@@ -271,7 +260,7 @@ TEST_F(LifecycleE2E, SigtermAnswersWhatIsInFlightCommitsTheBatchAndExitsZero) {
 // says what it left. The unanswered read was never acknowledged; the
 // acknowledged CDR stays in the spool and is written, once, after a restart.
 TEST_F(LifecycleE2E, SigtermDrainCutByTheDeadlineExitsOneAndLosesNothing) {
-  NotifyListener notify(dir_.path + "/notify.sock");
+  NotifyListener notify(dir_.path() + "/notify.sock");
   auto cdrd = start_cdrd(&notify, 0, "limits:\n  drain_timeout_s: 2\n");
   auto lock = std::make_unique<CdrsLock>(dsn_);
   const std::string uuid = random_uuid();
@@ -293,7 +282,7 @@ TEST_F(LifecycleE2E, SigtermDrainCutByTheDeadlineExitsOneAndLosesNothing) {
   lock->release();
   EXPECT_EQ(rows("acct-cut"), 0) << "the cut writer's transaction was rolled back";
   // A restart replays the spool.
-  CdrdProcess again(dir_.path, dsn_);
+  CdrdProcess again(dir_.path(), dsn_);
   ASSERT_TRUE(again.start()) << again.log();
   ASSERT_TRUE(eventually([&] { return rows("acct-cut") == 1; })) << again.log();
   EXPECT_EQ(query_count(dsn_, "SELECT count(*) FROM cdrs WHERE id LIKE '%" + uuid + "'"), 1);

@@ -147,7 +147,7 @@ void expect_json_error(const Received& r, int status, const std::string& code) {
 
 TEST(LimitsE2E, RefusedRequestsGetTheJsonErrorBody) {
   TempDir dir;
-  CdrdProcess cdrd(dir.path, kNoDatabase, "limits:\n  max_body_bytes: 8KiB\n  max_header_bytes: 4KiB\n");
+  CdrdProcess cdrd(dir.path(), kNoDatabase, "limits:\n  max_body_bytes: 8KiB\n  max_header_bytes: 4KiB\n");
   ASSERT_TRUE(cdrd.start(/*wait_ready=*/false)) << cdrd.log();
   const int port = cdrd.port();
 
@@ -191,7 +191,7 @@ TEST(LimitsE2E, RefusedRequestsGetTheJsonErrorBody) {
 
 TEST(LimitsE2E, ConnectionGaugeReturnsToIdle) {
   TempDir dir;
-  CdrdProcess cdrd(dir.path, kNoDatabase);
+  CdrdProcess cdrd(dir.path(), kNoDatabase);
   ASSERT_TRUE(cdrd.start(/*wait_ready=*/false)) << cdrd.log();
   const int port = cdrd.port();
   constexpr int kRounds = 5, kEach = 60;
@@ -218,7 +218,7 @@ TEST(LimitsE2E, ConnectionGaugeReturnsToIdle) {
 TEST(LimitsE2E, AtMaxConnectionsTheNextWaitsInTheBacklog) {
   TempDir dir;
   constexpr int kMax = 4;
-  CdrdProcess cdrd(dir.path, kNoDatabase, "limits:\n  max_connections: 4\n  request_timeout_s: 60\n");
+  CdrdProcess cdrd(dir.path(), kNoDatabase, "limits:\n  max_connections: 4\n  request_timeout_s: 60\n");
   ASSERT_TRUE(cdrd.start(/*wait_ready=*/false)) << cdrd.log();
   const int port = cdrd.port();
   ASSERT_TRUE(eventually([&] { return metric(port, "cdrd_http_connections") == 1; }));
@@ -296,7 +296,7 @@ bool trickle_until_cut(int port, const std::string& request, size_t* sent_bytes,
 
 TEST(LimitsE2E, SlowClientsAreCutAtTheRequestDeadline) {
   TempDir dir;
-  CdrdProcess cdrd(dir.path, kNoDatabase, "limits:\n  request_timeout_s: 2\n");
+  CdrdProcess cdrd(dir.path(), kNoDatabase, "limits:\n  request_timeout_s: 2\n");
   ASSERT_TRUE(cdrd.start(/*wait_ready=*/false)) << cdrd.log();
   const int port = cdrd.port();
 
@@ -363,7 +363,7 @@ TEST(LimitsE2E, ThousandIdleConnectionsStayBounded) {
   ASSERT_GE(files.rlim_cur, static_cast<rlim_t>(kIdle + 200)) << "RLIMIT_NOFILE too low for this test";
 
   TempDir dir;  // cdrd inherits the raised limit
-  CdrdProcess cdrd(dir.path, kNoDatabase, "limits:\n  request_timeout_s: 8\n");
+  CdrdProcess cdrd(dir.path(), kNoDatabase, "limits:\n  request_timeout_s: 8\n");
   ASSERT_TRUE(cdrd.start(/*wait_ready=*/false)) << cdrd.log();
   const int port = cdrd.port();
   // Warm up the paths the idle connections and the checks below take.

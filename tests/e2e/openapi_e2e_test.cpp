@@ -23,6 +23,7 @@
 #include "tests/e2e/e2e_util.h"
 #include "tests/e2e/http_client.h"
 #include "tests/support/pg_server.h"
+#include "tests/support/test_files.h"
 
 namespace cdrd::test {
 namespace {
@@ -216,10 +217,7 @@ class ResponseLog {
   rapidjson::Document doc_{rapidjson::kArrayType};
 };
 
-struct CheckerResult {
-  int exit_code = -1;
-  std::string output;
-};
+using CheckerResult = CommandResult;
 
 // Runs check_responses.py on the document (and the records, if given;
 // `partial`: without requiring every operation to be covered).
@@ -227,21 +225,7 @@ CheckerResult run_checker(const std::string& doc, const std::string& records = "
   std::string cmd = "/usr/bin/python3 '" + kChecker + "' '" + doc + "'";
   if (!records.empty()) cmd += " '" + records + "'";
   if (partial) cmd += " --partial";
-  cmd += " 2>&1";
-  CheckerResult result;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (!pipe) return result;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) result.output.append(buf, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return run_command(cmd);
 }
 
 // database.statement_timeout_ms for the cdrd started while this lives (the
@@ -264,7 +248,7 @@ TEST(OpenApiDocument, LoadsAndEveryRefResolves) {
 
   // The check is not vacuous: a dangling $ref is caught and named.
   TempDir dir;
-  const std::string broken = dir.path + "/broken.yaml";
+  const std::string broken = dir.path() + "/broken.yaml";
   std::string text = read_file(kDoc);
   const std::string ref = "$ref: \"#/components/schemas/Cdr\"";
   ASSERT_NE(text.find(ref), std::string::npos);
@@ -291,8 +275,8 @@ TEST(OpenApiDocument, CheckerNamesTheRouteAndJsonPathOfAMismatch) {
   teapot.body = "{}";
   log.add({"GET", "/healthz", "/healthz", {}, "", 200}, teapot);
   TempDir dir;
-  log.write(dir.path + "/records.json");
-  const CheckerResult result = run_checker(kDoc, dir.path + "/records.json");
+  log.write(dir.path() + "/records.json");
+  const CheckerResult result = run_checker(kDoc, dir.path() + "/records.json");
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_NE(result.output.find("GET " + kGet +
                                " (/v2/accounts/a/cdrs/201801-x) -> 200: application/json body at "
@@ -367,8 +351,8 @@ TEST(OpenApiDocument, AcceptsHandWrittenAnswersOfEveryShape) {
   csv.headers.erase("content-disposition");
   log.add({"GET", kGet, "/v2/accounts/a/cdrs/201801-x", {}, "", 200}, csv);
   TempDir dir;
-  log.write(dir.path + "/records.json");
-  const CheckerResult result = run_checker(kDoc, dir.path + "/records.json", /*partial=*/true);
+  log.write(dir.path() + "/records.json");
+  const CheckerResult result = run_checker(kDoc, dir.path() + "/records.json", /*partial=*/true);
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_NE(result.output.find("header Content-Disposition is missing (text/csv requires it)"), std::string::npos)
       << result.output;
@@ -378,9 +362,9 @@ TEST(OpenApiDocument, AcceptsHandWrittenAnswersOfEveryShape) {
 class OpenApiE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_database("e2e_openapi");
+    dsn_ = create_migrated_database("e2e_openapi");
     StatementTimeoutEnv timeout(1000);
-    cdrd_ = std::make_unique<CdrdProcess>(dir_.path, dsn_, "limits:\n  max_body_bytes: 64KiB\n");
+    cdrd_ = std::make_unique<CdrdProcess>(dir_.path(), dsn_, "limits:\n  max_body_bytes: 64KiB\n");
     ASSERT_TRUE(cdrd_->start()) << cdrd_->log();
   }
 
@@ -445,7 +429,7 @@ class OpenApiE2E : public ::testing::Test {
   // 503s: a second cdrd whose database is not there (nothing listens on port 1).
   void ask_a_cdrd_without_database() {
     TempDir dir;
-    CdrdProcess lonely(dir.path, "postgresql://cdrd@127.0.0.1:1/none?connect_timeout=2");
+    CdrdProcess lonely(dir.path(), "postgresql://cdrd@127.0.0.1:1/none?connect_timeout=2");
     ASSERT_TRUE(lonely.start(/*wait_ready=*/false)) << lonely.log();
     send({"GET", "/readyz", "/readyz", {}, "", 503}, lonely.port());
     send({"GET", kGet, "/v2/accounts/default/cdrs/" + kId2017, kAllKey, "", 503}, lonely.port());
@@ -464,7 +448,7 @@ TEST_F(OpenApiE2E, EveryDocumentedRouteAnswersWithTheDocumentedShape) {
   read_past_the_statement_timeout();
   ask_a_cdrd_without_database();
 
-  const std::string records = dir_.path + "/openapi-responses.json";
+  const std::string records = dir_.path() + "/openapi-responses.json";
   log_.write(records);
   const CheckerResult result = run_checker(kDoc, records);
   std::cout << result.output;

@@ -25,8 +25,8 @@ class OutageE2E : public ::testing::Test {
  protected:
   void SetUp() override {
     EmbeddedPostgresOptions options;
-    options.data_dir = pg_dir_.path + "/data";
-    options.socket_dir = pg_dir_.path + "/run";
+    options.data_dir = pg_dir_.path() + "/data";
+    options.socket_dir = pg_dir_.path() + "/run";
     options.port = free_port();
     options.fast_unsafe = true;
     pg_ = std::make_unique<EmbeddedPostgres>(options);
@@ -43,7 +43,7 @@ class OutageE2E : public ::testing::Test {
 TEST_F(OutageE2E, PostgresDownThenUpLosesNothing) {
   std::string error;
   TempDir state;
-  CdrdProcess cdrd(state.path, dsn_);
+  CdrdProcess cdrd(state.path(), dsn_);
   ASSERT_TRUE(cdrd.start()) << cdrd.log();
 
   ASSERT_TRUE(pg_->stop(&error)) << error;
@@ -79,7 +79,7 @@ TEST_F(OutageE2E, PostgresDownThenUpLosesNothing) {
 TEST_F(OutageE2E, FullSpoolAnswers503UntilTheDatabaseCatchesUp) {
   std::string error;
   TempDir state;
-  CdrdProcess cdrd(state.path, dsn_, "spool:\n  max_bytes: 1MiB\n  segment_bytes: 64KiB\n");
+  CdrdProcess cdrd(state.path(), dsn_, "spool:\n  max_bytes: 1MiB\n  segment_bytes: 64KiB\n");
   ASSERT_TRUE(cdrd.start()) << cdrd.log();
   ASSERT_TRUE(pg_->stop(&error)) << error;
 
@@ -123,10 +123,10 @@ TEST_F(OutageE2E, FullSpoolAnswers503UntilTheDatabaseCatchesUp) {
 
 TEST(EmbeddedE2E, QuickStartConfigRunsItsOwnPostgres) {
   TempDir state;
-  CdrdProcess cdrd(state.path, "embedded");
+  CdrdProcess cdrd(state.path(), "embedded");
   ASSERT_TRUE(cdrd.start(true, 180)) << cdrd.log();
   struct stat st {};
-  EXPECT_EQ(::stat((state.path + "/pgdata/PG_VERSION").c_str(), &st), 0) << "initdb under state_dir";
+  EXPECT_EQ(::stat((state.path() + "/pgdata/PG_VERSION").c_str(), &st), 0) << "initdb under state_dir";
 
   const std::string sample = read_sample("json_cdr_cgrates_2018b.json");
   ASSERT_EQ(post_json_cdr(cdrd.port(), sample).status, 200);
@@ -144,10 +144,10 @@ TEST(EmbeddedE2E, QuickStartConfigRunsItsOwnPostgres) {
   cdrd.signal(SIGTERM);
   EXPECT_EQ(cdrd.wait_exit(90), 0) << cdrd.log();
   // The private server was stopped with cdrd.
-  EXPECT_NE(::stat((state.path + "/pgdata/postmaster.pid").c_str(), &st), 0);
+  EXPECT_NE(::stat((state.path() + "/pgdata/postmaster.pid").c_str(), &st), 0);
 
   // Second start reuses the cluster (no initdb) and still has the row.
-  CdrdProcess again(state.path, "embedded");
+  CdrdProcess again(state.path(), "embedded");
   ASSERT_TRUE(again.start(true, 180)) << again.log();
   EXPECT_EQ(http_request(again.port(), "GET", path, "", {{"X-Auth-Token", "all-key"}}).status, 200);
   again.signal(SIGTERM);
@@ -159,10 +159,10 @@ TEST(EmbeddedE2E, QuickStartConfigRunsItsOwnPostgres) {
 // user, which must still reach its directories under it.
 TEST(EmbeddedE2E, RelativeNewStateDirAsInTheQuickStart) {
   TempDir checkout;
-  CdrdProcess cdrd(checkout.path, "embedded", "", "./state", checkout.path);
+  CdrdProcess cdrd(checkout.path(), "embedded", "", "./state", checkout.path());
   ASSERT_TRUE(cdrd.start(true, 180)) << cdrd.log();
   struct stat st {};
-  EXPECT_EQ(::stat((checkout.path + "/state/pgdata/PG_VERSION").c_str(), &st), 0) << cdrd.log();
+  EXPECT_EQ(::stat((checkout.path() + "/state/pgdata/PG_VERSION").c_str(), &st), 0) << cdrd.log();
   ASSERT_EQ(post_json_cdr(cdrd.port(), read_sample("json_cdr_cgrates_2017.json")).status, 200);
   const std::string path = "/v2/accounts/default/cdrs/201801-3da8bf84-c133-4959-9e24-e72875cb33a1";
   HttpResponse r;
@@ -174,7 +174,7 @@ TEST(EmbeddedE2E, RelativeNewStateDirAsInTheQuickStart) {
   EXPECT_EQ(parse_json(r.body)["data"]["billing_seconds"].GetInt(), 68);
   // The state directory (spool, rejects) stays cdrd's: others cannot enter
   // it, and the server's user may only pass through it (search, no read).
-  ASSERT_EQ(::stat((checkout.path + "/state").c_str(), &st), 0);
+  ASSERT_EQ(::stat((checkout.path() + "/state").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0007, 0u);
   if (::geteuid() == 0) {
     EXPECT_EQ(st.st_mode & 0070, 0010u);

@@ -60,8 +60,8 @@ std::vector<CsvRow> csv_rows(const std::string& body) {
 class ReadApiE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_database("e2e_read");
-    cdrd_ = std::make_unique<CdrdProcess>(dir_.path, dsn_);
+    dsn_ = create_migrated_database("e2e_read");
+    cdrd_ = std::make_unique<CdrdProcess>(dir_.path(), dsn_);
     ASSERT_TRUE(cdrd_->start()) << cdrd_->log();
     insert_bulk_cdrs(dsn_, "acct-a", "bulk", kT0, kRows, 2);
     insert_bulk_cdrs(dsn_, "acct-b", "other", kT0, 20, 2);

@@ -21,6 +21,7 @@
 #include "tests/e2e/http_client.h"
 #include "tests/e2e/tls_client.h"
 #include "tests/support/pg_server.h"
+#include "tests/support/test_files.h"
 
 namespace cdrd::test {
 namespace {
@@ -49,22 +50,11 @@ size_t files_in(const std::string& dir) {
   return n;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // `cdrd --check-config --config FILE`: exit code and stderr.
 int check_config(const std::string& config_path, std::string* output) {
-  const std::string cmd = std::string(CDRD_BINARY) + " --check-config --config " + config_path + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  char buf[4096];
-  output->clear();
-  for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) output->append(buf, n);
-  const int status = ::pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  CommandResult r = run_command(std::string(CDRD_BINARY) + " --check-config --config " + config_path);
+  *output = std::move(r.output);
+  return r.exit_code;
 }
 
 // Records answers in the format tests/openapi/check_responses.py reads (see
@@ -101,14 +91,11 @@ class DocumentCheck {
     w_.EndArray();
     const std::string records = dir + "/security_records.json";
     std::ofstream(records) << buffer_.GetString();
-    const std::string cmd = "/usr/bin/python3 " + std::string(CDRD_SOURCE_DIR) + "/tests/openapi/check_responses.py " +
-                            std::string(CDRD_SOURCE_DIR) + "/docs/openapi.yaml " + records + " --partial 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    char buf[4096];
-    output->clear();
-    for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) output->append(buf, n);
-    const int status = ::pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    CommandResult r =
+        run_command("/usr/bin/python3 " + std::string(CDRD_SOURCE_DIR) + "/tests/openapi/check_responses.py " +
+                    std::string(CDRD_SOURCE_DIR) + "/docs/openapi.yaml " + records + " --partial");
+    *output = std::move(r.output);
+    return r.exit_code;
   }
 
  private:
@@ -118,7 +105,7 @@ class DocumentCheck {
 
 class SecurityE2E : public ::testing::Test {
  protected:
-  void SetUp() override { dsn_ = create_database("security"); }
+  void SetUp() override { dsn_ = create_migrated_database("security"); }
   long long rows(const std::string& where) { return query_count(dsn_, "SELECT count(*) FROM cdrs WHERE " + where); }
 
   TempDir dir_;
@@ -127,7 +114,7 @@ class SecurityE2E : public ::testing::Test {
 
 TEST_F(SecurityE2E, SeparateListenersServeOnlyTheirRoutes) {
   const int api_port = free_port();
-  CdrdProcess cdrd(dir_.path, dsn_);
+  CdrdProcess cdrd(dir_.path(), dsn_);
   cdrd.set_listen_extra("  api: 127.0.0.1:" + std::to_string(api_port) + "\n");
   ASSERT_TRUE(cdrd.start()) << cdrd.log();
   const std::string http_at = "listen.http (127.0.0.1:" + std::to_string(cdrd.port()) + ")";
@@ -174,7 +161,7 @@ TEST_F(SecurityE2E, SeparateListenersServeOnlyTheirRoutes) {
 }
 
 TEST_F(SecurityE2E, BasicAuthGuardsIngestOnly) {
-  CdrdProcess cdrd(dir_.path, dsn_, "ingest:\n  basic_auth:\n    fs1: secret\n    fs2: other\n");
+  CdrdProcess cdrd(dir_.path(), dsn_, "ingest:\n  basic_auth:\n    fs1: secret\n    fs2: other\n");
   ASSERT_TRUE(cdrd.start()) << cdrd.log();
   const std::string uuid = random_uuid();
   const std::string cdr = unique_cdr(uuid);
@@ -216,11 +203,11 @@ TEST_F(SecurityE2E, BasicAuthGuardsIngestOnly) {
   EXPECT_EQ(metric_line(metrics, "cdrd_ingest_refused_total{reason=\"auth\"}"), "6");
   EXPECT_EQ(metric_line(metrics, "cdrd_ingest_refused_total{reason=\"address\"}"), "0");
   EXPECT_EQ(metric_line(metrics, "cdrd_rejected_total"), "0");
-  EXPECT_EQ(files_in(dir_.path + "/rejects"), 0u);
+  EXPECT_EQ(files_in(dir_.path() + "/rejects"), 0u);
 }
 
 TEST_F(SecurityE2E, AllowFromRefusesOtherAddressesUntilReloaded) {
-  CdrdProcess cdrd(dir_.path, dsn_, "ingest:\n  allow_from: [10.0.0.0/8, \"2001:db8::/32\"]\n");
+  CdrdProcess cdrd(dir_.path(), dsn_, "ingest:\n  allow_from: [10.0.0.0/8, \"2001:db8::/32\"]\n");
   ASSERT_TRUE(cdrd.start()) << cdrd.log();
   const std::string uuid = random_uuid();
   const HttpResponse refused = http_request(cdrd.port(), "POST", "/ingest/freeswitch/json", unique_cdr(uuid));
@@ -258,7 +245,7 @@ TEST_F(SecurityE2E, AllowFromRefusesOtherAddressesUntilReloaded) {
   const HttpResponse ok = http_request(cdrd.port(), "POST", "/ingest/freeswitch/json", unique_cdr(uuid));
   EXPECT_EQ(ok.status, 200) << ok.body;
   ASSERT_TRUE(eventually([&] { return rows("call_id = '" + uuid + "'") == 1; }));
-  EXPECT_EQ(files_in(dir_.path + "/rejects"), 0u);
+  EXPECT_EQ(files_in(dir_.path() + "/rejects"), 0u);
 }
 
 TEST_F(SecurityE2E, RefusalsMatchTheOpenApiDocument) {
@@ -266,7 +253,7 @@ TEST_F(SecurityE2E, RefusalsMatchTheOpenApiDocument) {
   const std::string cdr = unique_cdr(random_uuid());
   const char* routes[] = {"/ingest/freeswitch/json", "/ingest/freeswitch/xml", "/ingest/cdr"};
   {
-    CdrdProcess cdrd(dir_.path, dsn_, "ingest:\n  basic_auth: {fs1: secret}\n");
+    CdrdProcess cdrd(dir_.path(), dsn_, "ingest:\n  basic_auth: {fs1: secret}\n");
     ASSERT_TRUE(cdrd.start()) << cdrd.log();
     for (const char* route : routes) {
       const HttpResponse r = http_request(cdrd.port(), "POST", route, cdr, {{"Authorization", kWrongPassword}});
@@ -275,7 +262,7 @@ TEST_F(SecurityE2E, RefusalsMatchTheOpenApiDocument) {
     }
   }
   {
-    CdrdProcess cdrd(dir_.path, dsn_, "ingest:\n  allow_from: [192.0.2.0/24]\n");
+    CdrdProcess cdrd(dir_.path(), dsn_, "ingest:\n  allow_from: [192.0.2.0/24]\n");
     ASSERT_TRUE(cdrd.start()) << cdrd.log();
     for (const char* route : routes) {
       const HttpResponse r = http_request(cdrd.port(), "POST", route, cdr);
@@ -284,7 +271,7 @@ TEST_F(SecurityE2E, RefusalsMatchTheOpenApiDocument) {
     }
   }
   std::string output;
-  EXPECT_EQ(check.run(dir_.path, &output), 0) << output;
+  EXPECT_EQ(check.run(dir_.path(), &output), 0) << output;
 }
 
 class TlsE2E : public SecurityE2E {
@@ -292,10 +279,10 @@ class TlsE2E : public SecurityE2E {
   void SetUp() override {
     SecurityE2E::SetUp();
     std::string error;
-    ASSERT_TRUE(make_test_certificate(dir_.path, "server", &error)) << error;
-    ASSERT_TRUE(make_test_certificate(dir_.path, "stranger", &error)) << error;
-    cert_ = dir_.path + "/server.crt";
-    key_ = dir_.path + "/server.key";
+    ASSERT_TRUE(make_test_certificate(dir_.path(), "server", &error)) << error;
+    ASSERT_TRUE(make_test_certificate(dir_.path(), "stranger", &error)) << error;
+    cert_ = dir_.path() + "/server.crt";
+    key_ = dir_.path() + "/server.key";
   }
   std::string tls_keys(const std::string& prefix) {
     return "  " + prefix + "_tls_cert: " + cert_ + "\n  " + prefix + "_tls_key: " + key_ + "\n";
@@ -305,7 +292,7 @@ class TlsE2E : public SecurityE2E {
 
 TEST_F(TlsE2E, IngestAndReadOverVerifiedTls) {
   const int api_port = free_port();
-  CdrdProcess cdrd(dir_.path, dsn_, "ingest:\n  basic_auth: {fs1: secret}\n");
+  CdrdProcess cdrd(dir_.path(), dsn_, "ingest:\n  basic_auth: {fs1: secret}\n");
   cdrd.set_listen_extra("  api: 127.0.0.1:" + std::to_string(api_port) + "\n" + tls_keys("http") + tls_keys("api"));
   cdrd.set_probe([&](const std::string& target) { return https_request(cdrd.port(), cert_, "GET", target).status; });
   ASSERT_TRUE(cdrd.start()) << cdrd.log();
@@ -335,7 +322,7 @@ TEST_F(TlsE2E, IngestAndReadOverVerifiedTls) {
   }
   // A client that does not trust the certificate refuses the handshake.
   const HttpResponse untrusted =
-      https_request(cdrd.port(), dir_.path + "/stranger.crt", "GET", "/healthz", "", {}, &tls_error);
+      https_request(cdrd.port(), dir_.path() + "/stranger.crt", "GET", "/healthz", "", {}, &tls_error);
   EXPECT_EQ(untrusted.status, 0);
   EXPECT_NE(tls_error.find("handshake failed"), std::string::npos) << tls_error;
   EXPECT_NE(tls_error.find("certificate"), std::string::npos) << tls_error;
@@ -346,13 +333,10 @@ TEST_F(TlsE2E, IngestAndReadOverVerifiedTls) {
 
   // curl, when the machine has it, agrees.
   if (std::system("command -v curl >/dev/null 2>&1") == 0) {
-    const std::string cmd = "curl -sS -o /dev/null -w '%{http_code}' --cacert " + cert_ +
-                            " https://127.0.0.1:" + std::to_string(api_port) + "/healthz";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    char buf[16] = {};
-    const size_t n = fread(buf, 1, sizeof(buf) - 1, p);
-    ::pclose(p);
-    EXPECT_EQ(std::string(buf, n), "200");
+    EXPECT_EQ(run_command("curl -sS -o /dev/null -w '%{http_code}' --cacert " + cert_ +
+                          " https://127.0.0.1:" + std::to_string(api_port) + "/healthz")
+                  .output,
+              "200");
   }
   cdrd.signal(SIGTERM);
   EXPECT_EQ(cdrd.wait_exit(), 0) << cdrd.log();
@@ -360,7 +344,7 @@ TEST_F(TlsE2E, IngestAndReadOverVerifiedTls) {
 
 TEST_F(TlsE2E, TlsClientToPlainListenerFails) {
   const int api_port = free_port();
-  CdrdProcess cdrd(dir_.path, dsn_);
+  CdrdProcess cdrd(dir_.path(), dsn_);
   cdrd.set_listen_extra("  api: 127.0.0.1:" + std::to_string(api_port) + "\n" + tls_keys("api"));
   ASSERT_TRUE(cdrd.start()) << cdrd.log();  // probes the plain listen.http
   std::string tls_error;
@@ -373,8 +357,8 @@ TEST_F(TlsE2E, TlsClientToPlainListenerFails) {
 }
 
 TEST_F(TlsE2E, BadTlsFilesStopTheStartNamingKeyAndFile) {
-  const std::string missing = dir_.path + "/missing.crt";
-  const std::string stranger_key = dir_.path + "/stranger.key";
+  const std::string missing = dir_.path() + "/missing.crt";
+  const std::string stranger_key = dir_.path() + "/stranger.key";
   struct Case {
     std::string listen_extra;
     std::string message;
@@ -391,14 +375,14 @@ TEST_F(TlsE2E, BadTlsFilesStopTheStartNamingKeyAndFile) {
            "' (listen.http_tls_cert)"},
   };
   for (const Case& c : cases) {
-    CdrdProcess cdrd(dir_.path, dsn_);
+    CdrdProcess cdrd(dir_.path(), dsn_);
     cdrd.set_listen_extra(c.listen_extra);
     EXPECT_FALSE(cdrd.start(true, 30));
     EXPECT_NE(cdrd.log().find(c.message), std::string::npos) << cdrd.log();
     std::string output;
     EXPECT_EQ(check_config(cdrd.config_path(), &output), 2) << output;
     EXPECT_NE(output.find(c.message), std::string::npos) << output;
-    std::filesystem::remove(dir_.path + "/cdrd.log");
+    std::filesystem::remove(dir_.path() + "/cdrd.log");
   }
 }
 

@@ -103,8 +103,8 @@ constexpr long long kDay11 = 63682848000LL;    // 2018-01-11T00:00:00Z
 class SummaryE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    dsn_ = create_database("e2e_summary");
-    cdrd_ = std::make_unique<CdrdProcess>(dir_.path, dsn_);
+    dsn_ = create_migrated_database("e2e_summary");
+    cdrd_ = std::make_unique<CdrdProcess>(dir_.path(), dsn_);
     ASSERT_TRUE(cdrd_->start()) << cdrd_->log();
   }
   void post(const std::string& route, const std::string& body, const char* content_type) {

@@ -67,9 +67,9 @@ std::string rejected_body(const std::string& state_dir, const std::string& reque
 
 class XmlE2E : public ::testing::Test {
  protected:
-  void SetUp() override { dsn_ = create_database("xml_e2e"); }
+  void SetUp() override { dsn_ = create_migrated_database("xml_e2e"); }
   std::unique_ptr<CdrdProcess> start_cdrd(const std::string& extra_yaml = "") {
-    auto p = std::make_unique<CdrdProcess>(dir_.path, dsn_, extra_yaml);
+    auto p = std::make_unique<CdrdProcess>(dir_.path(), dsn_, extra_yaml);
     EXPECT_TRUE(p->start()) << p->log();
     return p;
   }

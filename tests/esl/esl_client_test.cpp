@@ -21,26 +21,13 @@
 #include "daemon/http/reject_store.h"
 #include "daemon/spool/spool.h"
 #include "tests/esl/esl_test_server.h"
+#include "tests/support/test_files.h"
 
 namespace cdrd::test {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-std::string read_sample(const std::string& name) {
-  std::ifstream in(std::string(CDRD_TEST_DATA_DIR) + "/freeswitch/" + name, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
-    text.replace(pos, from.size(), to);
-  }
-  return text;
-}
 
 // One stored record's canonical JSON.
 struct Stored {

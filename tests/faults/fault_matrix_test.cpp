@@ -102,7 +102,7 @@ long long metric_value(const std::string& metrics, const std::string& name) {
 class FaultMatrix : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    pg_dir_ = new ServerTempDir();
+    pg_dir_ = new TempDir();
     EmbeddedPostgresOptions options;
     options.data_dir = pg_dir_->path() + "/data";
     options.socket_dir = pg_dir_->path() + "/run";
@@ -140,12 +140,12 @@ class FaultMatrix : public ::testing::Test {
     const std::string yaml =
         "freeswitch:\n  - name: fs1\n    host: 127.0.0.1\n    port: " + std::to_string(esl_.port()) +
         "\n    password: ClueCon\n" + extra_yaml;
-    cdrd_ = std::make_unique<CdrdProcess>(state_.path, cdrd_dsn(), yaml);
+    cdrd_ = std::make_unique<CdrdProcess>(state_.path(), cdrd_dsn(), yaml);
 #if defined(__SANITIZE_ADDRESS__)
     // libpqxx 6.4 leaks the PGresult of the statement that finds a connection
     // broken (see tests/db/cdr_store_pgtest.cpp): every phase that takes
     // PostgreSQL away meets it in cdrd's writer. Not cdrd's leak.
-    const std::string suppressions = state_.path + "/lsan.supp";
+    const std::string suppressions = state_.path() + "/lsan.supp";
     std::ofstream(suppressions) << "leak:libpqxx-6.4.so\n";
     const char* lsan = std::getenv("LSAN_OPTIONS");
     cdrd_->set_env("LSAN_OPTIONS", std::string(lsan ? lsan : "") + ":suppressions=" + suppressions);
@@ -277,7 +277,7 @@ class FaultMatrix : public ::testing::Test {
     return std::lround(diff / 86400.0);
   }
 
-  static ServerTempDir* pg_dir_;
+  static TempDir* pg_dir_;
   static EmbeddedPostgres* pg_;
   static PgProxy* proxy_;
 
@@ -291,7 +291,7 @@ class FaultMatrix : public ::testing::Test {
   std::unique_ptr<CdrdProcess> cdrd_;
 };
 
-ServerTempDir* FaultMatrix::pg_dir_ = nullptr;
+TempDir* FaultMatrix::pg_dir_ = nullptr;
 EmbeddedPostgres* FaultMatrix::pg_ = nullptr;
 PgProxy* FaultMatrix::proxy_ = nullptr;
 
@@ -350,7 +350,7 @@ TEST_F(FaultMatrix, SpoolLimitReached) {
 // The disk under the spool fills up (a 3 MiB tmpfs mounted on
 // state_dir/spool) while the database is away: appends hit ENOSPC.
 TEST_F(FaultMatrix, SpoolDiskFull) {
-  const std::string spool_dir = state_.path + "/spool";
+  const std::string spool_dir = state_.path() + "/spool";
   std::filesystem::create_directories(spool_dir);
   if (::mount("tmpfs", spool_dir.c_str(), "tmpfs", 0, "size=3m,mode=0700") != 0) {
     table().push_back(Row{"spool disk full (tmpfs)",
@@ -389,7 +389,7 @@ TEST_F(FaultMatrix, ClockJumps) {
     table().push_back(Row{"clock jumps", {}, -1, 0, 0, 0, 0, 0, 0, 0, 0, "SKIPPED: libfaketime not installed"});
     GTEST_SKIP() << lib << " is missing (Debian package libfaketime)";
   }
-  const std::string offset_file = state_.path + "/faketime";
+  const std::string offset_file = state_.path() + "/faketime";
   const auto set_offset = [&](const std::string& offset) { std::ofstream(offset_file) << offset << "\n"; };
   set_offset("+0");
   std::vector<std::pair<std::string, std::string>> env = {

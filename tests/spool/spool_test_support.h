@@ -16,30 +16,13 @@
 #include <vector>
 
 #include "daemon/spool/spool.h"
+#include "tests/support/test_files.h"
 
 namespace cdrd::spool_test {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/cdrd-spool-test-XXXXXX";
-    const char* made = ::mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using test::read_file;
+using test::TempDir;
+using test::write_file;
 
 inline std::string segment_name(uint64_t number) {
   std::string digits = std::to_string(number);
@@ -93,16 +76,6 @@ inline std::vector<std::string> payloads_of(const std::vector<SpoolRecord>& reco
   std::vector<std::string> payloads;
   for (const auto& record : records) payloads.push_back(record.payload);
   return payloads;
-}
-
-inline std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-inline void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 inline std::vector<std::string> files_in(const std::string& dir) {

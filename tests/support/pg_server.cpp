@@ -1,102 +1,126 @@
 #include "tests/support/pg_server.h"
 
-#include <signal.h>
-#include <sys/stat.h>
+#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <pqxx/pqxx>
 #include <stdexcept>
 #include <thread>
+#include <vector>
+
+#include "daemon/db/embedded_postgres.h"
+#include "daemon/db/migrations.h"
+#include "tests/support/pg_cluster_state.h"
+#include "tests/support/test_files.h"
 
 namespace cdrd::test {
 namespace fs = std::filesystem;
-namespace {
 
-constexpr char kTempPrefix[] = "cdrd-pgtest-";
+std::string TestPostgres::dsn_for(const std::string& database) const {
+  return "host=" + host + " port=" + std::to_string(port) + " dbname=" + database + " user=" + user;
+}
+
+bool read_cluster_state(const std::string& path, ClusterState* out, std::string* error) {
+  std::ifstream in(path);
+  if (!in) {
+    *error = "cannot read " + path;
+    return false;
+  }
+  std::map<std::string, std::string> kv;
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t eq = line.find('=');
+    if (eq != std::string::npos) kv[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  for (const char* key : {"dir", "data_dir", "host", "port", "user", "pid"}) {
+    if (kv[key].empty()) {
+      *error = path + " has no " + key;
+      return false;
+    }
+  }
+  out->dir = kv["dir"];
+  out->data_dir = kv["data_dir"];
+  out->host = kv["host"];
+  out->port = static_cast<int>(std::strtol(kv["port"].c_str(), nullptr, 10));
+  out->user = kv["user"];
+  out->pid = static_cast<pid_t>(std::strtol(kv["pid"].c_str(), nullptr, 10));
+  return true;
+}
+
+void write_cluster_state(const std::string& path, const ClusterState& state) {
+  const std::string tmp = path + ".tmp";
+  write_file(tmp, "dir=" + state.dir + "\ndata_dir=" + state.data_dir + "\nhost=" + state.host +
+                      "\nport=" + std::to_string(state.port) + "\nuser=" + state.user +
+                      "\npid=" + std::to_string(state.pid) + "\n");
+  fs::rename(tmp, path);
+}
+
+namespace {
 
 struct Harness {
   std::mutex mu;
-  std::unique_ptr<ServerTempDir> dir;
-  std::unique_ptr<EmbeddedPostgres> server;
-  std::string failure;  // why the start failed; rethrown instead of retrying
-  pid_t owner = 0;      // the process that started the server
+  bool resolved = false;
+  TestPostgres server;
+  std::string failure;  // why it cannot be had; rethrown instead of retrying
+  // This process's own server (no ctest fixture).
+  std::unique_ptr<TempDir> dir;
+  std::unique_ptr<EmbeddedPostgres> own;
+  pid_t owner = 0;  // the process that resolved the server
+  bool template_ready = false;
+  std::vector<std::string> created;  // databases to drop at exit
 };
 
-// Never destroyed: stop_at_exit() shuts the server down, and a static
-// destructor could run after the spdlog registry it logs through is gone.
+// Never destroyed: cleanup_at_exit() shuts down, and a static destructor
+// could run after the spdlog registry the server logs through is gone.
 Harness& harness() {
   static Harness* h = new Harness;
   return *h;
 }
 
-void stop_at_exit() {
+void cleanup_at_exit() {
   Harness& h = harness();
   std::lock_guard<std::mutex> lock(h.mu);
   // A forked child (death test, fork in a test) exiting must not stop the
-  // parent's server or delete its files.
+  // parent's server or drop its databases.
   if (h.owner != getpid()) return;
-  h.server.reset();  // fast shutdown, waits for the postmaster
-  h.dir.reset();
-}
-
-bool process_alive(pid_t pid) {
-  if (pid <= 0) return false;
-  if (kill(pid, 0) != 0 && errno == ESRCH) return false;
-  // A zombie (dead, not yet reaped by whoever inherited it) is as good as gone.
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return false;
-  const size_t paren = line.rfind(')');
-  return paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] != 'Z';
-}
-
-// A postmaster.pid under `dir` whose postmaster still runs: that server is
-// still shutting down (it got SIGINT when its parent died), so the directory
-// is not ours to remove yet.
-bool has_live_postmaster(const fs::path& dir) {
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (it.depth() >= 2) it.disable_recursion_pending();
-    if (it->path().filename() != "postmaster.pid") continue;
-    std::ifstream in(it->path());
-    long pid = 0;
-    if (in >> pid && process_alive(static_cast<pid_t>(pid))) return true;
+  if (h.own) {
+    h.own.reset();  // fast shutdown, waits for the postmaster; the databases go with it
+    h.dir.reset();
+    return;
   }
-  return false;
-}
-
-// Temp dirs left by test processes that were killed (ctest timeout, crash)
-// before their exit handlers ran: the dir name carries the owner's pid.
-void remove_stale_temp_dirs() {
-  std::error_code ec;
-  const fs::path tmp = fs::temp_directory_path(ec);
-  if (ec) return;
-  for (const auto& entry : fs::directory_iterator(tmp, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(kTempPrefix, 0) != 0) continue;
-    const long pid = std::strtol(name.c_str() + std::strlen(kTempPrefix), nullptr, 10);
-    if (pid <= 0 || pid == getpid() || process_alive(static_cast<pid_t>(pid))) continue;
-    if (has_live_postmaster(entry.path())) continue;
-    std::error_code ignored;
-    fs::remove_all(entry.path(), ignored);
+  // The shared server outlives us: drop what this process made there, so a
+  // run of hundreds of tests does not fill the disk. Plain libpq: libpqxx's
+  // own statics may already be destroyed when exit handlers run.
+  if (h.created.empty()) return;
+  PGconn* conn = PQconnectdb(h.server.dsn_for("postgres").c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::fprintf(stderr, "test PostgreSQL: cannot drop this test's databases: %s", PQerrorMessage(conn));
+  } else {
+    for (const auto& name : h.created) {
+      // Names are "<prefix>_<pid>_<n>" of [a-z0-9_] (new_database checks), so no quoting is needed.
+      PGresult* r = PQexec(conn, ("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)").c_str());
+      if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        std::fprintf(stderr, "test PostgreSQL: DROP DATABASE %s: %s", name.c_str(), PQresultErrorMessage(r));
+      }
+      PQclear(r);
+    }
   }
+  PQfinish(conn);
 }
 
 // Runs with h.mu held. Records a failure instead of throwing: it may run on
 // the keeper thread, where an exception would terminate the process.
-void start_server(Harness& h) try {
-  remove_stale_temp_dirs();
-  auto dir = std::make_unique<ServerTempDir>();
+void start_own_server(Harness& h) try {
+  auto dir = std::make_unique<TempDir>();
   EmbeddedPostgresOptions options;
   options.data_dir = dir->path() + "/data";
   options.socket_dir = dir->path() + "/run";
@@ -110,70 +134,95 @@ void start_server(Harness& h) try {
     h.failure = "the test PostgreSQL did not start: " + error;
     return;  // dir is removed on the way out
   }
+  h.server.host = options.socket_dir;
+  h.server.port = server->port();
+  h.server.user = options.user;
+  h.server.pid = server->pid();
+  h.server.shared = false;
   h.dir = std::move(dir);
-  h.server = std::move(server);
-  h.owner = getpid();
-  std::atexit(stop_at_exit);
+  h.own = std::move(server);
 } catch (const std::exception& e) {
   h.failure = std::string("the test PostgreSQL did not start: ") + e.what();
 }
 
-}  // namespace
-
-ServerTempDir::ServerTempDir() {
-  std::string tmpl = (fs::temp_directory_path() / (kTempPrefix + std::to_string(getpid()) + "-XXXXXX")).string();
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    throw std::runtime_error("mkdtemp " + tmpl + ": " + std::strerror(errno));
-  }
-  path_ = tmpl;
-  // mkdtemp makes it 0700; the server may run as another user (we are root).
-  if (chmod(path_.c_str(), 0755) != 0) {
-    const std::string why = std::strerror(errno);
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-    throw std::runtime_error("chmod " + path_ + ": " + why);
-  }
-}
-
-ServerTempDir::~ServerTempDir() {
-  std::error_code ignored;
-  fs::remove_all(path_, ignored);
-}
-
-EmbeddedPostgres& test_postgres() {
-  Harness& h = harness();
-  std::lock_guard<std::mutex> lock(h.mu);
-  if (!h.server && h.failure.empty()) {
-    // The server is told to stop when the thread that forked it ends
-    // (PR_SET_PDEATHSIG is per thread), so a first call from a short-lived
-    // thread starts it from one that lives as long as the process.
-    if (gettid() == getpid()) {
-      start_server(h);
-    } else {
-      std::promise<void> started;
-      std::thread([&h, &started] {
-        start_server(h);
-        started.set_value();
-        while (true) pause();
-      }).detach();
-      started.get_future().wait();
+void resolve(Harness& h) {
+  h.resolved = true;
+  h.owner = getpid();
+  std::atexit(cleanup_at_exit);
+  if (const char* state_file = std::getenv("TEST_PG_CLUSTER_STATE"); state_file != nullptr && *state_file != '\0') {
+    ClusterState state;
+    std::string error;
+    if (!read_cluster_state(state_file, &state, &error)) {
+      h.failure = "the ctest fixture pg_cluster_start did not leave a server (" + error + "): see that test's output";
+      return;
     }
+    h.server.host = state.host;
+    h.server.port = state.port;
+    h.server.user = state.user;
+    h.server.pid = state.pid;
+    h.server.shared = true;
+    h.template_ready = true;  // the fixture made it
+    return;
   }
-  if (!h.server) throw std::runtime_error(h.failure);
-  return *h.server;
+  // The server is told to stop when the thread that forked it ends
+  // (PR_SET_PDEATHSIG is per thread), so a first call from a short-lived
+  // thread starts it from one that lives as long as the process.
+  if (gettid() == getpid()) {
+    start_own_server(h);
+  } else {
+    std::promise<void> started;
+    std::thread([&h, &started] {
+      start_own_server(h);
+      started.set_value();
+      while (true) pause();
+    }).detach();
+    started.get_future().wait();
+  }
 }
 
-std::string create_database(const std::string& prefix) {
+std::string new_database(const std::string& prefix, const char* template_name) {
   const bool valid = !prefix.empty() && prefix.size() <= 40 &&
                      prefix.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
   if (!valid) throw std::invalid_argument("create_database: bad prefix '" + prefix + "'");
-  EmbeddedPostgres& server = test_postgres();
+  const TestPostgres& server = test_postgres();
+  Harness& h = harness();
   static std::atomic<int> counter{0};
   const std::string name = prefix + "_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
   pqxx::connection conn(server.dsn_for("postgres"));
   pqxx::nontransaction tx(conn);
-  tx.exec("CREATE DATABASE " + tx.quote_name(name));
+  if (template_name != nullptr) {
+    std::lock_guard<std::mutex> lock(h.mu);
+    if (!h.template_ready) {  // this process's own server: make the template once
+      tx.exec("CREATE DATABASE " + tx.quote_name(template_name));
+      {  // closed before the template is copied: a database with sessions cannot be
+        pqxx::connection tconn(server.dsn_for(template_name));
+        std::string error;
+        if (!apply_migrations(tconn, nullptr, &error)) throw std::runtime_error("migrating the template: " + error);
+      }
+      h.template_ready = true;
+    }
+  }
+  tx.exec("CREATE DATABASE " + tx.quote_name(name) +
+          (template_name != nullptr ? " TEMPLATE " + tx.quote_name(template_name) : std::string()));
+  {
+    std::lock_guard<std::mutex> lock(h.mu);
+    h.created.push_back(name);
+  }
   return server.dsn_for(name);
 }
+
+}  // namespace
+
+const TestPostgres& test_postgres() {
+  Harness& h = harness();
+  std::lock_guard<std::mutex> lock(h.mu);
+  if (!h.resolved) resolve(h);
+  if (!h.failure.empty()) throw std::runtime_error(h.failure);
+  return h.server;
+}
+
+std::string create_database(const std::string& prefix) { return new_database(prefix, nullptr); }
+
+std::string create_migrated_database(const std::string& prefix) { return new_database(prefix, kTemplateDatabase); }
 
 }  // namespace cdrd::test

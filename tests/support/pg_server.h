@@ -1,41 +1,42 @@
-// The PostgreSQL server shared by the tests of one test process (label "pg"
-// and the e2e tests): one initdb per process, a fresh database per test.
+// The PostgreSQL server of the pg and e2e tests.
+//
+// Under ctest there is one server per test run: the fixture test
+// "pg_cluster_start" (tests/support/pg_cluster.cpp) starts it before the
+// first test that needs it, with a template database that has cdrd's
+// migrations applied, and "pg_cluster_stop" stops it after the last one.
+// Tests find it through TEST_PG_CLUSTER_STATE (the file the fixture wrote).
+// Run directly, outside ctest, a test process starts a server of its own on
+// first use instead (initdb into a temp dir), stopped when it exits.
+// Either way every test works in a database of its own.
 #pragma once
+
+#include <sys/types.h>
 
 #include <string>
 
-#include "daemon/db/embedded_postgres.h"
-
 namespace cdrd::test {
 
-// The PostgreSQL server of this test process: started on first use (initdb
-// into a fresh temp dir that a non-root server user can traverse, random free
-// port on 127.0.0.1, EmbeddedPostgresOptions::fast_unsafe), stopped when the
-// process exits (also when a test fails). Thread-safe. Throws
-// std::runtime_error (with the server log's tail) when it cannot start;
-// later calls rethrow the same error instead of trying again.
-EmbeddedPostgres& test_postgres();
+struct TestPostgres {
+  std::string host;     // unix socket directory
+  int port = 0;         // also listens on 127.0.0.1:port
+  std::string user;     // a superuser
+  pid_t pid = 0;        // the postmaster
+  bool shared = false;  // the ctest run's server (true) or this process's own
+  std::string dsn_for(const std::string& database) const;
+};
 
-// Creates a fresh empty database "<prefix>_<pid>_<n>" and returns its libpq
-// DSN. prefix: lower-case letters, digits and '_' (std::invalid_argument
-// otherwise).
+// The server (see above). Thread-safe. Throws std::runtime_error (with the
+// reason, e.g. the server log's tail) when it cannot be had; later calls
+// rethrow the same error instead of trying again.
+const TestPostgres& test_postgres();
+
+// A fresh empty database "<prefix>_<pid>_<n>"; returns its libpq DSN. prefix:
+// lower-case letters, digits and '_' (std::invalid_argument otherwise).
+// Dropped when the process exits normally.
 std::string create_database(const std::string& prefix);
 
-// A new directory "<temp dir>/cdrd-pgtest-<pid>-XXXXXX" with mode 0755, so a
-// PostgreSQL server running as another user can reach what is created inside
-// it. Removed with its contents on destruction; the harness also removes
-// those whose process died without cleaning up (killed by a ctest timeout).
-class ServerTempDir {
- public:
-  ServerTempDir();
-  ~ServerTempDir();
-  ServerTempDir(const ServerTempDir&) = delete;
-  ServerTempDir& operator=(const ServerTempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// The same with cdrd's schema migrations already applied (a copy of the
+// template database; no partitions beyond what the migrations create).
+std::string create_migrated_database(const std::string& prefix);
 
 }  // namespace cdrd::test
