@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <random>
 
@@ -68,7 +69,7 @@ bool is_loopback_address(const std::string& host) {
   return false;
 }
 
-uint64_t to_us(double ms) { return static_cast<uint64_t>(ms * 1000.0 + 0.5); }
+uint64_t to_us(double ms) { return static_cast<uint64_t>(std::llround(ms * 1000.0)); }
 
 void record_error(KindResult* k, const BenchReply& reply) {
   ++k->errors[reply.status];
@@ -287,6 +288,7 @@ class Bench {
   std::vector<BenchRowKey> random_rows(int count) {
     std::uniform_int_distribution<int64_t> any(0, d_.total_rows - 1);
     std::vector<int64_t> ns;
+    ns.reserve(static_cast<size_t>(std::max(count, 0)));
     for (int i = 0; i < count; ++i) ns.push_back(any(rng_));
     return bench_row_keys(*db_, d_, ns);
   }
@@ -457,11 +459,9 @@ int run(const Settings& s) {
   return bench.timed_out() ? 1 : 0;
 }
 
-}  // namespace
-}  // namespace cdrd
-
-int main(int argc, char** argv) {
-  cdrd::Settings s;
+// main's work; main only catches what escapes it.
+int run_main(int argc, char** argv) {
+  Settings s;
   for (int i = 0; i < argc; ++i) s.command_line += (i > 0 ? " " : "") + std::string(argv[i]);
   CLI::App app{"cdrd_api_bench: latency of cdrd's read API on the cdrd_api_bench_load data set"};
   app.add_option("--host", s.host, "cdrd address; loopback only")->capture_default_str();
@@ -491,9 +491,24 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
-    return cdrd::run(s);
+    return run(s);
   } catch (const std::exception& e) {
     fmt::print(stderr, "cdrd_api_bench: {}\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace
+}  // namespace cdrd
+
+int main(int argc, char** argv) {
+  try {
+    return cdrd::run_main(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "cdrd_api_bench: fatal: {}\n", e.what());
+    return 1;
+  } catch (...) {
+    fmt::print(stderr, "cdrd_api_bench: fatal: unknown exception\n");
     return 1;
   }
 }

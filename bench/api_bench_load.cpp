@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -46,6 +48,19 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
+// Parses "YYYY-MM": the year at most 4 digits, the month at most 2, nothing
+// after them (what sscanf("%4d-%2d%c") == 2 accepted, less leading blanks and
+// '+' signs). The caller checks the range.
+bool parse_year_month(const std::string& text, int* year, int* month) {
+  const char* const end = text.data() + text.size();
+  const char* p = text.data();
+  const auto [after_year, year_error] = std::from_chars(p, std::min(end, p + 4), *year);
+  if (year_error != std::errc() || after_year == end || *after_year != '-') return false;
+  p = after_year + 1;
+  const auto [after_month, month_error] = std::from_chars(p, std::min(end, p + 2), *month);
+  return month_error == std::errc() && after_month == end;
+}
+
 // [start, end) of the window as Unix seconds: `months` calendar months that
 // end where `end_month` (YYYY-MM) begins.
 bool window_bounds(const LoadSettings& s, int64_t* start, int64_t* end, std::string* error) {
@@ -56,9 +71,7 @@ bool window_bounds(const LoadSettings& s, int64_t* start, int64_t* end, std::str
   } else {
     int year = 0;
     int month = 0;
-    char tail = 0;
-    if (std::sscanf(s.end_month.c_str(), "%4d-%2d%c", &year, &month, &tail) != 2 || month < 1 || month > 12 ||
-        year < 1971) {
+    if (!parse_year_month(s.end_month, &year, &month) || month < 1 || month > 12 || year < 1971) {
       *error = "--end-month: expected YYYY-MM, got '" + s.end_month + "'";
       return false;
     }
@@ -188,6 +201,7 @@ int verify_sample(pqxx::connection& conn, const BenchDataset& d, int sample) {
   std::mt19937_64 rng(static_cast<uint64_t>(d.seed));
   std::uniform_int_distribution<int64_t> any_row(0, d.total_rows - 1);
   std::vector<int64_t> ns;
+  ns.reserve(static_cast<size_t>(std::max(sample, 0)));
   for (int i = 0; i < sample; ++i) ns.push_back(any_row(rng));
   int bad = 0;
   for (const BenchRowKey& key : bench_row_keys(conn, d, ns)) {
@@ -323,6 +337,7 @@ int run(const LoadSettings& s) {
   std::atomic<size_t> next_chunk{0};
   std::vector<std::string> job_errors(static_cast<size_t>(s.jobs));
   std::vector<std::thread> jobs;
+  jobs.reserve(static_cast<size_t>(s.jobs));
   for (int j = 0; j < s.jobs; ++j) {
     jobs.emplace_back([&, j] {
       try {
@@ -395,11 +410,9 @@ int run(const LoadSettings& s) {
   return bad == 0 ? 0 : 1;
 }
 
-}  // namespace
-}  // namespace cdrd
-
-int main(int argc, char** argv) {
-  cdrd::LoadSettings s;
+// main's work; main only catches what escapes it.
+int run_main(int argc, char** argv) {
+  LoadSettings s;
   s.sql_file = CDRD_BENCH_ROWS_SQL;
   CLI::App app{"cdrd_api_bench_load: loads the read-API benchmark's synthetic CDRs into cdrd's database"};
   app.add_option("--dsn", s.dsn, "libpq DSN of cdrd's database (migrated: cdrd has started once)")->required();
@@ -426,9 +439,24 @@ int main(int argc, char** argv) {
   app.add_option("--sql", s.sql_file, "the data-set SQL (bench/api_bench_rows.sql)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
-    return cdrd::run(s);
+    return run(s);
   } catch (const std::exception& e) {
     fmt::print(stderr, "cdrd_api_bench_load: {}\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace
+}  // namespace cdrd
+
+int main(int argc, char** argv) {
+  try {
+    return cdrd::run_main(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "cdrd_api_bench_load: fatal: {}\n", e.what());
+    return 1;
+  } catch (...) {
+    fmt::print(stderr, "cdrd_api_bench_load: fatal: unknown exception\n");
     return 1;
   }
 }

@@ -55,7 +55,11 @@ int free_port() {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof(addr);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  // Port 0 when bind fails, as getsockname reports for an unbound socket.
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return 0;
+  }
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   return ntohs(addr.sin_port);
@@ -269,11 +273,9 @@ int run(const Settings& s) {
   return rc;
 }
 
-}  // namespace
-}  // namespace cdrd
-
-int main(int argc, char** argv) {
-  cdrd::Settings s;
+// main's work; main only catches what escapes it.
+int run_main(int argc, char** argv) {
+  Settings s;
   CLI::App app{
       "cdrd_esl_bench: a test ESL server pushes hangup events into a fresh cdrd; reports events/s pushed and "
       "committed rows/s"};
@@ -291,5 +293,20 @@ int main(int argc, char** argv) {
   app.add_flag("--keep", s.keep, "keep the state dir (cdrd.log, postgres.log)");
   CLI11_PARSE(app, argc, argv);
   ::signal(SIGPIPE, SIG_IGN);
-  return cdrd::run(s);
+  return run(s);
+}
+
+}  // namespace
+}  // namespace cdrd
+
+int main(int argc, char** argv) {
+  try {
+    return cdrd::run_main(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "cdrd_esl_bench: fatal: {}\n", e.what());
+    return 1;
+  } catch (...) {
+    fmt::print(stderr, "cdrd_esl_bench: fatal: unknown exception\n");
+    return 1;
+  }
 }

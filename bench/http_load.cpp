@@ -258,6 +258,7 @@ bool run_http_load(const LoadOptions& options, const CdrBodyTemplate& body, Load
   if (ok) {
     shared.paced_start = BenchClock::now();
     std::vector<std::thread> threads;
+    threads.reserve(workers.size());
     for (auto& w : workers) threads.emplace_back(&run_worker, w.get());
     for (auto& t : threads) t.join();
     *result = LoadResult{};

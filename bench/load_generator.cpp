@@ -260,11 +260,9 @@ int run(Settings s) {
   return complete ? 0 : 1;
 }
 
-}  // namespace
-}  // namespace cdrd
-
-int main(int argc, char** argv) {
-  cdrd::Settings s;
+// main's work; main only catches what escapes it.
+int run_main(int argc, char** argv) {
+  Settings s;
   s.sample = CDRD_BENCH_DEFAULT_SAMPLE;
   CLI::App app{
       "cdrd_loadgen: posts mod_json_cdr bodies to cdrd over keep-alive connections and reports "
@@ -299,8 +297,23 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   // A peer closing mid-write must surface as a failed request, not kill us.
   std::signal(SIGPIPE, SIG_IGN);
-  s.load.stop = &cdrd::g_stop;
-  std::signal(SIGTERM, cdrd::request_stop);
-  std::signal(SIGINT, cdrd::request_stop);
-  return cdrd::run(s);
+  s.load.stop = &g_stop;
+  std::signal(SIGTERM, request_stop);
+  std::signal(SIGINT, request_stop);
+  return run(s);
+}
+
+}  // namespace
+}  // namespace cdrd
+
+int main(int argc, char** argv) {
+  try {
+    return cdrd::run_main(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "cdrd_loadgen: fatal: {}\n", e.what());
+    return 1;
+  } catch (...) {
+    fmt::print(stderr, "cdrd_loadgen: fatal: unknown exception\n");
+    return 1;
+  }
 }

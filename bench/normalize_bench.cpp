@@ -68,7 +68,7 @@ void cdr_document(benchmark::State& state, const std::string& document) {
 }
 
 // The hangup frame of a wire capture, re-framed alone.
-std::string hangup_frame_of_capture(std::string capture) {
+std::string hangup_frame_of_capture(const std::string& capture) {
   EslFrameParser parser;
   std::vector<EslFrame> frames;
   std::string error;

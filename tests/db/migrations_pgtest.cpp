@@ -188,8 +188,8 @@ TEST_F(MigrationsTest, PartitionsCrossTheYearAndAreIdempotent) {
 TEST_F(MigrationsTest, RowsThatLandedInDefaultMoveIntoTheNewPartition) {
   migrate();
   insert_cdr(*conn_, "204003-stray", unix_of(2040, 3, 10));
-  insert_cdr(*conn_, "204003-last-second", unix_of(2040, 4, 1) - 12 * 3600 - 1);  // 2040-03-31T23:59:59Z
-  insert_cdr(*conn_, "204004-other-month", unix_of(2040, 4, 1) - 12 * 3600);      // 2040-04-01T00:00:00Z
+  insert_cdr(*conn_, "204003-last-second", unix_of(2040, 4, 1) - 12LL * 3600 - 1);  // 2040-03-31T23:59:59Z
+  insert_cdr(*conn_, "204004-other-month", unix_of(2040, 4, 1) - 12LL * 3600);      // 2040-04-01T00:00:00Z
   const std::string where_rows = "SELECT id || ' ' || tableoid::regclass::text FROM cdrs ORDER BY id";
   ASSERT_EQ(column(*conn_, where_rows),
             (std::vector<std::string>{"204003-last-second cdrs_default", "204003-stray cdrs_default",

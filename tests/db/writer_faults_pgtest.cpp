@@ -28,6 +28,7 @@
 // mid-statement on purpose, so LeakSanitizer (ASan build) is told to ignore
 // leaks allocated inside libpq; cdrd never calls libpq itself, so this hides
 // nothing of its own. About 1-2 kB per lost connection, in the daemon too.
+// NOLINTNEXTLINE(bugprone-reserved-identifier): the name LeakSanitizer looks up
 extern "C" __attribute__((used)) const char* __lsan_default_suppressions() { return "leak:libpq.so.5\n"; }
 
 namespace cdrd::test {
@@ -73,13 +74,14 @@ class WriterFaultsTest : public testing::Test {
   // `n` good records "<prefix>-<i>" ending now.
   std::vector<std::string> good(const std::string& prefix, int n) {
     std::vector<std::string> out;
+    out.reserve(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) out.push_back(payload(cdr_json(prefix + "-" + std::to_string(i), now_unix())));
     return out;
   }
 
   // Writes `payloads` (appended before the writer starts, so batches are
   // exactly max_rows long) and waits for the spool to drain.
-  void write_all(const std::vector<std::string>& payloads, BatchWriterOptions options) {
+  void write_all(const std::vector<std::string>& payloads, const BatchWriterOptions& options) {
     append_durably(spool_.get(), payloads);
     BatchWriter writer(options, spool_.get(), &metrics_);
     writer.start();

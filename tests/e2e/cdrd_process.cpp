@@ -27,7 +27,11 @@ int free_port() {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  // Port 0 when bind fails, as getsockname reports for an unbound socket.
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return 0;
+  }
   socklen_t len = sizeof(addr);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
@@ -74,6 +78,7 @@ bool CdrdProcess::start(bool wait_ready, int timeout_s) {
   }
   for (const auto& [name, value] : env_) env_entries.push_back(name + "=" + value);
   std::vector<char*> envp;
+  envp.reserve(env_entries.size() + 1);
   for (auto& entry : env_entries) envp.push_back(entry.data());
   envp.push_back(nullptr);
   pid_ = ::fork();

@@ -31,7 +31,7 @@ namespace {
 
 // 2021-03-01T00:00:00Z.
 constexpr long long kT0 = 1614556800LL + 62167219200LL;
-const std::string kWindow = "created_from=" + std::to_string(kT0) + "&created_to=" + std::to_string(kT0 + 20 * 86400);
+const std::string kWindow = "created_from=" + std::to_string(kT0) + "&created_to=" + std::to_string(kT0 + 20LL * 86400);
 const std::string kExport = "/v2/accounts/acct-a/cdrs?" + kWindow;
 
 int connect_to(int port) {
@@ -157,14 +157,16 @@ Streamed stream_get(int port, const std::string& target, const std::string& acce
   return out;
 }
 
-int status_of(const std::string& head) { return head.size() > 12 ? std::atoi(head.c_str() + 9) : 0; }
+int status_of(const std::string& head) {
+  return head.size() > 12 ? static_cast<int>(std::strtol(head.c_str() + 9, nullptr, 10)) : 0;
+}
 
 // cdrd's pid: the process whose command line names this test's config.
 pid_t find_cdrd(const std::string& config_path) {
   DIR* proc = ::opendir("/proc");
   pid_t found = -1;
   while (dirent* e = ::readdir(proc)) {
-    const pid_t pid = std::atoi(e->d_name);
+    const auto pid = static_cast<pid_t>(std::strtol(e->d_name, nullptr, 10));
     if (pid <= 0) continue;
     std::ifstream f("/proc/" + std::string(e->d_name) + "/cmdline");
     std::string cmdline((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -179,7 +181,7 @@ long vm_hwm_kb(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(f, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
   }
   return -1;
 }

@@ -54,7 +54,7 @@ HttpResponse parse_http_response(const std::string& raw) {
   HttpResponse resp;
   const size_t head_end = raw.find("\r\n\r\n");
   if (head_end == std::string::npos || raw.compare(0, 5, "HTTP/") != 0) return resp;
-  resp.status = std::atoi(raw.c_str() + raw.find(' ') + 1);
+  resp.status = static_cast<int>(std::strtol(raw.c_str() + raw.find(' ') + 1, nullptr, 10));
   size_t pos = raw.find("\r\n") + 2;
   while (pos < head_end) {
     const size_t eol = raw.find("\r\n", pos);

@@ -260,7 +260,7 @@ TEST_F(ImportE2E, AnExportOfOneAccountImportsIntoAnotherAndLeavesTheOriginal) {
   }
   // The samples end in 2018: list them in a window around the 2017 sample's end.
   const auto list_a = [&] {
-    const HttpResponse r = http_request(
+    HttpResponse r = http_request(
         port(), "GET", "/v2/accounts/acct-a/cdrs?created_from=63682800000&created_to=63682900000", "", kAllKey);
     return r;
   };

@@ -259,8 +259,10 @@ TEST_F(IngestE2E, KillNineAfterAcknowledgementsLosesAndDuplicatesNothing) {
   std::mutex mu;
   std::set<std::string> acked;
   std::atomic<bool> stop{false};
+  constexpr int kSenders = 4;
   std::vector<std::thread> senders;
-  for (int t = 0; t < 4; ++t) {
+  senders.reserve(kSenders);
+  for (int t = 0; t < kSenders; ++t) {
     senders.emplace_back([&] {
       while (!stop) {
         const std::string uuid = random_uuid();

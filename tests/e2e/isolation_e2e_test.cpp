@@ -64,7 +64,7 @@ class IsolationE2E : public ::testing::Test {
         (std::string(account) == "acct-a" ? a_calls_ : b_calls_).push_back(uuid);
       }
     }
-    ASSERT_TRUE(eventually([&] { return query_count(dsn_, "SELECT count(*) FROM cdrs") == 2 * kRowsPerAccount; }));
+    ASSERT_TRUE(eventually([&] { return query_count(dsn_, "SELECT count(*) FROM cdrs") == 2LL * kRowsPerAccount; }));
   }
   HttpResponse get(const std::string& target, const std::map<std::string, std::string>& headers = kAKey) {
     return http_request(cdrd_->port(), "GET", target, "", headers);

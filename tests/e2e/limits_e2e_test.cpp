@@ -226,6 +226,7 @@ TEST(LimitsE2E, AtMaxConnectionsTheNextWaitsInTheBacklog) {
   // kMax - 1 idle connections, plus one keep-alive connection that reads
   // the metrics (so the test can watch while the gate is closed).
   std::vector<int> idle;
+  idle.reserve(kMax - 1);
   for (int i = 0; i < kMax - 1; ++i) idle.push_back(connect_to(port));
   const int watcher = connect_to(port);
   ASSERT_GE(watcher, 0);

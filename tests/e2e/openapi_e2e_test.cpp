@@ -77,7 +77,7 @@ const std::vector<RouteRequest> kRoutes = {
     {"POST", kIngestJson, kIngestJson, {{"Content-Type", "application/json"}}, "{}", 400},
     {"POST", kIngestJson, kIngestJson, {}, "this is not a CDR", 400},
     {"POST", kIngestXml, kIngestXml, {{"Content-Type", "application/xml"}}, "<cdr><variables/>", 400},
-    {"POST", kIngestJson, kIngestJson, {}, std::string(100 * 1024, 'x'), 413},  // limits.max_body_bytes: 64KiB
+    {"POST", kIngestJson, kIngestJson, {}, std::string(size_t{100} * 1024, 'x'), 413},  // limits.max_body_bytes: 64KiB
     // List.
     {"GET", kList, "/v2/accounts/" + kAccount2018 + "/cdrs?" + kWindow2018 + "&ascending=true", kAllKey, "", 200},
     {"GET", kList, "/v1/accounts/default/cdrs?" + kWindow2017, kAllKey, "", 200},
@@ -369,7 +369,7 @@ class OpenApiE2E : public ::testing::Test {
   }
 
   HttpResponse send(const RouteRequest& rq, int port = 0) {
-    const HttpResponse r = http_request(port ? port : cdrd_->port(), rq.method, rq.target, rq.body, rq.headers);
+    HttpResponse r = http_request(port ? port : cdrd_->port(), rq.method, rq.target, rq.body, rq.headers);
     log_.add(rq, r);
     EXPECT_EQ(r.status, rq.expected_status) << rq.method << " " << rq.target << ": " << r.body.substr(0, 300);
     return r;

@@ -55,8 +55,10 @@ TEST(RestartE2E, KillNineThenImmediateRestartTwentyTimesUnderLoad) {
   std::mutex mu;
   std::set<std::string> acked;
   std::atomic<bool> stop{false};
+  constexpr int kSenders = 2;
   std::vector<std::thread> senders;
-  for (int t = 0; t < 2; ++t) {
+  senders.reserve(kSenders);
+  for (int t = 0; t < kSenders; ++t) {
     senders.emplace_back([&] {
       std::string uuid = random_uuid();
       while (!stop) {

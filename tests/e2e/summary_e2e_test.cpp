@@ -208,7 +208,7 @@ TEST_F(SummaryE2E, EveryStatusGroupedByHourAndDay) {
   post("/ingest/freeswitch/json", variant_2017("NORMAL_TEMPORARY_FAILURE", 86400), "application/json");
   wait_rows(5);
   const long long from = kDay11;
-  const long long to = kDay11 + 2 * 86400 - 1;
+  const long long to = kDay11 + 2LL * 86400 - 1;
 
   // attempts 5; answered 1, busy 1, noanswer 1, failed 2 (one CALL_REJECTED);
   // ASR 1/5, ACD 68/1, NER (1+1+1+1)/5.
@@ -268,7 +268,7 @@ TEST_F(SummaryE2E, BadParametersAre400NamingThemAndOtherAccountsAre403) {
   } bad[] = {
       {window + "&group_by=week", "group_by"},
       {window + "&group_by=", "group_by"},
-      {"?created_from=" + std::to_string(kDay11) + "&created_to=" + std::to_string(kDay11 + 32 * 86400),
+      {"?created_from=" + std::to_string(kDay11) + "&created_to=" + std::to_string(kDay11 + 32LL * 86400),
        "created_from/created_to"},
       {"?created_from=yesterday", "created_from"},
       {window + "&page_size=10", "page_size"},

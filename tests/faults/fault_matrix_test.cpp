@@ -26,6 +26,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -96,7 +97,7 @@ long long metric_value(const std::string& metrics, const std::string& name) {
   const std::string key = "\n" + name + " ";
   const size_t at = metrics.find(key);
   if (at == std::string::npos) return -1;
-  return std::atoll(metrics.c_str() + at + key.size());
+  return std::strtoll(metrics.c_str() + at + key.size(), nullptr, 10);
 }
 
 class FaultMatrix : public ::testing::Test {
@@ -191,7 +192,9 @@ class FaultMatrix : public ::testing::Test {
       std::this_thread::sleep_for(500ms);
       const long long rows = query_count(pg_->dsn(), "SELECT count(*) FROM cdrs WHERE account_id = '" + account_ + "'");
       const long long pending = metric_value(metrics_of(*cdrd_), "cdrd_spool_pending_records");
-      const bool complete = cdrd_was_killed || rows >= static_cast<long long>(row_.http.acknowledged + row_.esl_sent);
+      const long long expected_rows =
+          static_cast<long long>(row_.http.acknowledged) + static_cast<long long>(row_.esl_sent);
+      const bool complete = cdrd_was_killed || rows >= expected_rows;
       stable = (pending == 0 && rows == last && complete) ? stable + 1 : 0;
       last = rows;
     }
@@ -201,8 +204,9 @@ class FaultMatrix : public ::testing::Test {
     const std::string m = metrics_of(*cdrd_);
     const std::string refusals_key = "cdrd_esl_spool_refusals_total{node=\"fs1\"} ";
     const size_t refusals_at = m.find(refusals_key);
-    const long long esl_refusals =
-        refusals_at == std::string::npos ? -1 : std::atoll(m.c_str() + refusals_at + refusals_key.size());
+    const long long esl_refusals = refusals_at == std::string::npos
+                                       ? -1
+                                       : std::strtoll(m.c_str() + refusals_at + refusals_key.size(), nullptr, 10);
     row_.note += (row_.note.empty() ? "" : "; ") + std::string("writer errors ") +
                  std::to_string(metric_value(m, "cdrd_writer_errors_total")) + ", ESL paused (spool refusals) " +
                  std::to_string(esl_refusals) + (cdrd_was_killed ? " (last run)" : "");

@@ -120,7 +120,7 @@ void PgProxy::accept_loop() {
   }
 }
 
-void PgProxy::pump_server(std::shared_ptr<Link> link) {
+void PgProxy::pump_server(const std::shared_ptr<Link>& link) {
   char buf[65536];
   for (;;) {
     const ssize_t n = ::recv(link->server, buf, sizeof(buf), 0);
@@ -129,7 +129,7 @@ void PgProxy::pump_server(std::shared_ptr<Link> link) {
   link->cut();
 }
 
-void PgProxy::pump_client(std::shared_ptr<Link> link) {
+void PgProxy::pump_client(const std::shared_ptr<Link>& link) {
   // Parser state: the bytes of a header not complete yet, and how much of
   // the current message's body is still to pass through.
   bool typed = false;  // false until the startup packet has gone by

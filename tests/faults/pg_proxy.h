@@ -36,8 +36,8 @@ class PgProxy {
  private:
   struct Link;
   void accept_loop();
-  void pump_client(std::shared_ptr<Link> link);  // client -> server, parsed
-  void pump_server(std::shared_ptr<Link> link);  // server -> client, as is
+  void pump_client(const std::shared_ptr<Link>& link);  // client -> server, parsed
+  void pump_server(const std::shared_ptr<Link>& link);  // server -> client, as is
 
   int upstream_port_;
   int port_ = 0;

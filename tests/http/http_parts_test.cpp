@@ -55,6 +55,7 @@ TEST(LoopTaskQueueTest, RunsTasksFromOtherThreadsOnTheLoopThread) {
     LoopTaskQueue queue(base);
     constexpr int kThreads = 4, kEach = 500;
     std::vector<std::thread> posters;
+    posters.reserve(kThreads);
     for (int t = 0; t < kThreads; ++t) {
       posters.emplace_back([&] {
         for (int i = 0; i < kEach; ++i) {

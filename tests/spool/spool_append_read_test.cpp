@@ -97,6 +97,7 @@ TEST(SpoolAppendRead, GroupCommitSyncsManyAppendsAtOnce) {
     cv.notify_all();
   };
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {

@@ -52,7 +52,7 @@ TEST(SpoolDiskFull, AFailedWriteFailsOnlyItsGroupAndLaterAppendsSucceed) {
   {
     auto spool = open_spool(options_for(dir));
     ASSERT_NE(spool, nullptr);
-    FileSizeLimit limit(10 * 1024);  // room for 10 frames of ~1 KB in the segment
+    FileSizeLimit limit(rlim_t{10} * 1024);  // room for 10 frames of ~1 KB in the segment
     int i = 0;
     int refused = 0;
     for (; i < 30; ++i) {
@@ -87,7 +87,7 @@ TEST(SpoolDiskFull, AFailedWriteFailsOnlyItsGroupAndLaterAppendsSucceed) {
 // place), and appends succeed again once it has deleted segments.
 TEST(SpoolDiskFull, CommitOnAFullDiskFreesItForLaterAppends) {
   TempDir dir;
-  const SpoolOptions options = options_for(dir, /*segment_bytes=*/8 * 1024);
+  const SpoolOptions options = options_for(dir, /*segment_bytes=*/uint64_t{8} * 1024);
   std::filesystem::create_directories(options.dir);
   if (::mount("tmpfs", options.dir.c_str(), "tmpfs", 0, "size=64k") != 0) {
     GTEST_SKIP() << "cannot mount a tmpfs (needs root): " << std::strerror(errno);

@@ -74,6 +74,7 @@ inline std::vector<SpoolRecord> read_all(Spool* spool, SpoolPosition from, size_
 
 inline std::vector<std::string> payloads_of(const std::vector<SpoolRecord>& records) {
   std::vector<std::string> payloads;
+  payloads.reserve(records.size());
   for (const auto& record : records) payloads.push_back(record.payload);
   return payloads;
 }
