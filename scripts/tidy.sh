@@ -8,7 +8,7 @@
 #   scripts/tidy.sh BUILD_DIR [BASE]          those changed since BASE (default: the commit in
 #                                             .ci/tidy-base), and those that include a changed header
 #
-# A full run takes about 25 minutes on 2 cores (clang-analyzer is most of
+# A full run takes 15 to 25 minutes on 2 cores (clang-analyzer is most of
 # it), so CI checks the files changed since .ci/tidy-base, the last commit
 # at which a full run was clean. After a clean --all run, write HEAD there.
 set -euo pipefail
