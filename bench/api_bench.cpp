@@ -19,6 +19,7 @@
 
 #include "bench/api_bench_dataset.h"
 #include "bench/api_http_client.h"
+#include "bench/guarded_main.h"
 #include "bench/latency_stats.h"
 
 namespace cdrd {
@@ -501,14 +502,4 @@ int run_main(int argc, char** argv) {
 }  // namespace
 }  // namespace cdrd
 
-int main(int argc, char** argv) {
-  try {
-    return cdrd::run_main(argc, argv);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "cdrd_api_bench: fatal: {}\n", e.what());
-    return 1;
-  } catch (...) {
-    fmt::print(stderr, "cdrd_api_bench: fatal: unknown exception\n");
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return cdrd::bench::guarded_main("cdrd_api_bench", cdrd::run_main, argc, argv); }

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "bench/api_bench_dataset.h"
+#include "bench/guarded_main.h"
 #include "daemon/core/cdr_record.h"
 #include "daemon/db/cdr_row.h"
 
@@ -449,14 +450,4 @@ int run_main(int argc, char** argv) {
 }  // namespace
 }  // namespace cdrd
 
-int main(int argc, char** argv) {
-  try {
-    return cdrd::run_main(argc, argv);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "cdrd_api_bench_load: fatal: {}\n", e.what());
-    return 1;
-  } catch (...) {
-    fmt::print(stderr, "cdrd_api_bench_load: fatal: unknown exception\n");
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return cdrd::bench::guarded_main("cdrd_api_bench_load", cdrd::run_main, argc, argv); }

@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bench/guarded_main.h"
 #include "bench/row_visibility.h"
 #include "tests/esl/esl_test_server.h"
 
@@ -299,14 +300,4 @@ int run_main(int argc, char** argv) {
 }  // namespace
 }  // namespace cdrd
 
-int main(int argc, char** argv) {
-  try {
-    return cdrd::run_main(argc, argv);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "cdrd_esl_bench: fatal: {}\n", e.what());
-    return 1;
-  } catch (...) {
-    fmt::print(stderr, "cdrd_esl_bench: fatal: unknown exception\n");
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return cdrd::bench::guarded_main("cdrd_esl_bench", cdrd::run_main, argc, argv); }

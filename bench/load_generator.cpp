@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "bench/cdr_body_template.h"
+#include "bench/guarded_main.h"
 #include "bench/http_load.h"
 #include "bench/latency_stats.h"
 #include "bench/row_visibility.h"
@@ -306,14 +307,4 @@ int run_main(int argc, char** argv) {
 }  // namespace
 }  // namespace cdrd
 
-int main(int argc, char** argv) {
-  try {
-    return cdrd::run_main(argc, argv);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "cdrd_loadgen: fatal: {}\n", e.what());
-    return 1;
-  } catch (...) {
-    fmt::print(stderr, "cdrd_loadgen: fatal: unknown exception\n");
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return cdrd::bench::guarded_main("cdrd_loadgen", cdrd::run_main, argc, argv); }
