@@ -8,6 +8,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libsystemd-dev rapidjson-dev libpugixml-dev libcli11-dev libssl-dev zlib1g-dev
   postgresql postgresql-client
   libbenchmark-dev
+  libphonenumber-dev libicu-dev  # E.164 numbers, number types and country names (adapters/numbers)
+  libgmp-dev  # exact rational arithmetic for money (daemon/rating)
   python3-yaml python3-jsonschema  # tests/openapi/check_responses.py (Debian's, not pip)
   clang-format clang-tidy systemd
   ccache  # scripts/build.sh: rebuilds of unchanged sources come from the cache

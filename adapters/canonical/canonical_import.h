@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/numbers/phone_numbers.h"
 #include "daemon/core/cdr_record.h"
 
 namespace cdrd {
@@ -28,6 +29,9 @@ struct ImportOptions {
   // the top level and in custom_channel_vars, whatever the row says: an
   // export of account A imports as account B.
   std::string account_id;
+  // How caller_e164, callee_e164 and destination are derived for a row that
+  // lacks them (the same rules as the normalizers': numbers.*).
+  NumberRules numbers;
 };
 
 // One row that passed validation: `record.json` is the canonical record with
@@ -73,10 +77,19 @@ struct ImportBatch {
 //   call_id;
 // - the known fields must have their JSON type (integers for timestamp,
 //   channel_created_time, *_seconds; strings; objects of strings for
-//   custom_channel_vars, custom_sip_headers, custom_application_vars;
-//   booleans for imported, is_loopback; started_at, answered_at, ended_at as
-//   ISO-8601 UTC "YYYY-MM-DDTHH:MM:SS[.ffffff]Z"); a null or "" known field
-//   counts as absent and is dropped (the canonical record has neither);
+//   custom_channel_vars, custom_sip_headers, custom_application_vars,
+//   destination; booleans for imported, is_loopback; started_at, rang_at,
+//   answered_at, ended_at as ISO-8601 UTC "YYYY-MM-DDTHH:MM:SS[.ffffff]Z";
+//   hangup_cause_q850 an integer, sip_network_port one from 1 to 65535;
+//   related_call_ids a list of strings, transfer a list of objects of
+//   strings); a null or "" known field counts as absent and is dropped (the
+//   canonical record has neither);
+// - the keys of custom_channel_vars, custom_sip_headers and
+//   custom_application_vars take Kazoo's spelling (lower case, '-' as '_':
+//   Owner-ID -> owner_id); of two keys that become one, the first stays;
+// - caller_e164, callee_e164 and destination, when the row lacks them, are
+//   derived from caller_id_number / callee_id_number in the region of the
+//   row's account (options.numbers), as the normalizers do;
 // - no string may hold U+0000 (PostgreSQL's jsonb cannot store it);
 // - unknown extra fields are kept as they are.
 ImportBatch parse_import_body(std::string_view body, std::string_view content_type, const ImportOptions& options);

@@ -17,8 +17,10 @@ namespace {
 using Type = CsvColumn::Type;
 
 // ARCHITECTURE.md "Canonical record" order; the fields derived from the SIP
-// and SDP data (media_server_ip .. remote_rtp_ip) come last so a newer
-// column never moves an older one.
+// and SDP data (media_server_ip .. remote_rtp_ip), then the billing details
+// (rang_at .. related_call_ids) come last so a newer column never moves an
+// older one. Objects and lists are their JSON text, as custom_channel_vars
+// always was: one cell that imports back to the same value.
 const std::vector<CsvColumn> kColumns = {
     {"id", Type::kString},
     {"call_id", Type::kString},
@@ -82,6 +84,22 @@ const std::vector<CsvColumn> kColumns = {
     {"sip_network_ip", Type::kString},
     {"local_rtp_ip", Type::kString},
     {"remote_rtp_ip", Type::kString},
+    {"rang_at", Type::kString},
+    {"sip_call_id", Type::kString},
+    {"hangup_disposition", Type::kString},
+    {"hangup_cause_q850", Type::kInteger},
+    {"sip_term_phrase", Type::kString},
+    {"sip_network_port", Type::kInteger},
+    {"sip_transport", Type::kString},
+    {"accountcode", Type::kString},
+    {"trunk", Type::kString},
+    {"recording_url", Type::kString},
+    {"answered_by", Type::kString},
+    {"transfer", Type::kList},
+    {"caller_e164", Type::kString},
+    {"callee_e164", Type::kString},
+    {"destination", Type::kObject},
+    {"related_call_ids", Type::kList},
 };
 
 // RFC 4180: a field holding a comma, a quote, CR or LF is quoted, and its
@@ -291,14 +309,16 @@ bool cdr_csv_row_to_json(const std::vector<std::string>& header, const std::vect
         // The canonical record carries these flags only when they are true.
         if (text == "true") doc.AddMember(name, rapidjson::Value(true), alloc);
         break;
-      case Type::kObject: {
-        rapidjson::Document object(&alloc);
-        object.Parse(text.data(), text.size());
-        if (object.HasParseError() || !object.IsObject()) {
-          *error = "column '" + header[i] + "': expected a JSON object, got '" + text + "'";
+      case Type::kObject:
+      case Type::kList: {
+        const bool list = column->type == Type::kList;
+        rapidjson::Document value(&alloc);
+        value.Parse(text.data(), text.size());
+        if (value.HasParseError() || (list ? !value.IsArray() : !value.IsObject())) {
+          *error = "column '" + header[i] + "': expected a JSON " + (list ? "list" : "object") + ", got '" + text + "'";
           return false;
         }
-        doc.AddMember(name, rapidjson::Value(object, alloc), alloc);
+        doc.AddMember(name, rapidjson::Value(value, alloc), alloc);
         break;
       }
     }

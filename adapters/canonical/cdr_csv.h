@@ -11,9 +11,9 @@
 namespace cdrd {
 
 struct CsvColumn {
-  enum class Type { kString, kInteger, kBoolean, kObject };
+  enum class Type { kString, kInteger, kBoolean, kObject, kList };
   std::string_view name;  // the record's top-level field
-  Type type;              // kObject: the JSON text of the nested object
+  Type type;              // kObject, kList: the JSON text of the nested object or list
 };
 
 // Every column, in export order.

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "adapters/canonical/canonical_import.h"
+#include "adapters/freeswitch/leg_details.h"
 
 namespace cdrd {
 namespace {
@@ -23,7 +24,17 @@ constexpr int64_t kMaxUnixMicros = 253402300799999999;  // the same, in µs
 // cdrs' *_seconds columns are PostgreSQL integers.
 constexpr int64_t kMaxSeconds = std::numeric_limits<int32_t>::max();
 
-enum class FieldType { kString, kInteger, kSeconds, kObjectOfStrings, kBoolean, kIsoTime };
+enum class FieldType {
+  kString,
+  kInteger,
+  kSeconds,
+  kPort,
+  kObjectOfStrings,
+  kBoolean,
+  kIsoTime,
+  kListOfStrings,
+  kListOfObjectsOfStrings
+};
 
 struct KnownField {
   const char* name;
@@ -94,7 +105,27 @@ constexpr KnownField kKnownFields[] = {
     {"sip_network_ip", FieldType::kString},
     {"local_rtp_ip", FieldType::kString},
     {"remote_rtp_ip", FieldType::kString},
+    // Billing details (issue 12).
+    {"rang_at", FieldType::kIsoTime},
+    {"sip_call_id", FieldType::kString},
+    {"hangup_disposition", FieldType::kString},
+    {"hangup_cause_q850", FieldType::kInteger},
+    {"sip_term_phrase", FieldType::kString},
+    {"sip_network_port", FieldType::kPort},
+    {"sip_transport", FieldType::kString},
+    {"accountcode", FieldType::kString},
+    {"trunk", FieldType::kString},
+    {"recording_url", FieldType::kString},
+    {"answered_by", FieldType::kString},
+    {"transfer", FieldType::kListOfObjectsOfStrings},
+    {"caller_e164", FieldType::kString},
+    {"callee_e164", FieldType::kString},
+    {"destination", FieldType::kObjectOfStrings},
+    {"related_call_ids", FieldType::kListOfStrings},
 };
+
+// The objects whose keys take Kazoo's spelling (kazoo_key).
+constexpr const char* kCustomObjects[] = {"custom_channel_vars", "custom_sip_headers", "custom_application_vars"};
 
 const KnownField* known_field(std::string_view name) {
   for (const KnownField& f : kKnownFields) {
@@ -199,6 +230,37 @@ bool check_type(const KnownField& f, const rapidjson::Value& v, RowError* e) {
       return true;
     case FieldType::kInteger:
       if (!v.IsInt64()) return fail(e, "invalid_value", name + ": expected an integer, got " + json_type_name(v));
+      return true;
+    case FieldType::kPort:
+      if (!v.IsInt64() || v.GetInt64() < 1 || v.GetInt64() > 65535) {
+        return fail(e, "invalid_value",
+                    name + ": expected an integer from 1 to 65535, got " +
+                        (v.IsInt64() ? std::to_string(v.GetInt64()) : std::string(json_type_name(v))));
+      }
+      return true;
+    case FieldType::kListOfStrings:
+      if (!v.IsArray()) return fail(e, "invalid_value", name + ": expected a list, got " + json_type_name(v));
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+        if (!v[i].IsString()) {
+          return fail(e, "invalid_value",
+                      name + "[" + std::to_string(i) + "]: expected a string, got " + json_type_name(v[i]));
+        }
+      }
+      return true;
+    case FieldType::kListOfObjectsOfStrings:
+      if (!v.IsArray()) return fail(e, "invalid_value", name + ": expected a list, got " + json_type_name(v));
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+        const std::string item = name + "[" + std::to_string(i) + "]";
+        if (!v[i].IsObject()) {
+          return fail(e, "invalid_value", item + ": expected an object, got " + json_type_name(v[i]));
+        }
+        for (const auto& m : v[i].GetObject()) {
+          if (!m.value.IsString()) {
+            return fail(e, "invalid_value",
+                        item + "." + m.name.GetString() + ": expected a string, got " + json_type_name(m.value));
+          }
+        }
+      }
       return true;
   }
   return true;
@@ -310,6 +372,61 @@ bool settle_account(rapidjson::Document& doc, const ImportOptions& options, RowE
   return true;
 }
 
+// Kazoo's key spelling in the custom objects (kazoo_key: Owner-ID ->
+// owner_id), as the normalizers write them; of two keys that become one, the
+// first in the object stays. Runs after the type check: the values are strings.
+void kazoo_custom_keys(rapidjson::Document& doc) {
+  auto& a = doc.GetAllocator();
+  for (const char* name : kCustomObjects) {
+    const auto object = doc.FindMember(name);
+    if (object == doc.MemberEnd()) continue;
+    bool unchanged = true;
+    for (const auto& m : object->value.GetObject()) {
+      const std::string_view key(m.name.GetString(), m.name.GetStringLength());
+      if (kazoo_key(key) != key) unchanged = false;
+    }
+    if (unchanged) continue;
+    rapidjson::Value renamed(rapidjson::kObjectType);
+    std::set<std::string> seen;
+    for (auto& m : object->value.GetObject()) {
+      std::string key = kazoo_key(std::string_view(m.name.GetString(), m.name.GetStringLength()));
+      if (!seen.insert(key).second) continue;
+      renamed.AddMember(rapidjson::Value(key.data(), static_cast<rapidjson::SizeType>(key.size()), a), m.value, a);
+    }
+    object->value = renamed;
+  }
+}
+
+void add_string(rapidjson::Value& obj, const char* name, const std::string& value,
+                rapidjson::Document::AllocatorType& a) {
+  if (value.empty()) return;
+  obj.AddMember(rapidjson::Value(name, a),
+                rapidjson::Value(value.data(), static_cast<rapidjson::SizeType>(value.size()), a), a);
+}
+
+// caller_e164, callee_e164 and destination that the row does not carry, from
+// its numbers in the region of its (settled) account, as the normalizers
+// derive them. destination follows a given callee_e164.
+void derive_numbers(rapidjson::Document& doc, const NumberRules& rules) {
+  auto& a = doc.GetAllocator();
+  const std::string& region = rules.region_for(string_member(doc, "account_id"));
+  if (!doc.HasMember("caller_e164")) {
+    add_string(doc, "caller_e164", e164_number(string_member(doc, "caller_id_number"), region), a);
+  }
+  const bool has_callee = doc.HasMember("callee_e164");
+  if (has_callee && doc.HasMember("destination")) return;
+  const std::string callee = has_callee ? string_member(doc, "callee_e164") : string_member(doc, "callee_id_number");
+  NumberInfo info;
+  if (!describe_number(callee, region, &info)) return;
+  if (!has_callee) add_string(doc, "callee_e164", info.e164, a);
+  if (doc.HasMember("destination")) return;
+  rapidjson::Value destination(rapidjson::kObjectType);
+  add_string(destination, "name", info.country_name, a);
+  add_string(destination, "country", info.country, a);
+  add_string(destination, "type", info.type, a);
+  doc.AddMember("destination", destination, a);
+}
+
 // The record's id: checked when given, else derived like the normalizer's.
 bool settle_id(rapidjson::Document& doc, const std::string& call_id, int64_t unix_end, RowError* e) {
   const int end_month = month_of_unix(unix_end);
@@ -383,8 +500,10 @@ bool complete(rapidjson::Document& doc, const ImportOptions& options, RowError* 
                 "channel_created_time: " + std::to_string(created->value.GetInt64()) +
                     " is not microseconds since 1970 before the year 10000");
   }
+  kazoo_custom_keys(doc);
   if (!settle_account(doc, options, e)) return false;
   if (!settle_id(doc, call_id, timestamp - kGregorianToUnix, e)) return false;
+  derive_numbers(doc, options.numbers);
   auto& a = doc.GetAllocator();
   // The canonical record carries is_loopback only when true (as the CSV
   // reader does), so an export of this row imports back to the same record.

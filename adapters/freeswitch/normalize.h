@@ -7,7 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/numbers/phone_numbers.h"
 #include "daemon/core/cdr_record.h"
+#include "daemon/http/ingest_guard.h"
 
 namespace cdrd {
 
@@ -25,11 +27,42 @@ struct AccountRules {
   std::string default_account = "default";
 };
 
+// How `trunk` is found; the first rule that gives a name wins.
+struct TrunkRules {
+  // Channel variables holding the trunk's name, tried in order: the
+  // FreeSWITCH gateway, Kazoo's resource (CCV Resource-ID).
+  std::vector<std::string> variables = {"sip_gateway_name", "ecallmgr_Resource-ID"};
+  // The far end's SIP address (sip_network_ip, else sip_received_ip) in a
+  // network: the first network of the list that holds it.
+  struct Network {
+    CidrBlock network;
+    std::string trunk;
+  };
+  std::vector<Network> by_network;
+  // sofia_profile_name -> trunk.
+  std::map<std::string, std::string> by_profile;
+};
+
+// How `recording_url` is found: the first of `variables` that is set, else
+// `url_template` with each {variable} replaced by its value ("" = no
+// template; a template naming a variable the leg lacks gives no URL).
+struct RecordingRules {
+  std::vector<std::string> variables = {"recording_url", "ecallmgr_Recording-Url"};
+  std::string url_template;
+};
+
 struct NormalizeOptions {
   std::string node;  // this cdrd's node name, stored in `node`
   AccountRules accounts;
   std::string app_version;  // cdrd version for app_version when the platform gives none
+  NumberRules numbers;      // caller_e164, callee_e164, destination
+  TrunkRules trunks;
+  RecordingRules recording;
 };
+
+// "" when `url_template` is a usable recording.url_template (every '{'
+// closed by a '}' around a non-empty variable name), else why not.
+std::string check_url_template(std::string_view url_template);
 
 struct NormalizeError {
   std::string code;  // machine-readable: "invalid_json", "missing_field", "invalid_value", "bad_encoding", "empty_body"

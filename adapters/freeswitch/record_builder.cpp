@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "adapters/freeswitch/leg_details.h"
+#include "adapters/numbers/phone_numbers.h"
+
 namespace cdrd {
 namespace {
 
@@ -248,20 +251,23 @@ void put_address(JsonWriter& w, const char* name, std::string_view user, std::st
 }
 
 // Variables whose names start with one of `prefixes`, prefix removed, as one
-// object; the object is left out when there is none.
+// object with Kazoo's key spelling (kazoo_key: sip_h_X-Foo-Bar -> x_foo_bar);
+// the object is left out when there is none.
 void put_prefixed(JsonWriter& w, const char* name, const ChannelVariables& v,
                   std::initializer_list<std::string_view> prefixes) {
-  std::vector<ChannelVariables::Entry> fields;
+  std::vector<std::pair<std::string, std::string_view>> fields;
   for (std::string_view prefix : prefixes) {
     const auto [first, last] = v.with_prefix(prefix);
     for (auto it = first; it != last; ++it) {
       if (it->first.size() > prefix.size() && !it->second.empty()) {
-        fields.emplace_back(it->first.substr(prefix.size()), it->second);
+        fields.emplace_back(kazoo_key(it->first.substr(prefix.size())), it->second);
       }
     }
   }
   if (fields.empty()) return;
-  // sip_h_X and sip_rh_X would give the same key twice; keep the first prefix's.
+  // sip_h_X and sip_rh_X would give the same key twice, and so would X-Foo
+  // and x_foo once in Kazoo's spelling; keep the first prefix's, then the
+  // first in name order.
   std::stable_sort(fields.begin(), fields.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   fields.erase(
       std::unique(fields.begin(), fields.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
@@ -282,9 +288,9 @@ void put_custom_channel_vars(JsonWriter& w, const ChannelVariables& v, const std
   // last, never taken from a variable.
   std::set<std::string> written = {"account_id"};
   for (auto it = first; it != last; ++it) {
-    const std::string_view key = it->first.substr(kPrefix.size());
-    if (key.empty() || it->second.empty()) continue;
-    put_member_once(w, &written, key, it->second);
+    if (it->first.size() == kPrefix.size() || it->second.empty()) continue;
+    // Kazoo stores CCVs as owner_id, not Owner-ID: clients look them up so.
+    put_member_once(w, &written, kazoo_key(it->first.substr(kPrefix.size())), it->second);
   }
   w.Key("account_id");
   write_string(w, account_id);
@@ -355,7 +361,8 @@ std::string_view sdp_connection_address(std::string_view sdp) {
 
 // Addresses the 003 filter use cases need (media server IP, SIP address, RTP
 // address). cdr-fields.md has no rule for them; these are cdrd's own.
-void put_addresses(JsonWriter& w, const ChannelData& data, std::string_view local_sdp, std::string_view remote_sdp) {
+void put_addresses(JsonWriter& w, const ChannelData& data, std::string_view network_ip, std::string_view local_sdp,
+                   std::string_view remote_sdp) {
   const ChannelVariables& v = data.variables;
   // The media server's own address: the ESL header, else the same value as a
   // variable (channels that ran an xml_curl lookup keep the REQUEST_PARAMS
@@ -365,9 +372,101 @@ void put_addresses(JsonWriter& w, const ChannelData& data, std::string_view loca
       first_non_empty(
           {data.host_ipv4, v.get("FreeSWITCH-IPv4"), v.get("sip_local_network_addr"), v.get("local_media_ip")}));
   // The far end's signalling address.
-  put(w, "sip_network_ip", first_of(v, {"sip_network_ip", "sip_received_ip"}));
+  put(w, "sip_network_ip", network_ip);
   put(w, "local_rtp_ip", first_non_empty({sdp_connection_address(local_sdp), v.get("local_media_ip")}));
   put(w, "remote_rtp_ip", first_non_empty({sdp_connection_address(remote_sdp), v.get("remote_media_ip")}));
+}
+
+// A variable as a JSON integer, when it holds a decimal one in [min, max].
+void put_bounded_int(JsonWriter& w, const char* name, std::string_view text, int64_t min, int64_t max) {
+  int64_t value = 0;
+  if (parse_uint(text, &value) && value >= min && value <= max) put_int(w, name, value);
+}
+
+// The transfers of the leg: transfer_history's entries, the REFER target,
+// the Diversion headers.
+void put_transfers(JsonWriter& w, const ChannelVariables& v) {
+  const std::vector<TransferEntry> entries = parse_transfer_history(v.get("transfer_history"));
+  const std::string_view refer_to = v.get("sip_refer_to");
+  const std::vector<std::string_view> diverted = diversions(v);
+  if (entries.empty() && refer_to.empty() && diverted.empty()) return;
+  w.Key("transfer");
+  w.StartArray();
+  for (const TransferEntry& e : entries) {
+    w.StartObject();
+    if (e.epoch > 0 && e.epoch <= kLastUepoch / kMicrosPerSecond) put(w, "time", iso8601(e.epoch * kMicrosPerSecond));
+    put(w, "uuid", e.uuid);
+    put(w, "kind", e.kind);
+    put(w, "destination", e.destination);
+    w.EndObject();
+  }
+  const auto put_other = [&](std::string_view kind, std::string_view destination) {
+    w.StartObject();
+    put(w, "kind", kind);
+    put(w, "destination", destination);
+    w.EndObject();
+  };
+  if (!refer_to.empty()) put_other("refer", refer_to);
+  for (std::string_view d : diverted) put_other("diversion", d);
+  w.EndArray();
+}
+
+// caller_e164, callee_e164 and the callee's destination, read in the
+// account's region. Numbers that are no possible number leave them out.
+void put_numbers(JsonWriter& w, const NumberRules& rules, const std::string& account_id, std::string_view caller,
+                 std::string_view callee) {
+  const std::string& region = rules.region_for(account_id);
+  put(w, "caller_e164", e164_number(caller, region));
+  NumberInfo info;
+  if (!describe_number(callee, region, &info)) return;
+  put(w, "callee_e164", info.e164);
+  w.Key("destination");
+  w.StartObject();
+  put(w, "name", info.country_name);
+  put(w, "country", info.country);
+  put(w, "type", info.type);
+  w.EndObject();
+}
+
+void put_related_call_ids(JsonWriter& w, const ChannelData& data, std::string_view call_id) {
+  const std::vector<std::string_view> ids = related_call_ids(data, call_id);
+  if (ids.empty()) return;
+  // Made valid UTF-8 first, so that the list stays sorted and unique as stored.
+  std::vector<std::string> clean;
+  clean.reserve(ids.size());
+  for (std::string_view id : ids) {
+    std::string storage;
+    clean.emplace_back(valid_utf8(id, &storage));
+  }
+  std::sort(clean.begin(), clean.end());
+  clean.erase(std::unique(clean.begin(), clean.end()), clean.end());
+  w.Key("related_call_ids");
+  w.StartArray();
+  for (const std::string& id : clean) w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
+  w.EndArray();
+}
+
+// The leg's recording: a variable that holds its URL, else the template.
+void put_recording_url(JsonWriter& w, const ChannelVariables& v, const RecordingRules& rules) {
+  for (const std::string& name : rules.variables) {
+    const std::string_view value = v.get(name);
+    if (!value.empty()) {
+      put(w, "recording_url", value);
+      return;
+    }
+  }
+  std::string url;
+  if (!rules.url_template.empty() && expand_url_template(rules.url_template, v, &url)) put(w, "recording_url", url);
+}
+
+// The SIP transport in lower case (sofia writes sip_via_protocol as seen in the Via: UDP, tcp...).
+void put_transport(JsonWriter& w, std::string_view protocol) {
+  if (protocol.empty()) return;
+  std::string lower(protocol);
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  put(w, "sip_transport", lower);
 }
 
 }  // namespace
@@ -412,6 +511,9 @@ bool build_canonical_record(const ChannelData& data, const NormalizeOptions& opt
   put_int(w, "timestamp", t.end / kMicrosPerSecond + kGregorianToUnixSeconds);
   put_int(w, "channel_created_time", t.start);
   put(w, "started_at", iso8601(t.start));
+  // Ringing began at progress (180), else at early media (183).
+  const int64_t rang = t.progress > 0 ? t.progress : optional_uepoch(v.get("progress_media_uepoch"), 0);
+  if (rang > 0) put(w, "rang_at", iso8601(rang));
   if (answered) put(w, "answered_at", iso8601(t.answer));
   put(w, "ended_at", iso8601(t.end));
   put_int(w, "duration_seconds", duration);
@@ -422,15 +524,23 @@ bool build_canonical_record(const ChannelData& data, const NormalizeOptions& opt
   put(w, "call_direction", first_non_empty({v.get("direction"), data.direction, data.caller.direction}));
 
   put(w, "caller_id_name", first_non_empty({data.caller.caller_id_name, v.get("caller_id_name")}));
-  put(w, "caller_id_number", first_non_empty({data.caller.caller_id_number, v.get("caller_id_number")}));
+  const std::string_view caller_number = first_non_empty({data.caller.caller_id_number, v.get("caller_id_number")});
+  put(w, "caller_id_number", caller_number);
   const std::string_view destination = first_non_empty({data.caller.destination_number, v.get("destination_number")});
   put(w, "callee_id_name", first_non_empty({data.caller.callee_id_name, v.get("callee_id_name"), destination}));
-  put(w, "callee_id_number", first_non_empty({data.caller.callee_id_number, v.get("callee_id_number"), destination}));
+  const std::string_view callee_number =
+      first_non_empty({data.caller.callee_id_number, v.get("callee_id_number"), destination});
+  put(w, "callee_id_number", callee_number);
+  put_numbers(w, options.numbers, account_id, caller_number, callee_number);
 
   put(w, "hangup_cause", cause);
   put(w, "hangup_code", first_of(v, {"proto_specific_hangup_cause", "last_bridge_proto_specific_hangup_cause"}));
   put(w, "disposition", first_of(v, {"originate_disposition", "endpoint_disposition"}));
   put(w, "sip_term_status", v.get("sip_term_status"));
+  put(w, "sip_term_phrase", first_of(v, {"sip_hangup_phrase", "sip_invite_failure_phrase"}));
+  put(w, "hangup_disposition", v.get("sip_hangup_disposition"));
+  put_bounded_int(w, "hangup_cause_q850", v.get("hangup_cause_q850"), 0, 255);
+  put(w, "sip_call_id", v.get("sip_call_id"));
 
   put(w, "other_leg_call_id", other_leg_call_id(data, call_id));
   put(w, "other_leg_caller_id_name", data.other_leg.caller_id_name);
@@ -438,6 +548,8 @@ bool build_canonical_record(const ChannelData& data, const NormalizeOptions& opt
   put(w, "other_leg_destination_number", data.other_leg.destination_number);
   put(w, "other_leg_direction", data.other_leg.direction);
   put(w, "interaction_id", interaction_id(data, call_id, b_leg));
+  put_related_call_ids(w, data, call_id);
+  put_transfers(w, v);
 
   put_address(w, "from", v.get("sip_from_user"), v.get("sip_from_host"));
   put_address(w, "to", v.get("sip_to_user"), v.get("sip_to_host"));
@@ -452,7 +564,14 @@ bool build_canonical_record(const ChannelData& data, const NormalizeOptions& opt
   const std::string_view remote_sdp = v.get("switch_r_sdp");
   put(w, "local_sdp", local_sdp);
   put(w, "remote_sdp", remote_sdp);
-  put_addresses(w, data, local_sdp, remote_sdp);
+  const std::string_view network_ip = first_of(v, {"sip_network_ip", "sip_received_ip"});
+  put_addresses(w, data, network_ip, local_sdp, remote_sdp);
+  put_bounded_int(w, "sip_network_port", first_of(v, {"sip_network_port", "sip_received_port"}), 1, 65535);
+  put_transport(w, v.get("sip_via_protocol"));
+  put(w, "trunk", find_trunk(v, options.trunks, network_ip));
+  put(w, "accountcode", v.get("accountcode"));
+  put(w, "answered_by", answered_by(v));
+  put_recording_url(w, v, options.recording);
   put(w, "digits_dialed", v.get("digits_dialed"));
   put(w, "presence_id", v.get("presence_id"));
   put_fax(w, v);

@@ -13,35 +13,7 @@ namespace {
 
 constexpr int kExitFailed = 1;
 
-// The running daemon's embedded server: unix socket only, which PostgreSQL
-// names after port 5432 (EmbeddedPostgresOptions::port = 0), in run_dir().
-std::string running_embedded_dsn(const Config& config) {
-  const EmbeddedPostgresOptions defaults;
-  return "host=" + config.run_dir() + " port=5432 dbname=" + defaults.database + " user=" + defaults.user;
-}
-
-bool reachable(const std::string& dsn) {
-  try {
-    pqxx::connection probe(dsn + " connect_timeout=5");
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
-// A daemon that is running holds the embedded data directory, so a second
-// server cannot start on it: use the daemon's. Only when none answers is the
-// embedded server started here (and stopped by the caller).
-bool open_command_database(const Config& config, DatabaseHandle* db, std::string* error) {
-  if (config.database_dsn == "embedded") {
-    const std::string dsn = running_embedded_dsn(config);
-    if (reachable(dsn)) {
-      db->dsn = dsn;
-      return true;
-    }
-  }
-  return open_database(config, db, error);
-}
+// open_command_database(): database_setup.h.
 
 std::string joined(const std::vector<std::string>& items) {
   std::string out;

@@ -37,6 +37,37 @@ bool open_database(const Config& config, DatabaseHandle* out, std::string* error
   return true;
 }
 
+namespace {
+
+// The running daemon's embedded server: unix socket only, which PostgreSQL
+// names after port 5432 (EmbeddedPostgresOptions::port = 0), in run_dir().
+std::string running_embedded_dsn(const Config& config) {
+  const EmbeddedPostgresOptions defaults;
+  return "host=" + config.run_dir() + " port=5432 dbname=" + defaults.database + " user=" + defaults.user;
+}
+
+bool reachable(const std::string& dsn) {
+  try {
+    pqxx::connection probe(dsn + " connect_timeout=5");
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+bool open_command_database(const Config& config, DatabaseHandle* out, std::string* error) {
+  if (config.database_dsn == "embedded") {
+    const std::string dsn = running_embedded_dsn(config);
+    if (reachable(dsn)) {
+      out->dsn = dsn;
+      return true;
+    }
+  }
+  return open_database(config, out, error);
+}
+
 bool migrate_database(const Config& config, const std::string& dsn, std::string* error) {
   try {
     pqxx::connection conn(dsn);

@@ -26,6 +26,13 @@ struct DatabaseHandle {
 // failure, e.g. when a live cdrd holds the state directory.
 bool open_database(const Config& config, DatabaseHandle* out, std::string* error);
 
+// For the commands that work on a database (api-key, rates, renormalize,
+// rerate): a running daemon holds the embedded data directory, so its
+// server is used (unix socket in run_dir()); only when none answers is the
+// embedded server started here, under the state_dir lock, and the caller
+// stops it. An external database is used as configured.
+bool open_command_database(const Config& config, DatabaseHandle* out, std::string* error);
+
 // Applies migrations and creates partitions ahead. False with *error (the
 // database's message) when it cannot.
 bool migrate_database(const Config& config, const std::string& dsn, std::string* error);

@@ -8,6 +8,8 @@
 #include "daemon/app/api_key_command.h"
 #include "daemon/app/daemon.h"
 #include "daemon/app/database_setup.h"
+#include "daemon/app/rates_command.h"
+#include "daemon/app/reprocess_command.h"
 #include "daemon/config/config.h"
 #include "daemon/http/tls_context.h"
 
@@ -45,6 +47,80 @@ int run(int argc, char** argv) {
   key_revoke->fallthrough();
   CLI::App* key_list = api_key->add_subcommand("list", "list the keys: id, accounts, name, created, revoked");
   key_list->fallthrough();
+
+  // cdrd rates ...: rate decks and their assignments (issue 12).
+  cdrd::RatesCommand rates_command;
+  CLI::App* rates =
+      app.add_subcommand("rates", "import, show and export rate decks; assign them to accounts and trunks");
+  rates->require_subcommand(1);
+  rates->fallthrough();
+  CLI::App* rates_import = rates->add_subcommand("import", "create or replace a deck from a CSV file (all or nothing)");
+  rates_import->add_option("file", rates_command.file, "the deck's CSV (header: prefix,name,initial_interval,...)")
+      ->required();
+  rates_import->add_option("--deck", rates_command.deck, "the deck's name")->required();
+  rates_import->add_option("--currency", rates_command.currency, "ISO 4217 code, e.g. USD")->required();
+  rates_import
+      ->add_option("--duration-rounding", rates_command.duration_rounding,
+                   "answered time to whole seconds: up, nearest or down")
+      ->check(CLI::IsMember({"up", "nearest", "down"}))
+      ->capture_default_str();
+  rates_import
+      ->add_option("--price-rounding", rates_command.price_rounding,
+                   "the charge to --decimals places: none (exact), up, down or half_up")
+      ->check(CLI::IsMember({"none", "up", "down", "half_up"}))
+      ->capture_default_str();
+  rates_import->add_option("--decimals", rates_command.decimals, "decimal places of the rounded charge")
+      ->check(CLI::Range(0, 12))
+      ->capture_default_str();
+  rates_import->fallthrough();
+  CLI::App* rates_list = rates->add_subcommand("list", "list the decks: name, currency, rates, rounding, imported");
+  rates_list->fallthrough();
+  CLI::App* rates_show = rates->add_subcommand("show", "a deck's settings and rates");
+  rates_show->add_option("--deck", rates_command.deck, "the deck's name")->required();
+  rates_show->add_option("--prefix", rates_command.prefix, "only the rates a number starting with these digits meets");
+  rates_show->fallthrough();
+  CLI::App* rates_export = rates->add_subcommand("export", "a deck as CSV on stdout (imports again to the same deck)");
+  rates_export->add_option("--deck", rates_command.deck, "the deck's name")->required();
+  rates_export->fallthrough();
+  const auto assignment_options = [&](CLI::App* sub, bool side_required) {
+    CLI::Option* side = sub->add_option("--side", rates_command.side,
+                                        "customer (an account pays) or vendor (a trunk's carrier charges)")
+                            ->check(CLI::IsMember({"customer", "vendor"}));
+    if (side_required) side->required();
+    sub->add_option("--account", rates_command.account, "the account (--side customer)");
+    sub->add_option("--trunk", rates_command.trunk, "the trunk (--side vendor)");
+    sub->fallthrough();
+  };
+  CLI::App* rates_assign = rates->add_subcommand("assign", "set the deck an account pays by or a trunk is charged by");
+  assignment_options(rates_assign, true);
+  rates_assign->add_option("--deck", rates_command.deck, "the deck's name")->required();
+  CLI::App* rates_unassign = rates->add_subcommand("unassign", "remove an assignment (the same keys as assign)");
+  assignment_options(rates_unassign, true);
+  for (CLI::App* sub : {rates_assign, rates_unassign}) {
+    sub->add_option("--direction", rates_command.direction, "outbound, inbound or any")
+        ->check(CLI::IsMember({"outbound", "inbound", "any"}))
+        ->capture_default_str();
+    sub->add_option("--valid-from", rates_command.valid_from,
+                    "ISO-8601: for calls that start then or later (default: always)");
+  }
+  CLI::App* rates_assignments = rates->add_subcommand("assignments", "list the assignments");
+  assignment_options(rates_assignments, false);
+
+  // cdrd renormalize / cdrd rerate: stored rows again, in keyset batches (issue 12).
+  cdrd::ReprocessCommand reprocess;
+  CLI::App* renormalize = app.add_subcommand(
+      "renormalize", "derive stored records again from their raw documents with the current rules (resumable)");
+  CLI::App* rerate =
+      app.add_subcommand("rerate", "price stored calls again with the rate decks stored now (resumable)");
+  for (CLI::App* sub : {renormalize, rerate}) {
+    sub->add_option("--from", reprocess.from, "ISO-8601: legs that ended at or after it (default: the first)");
+    sub->add_option("--to", reprocess.to, "ISO-8601: legs that ended before it (default: no end)");
+    sub->add_option("--account", reprocess.account, "only this account's rows");
+    sub->add_option("--batch", reprocess.batch_rows, "rows per transaction")->capture_default_str();
+    sub->add_flag("--restart", reprocess.restart, "start over instead of resuming an unfinished run of the same window");
+    sub->fallthrough();
+  }
+  rerate->add_option("--deck", reprocess.deck, "only rows rated with this deck, and unrated rows");
 
   try {
     app.parse(argc, argv);
@@ -84,6 +160,23 @@ int run(int argc, char** argv) {
                          : *key_revoke ? cdrd::ApiKeyCommand::Action::kRevoke
                                        : cdrd::ApiKeyCommand::Action::kList;
     return cdrd::run_api_key_command(config, key_command);
+  }
+
+  if (*rates) {
+    using Action = cdrd::RatesCommand::Action;
+    rates_command.action = *rates_import     ? Action::kImport
+                           : *rates_list     ? Action::kList
+                           : *rates_show     ? Action::kShow
+                           : *rates_export   ? Action::kExport
+                           : *rates_assign   ? Action::kAssign
+                           : *rates_unassign ? Action::kUnassign
+                                             : Action::kAssignments;
+    return cdrd::run_rates_command(config, rates_command);
+  }
+
+  if (*renormalize || *rerate) {
+    reprocess.kind = *renormalize ? cdrd::ReprocessCommand::Kind::kRenormalize : cdrd::ReprocessCommand::Kind::kRerate;
+    return cdrd::run_reprocess_command(config, reprocess);
   }
 
   if (migrate) {

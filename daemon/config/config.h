@@ -26,8 +26,16 @@ struct ApiKey {
   std::vector<std::string> accounts;  // account ids this key may read; "*" = all
 };
 
+// trunks.by_network[]: calls whose far end (sip_network_ip) is in `cidr` go
+// through `trunk`.
+struct TrunkNetwork {
+  std::string cidr;  // "198.51.100.0/24", "2001:db8::/32", or one address
+  std::string trunk;
+};
+
 bool operator==(const FreeswitchNode& a, const FreeswitchNode& b);
 bool operator==(const ApiKey& a, const ApiKey& b);
+bool operator==(const TrunkNetwork& a, const TrunkNetwork& b);
 
 struct Config {
   // Directory for the spool, the rejects store and the embedded database.
@@ -83,6 +91,20 @@ struct Config {
   std::vector<std::string> account_domain_variables = {"domain_name"};  // variables holding the SIP domain
   std::map<std::string, std::string> account_domains;                   // SIP domain -> account id
   std::string default_account = "default";
+
+  // numbers.*: how caller_e164, callee_e164 and destination read a number
+  // written without its country code.
+  std::string numbers_default_region = "US";                   // ISO 3166 alpha-2 libphonenumber knows
+  std::map<std::string, std::string> numbers_account_regions;  // account id -> region
+
+  // trunks.*: how a leg's `trunk` is found; the first rule that gives a name wins.
+  std::vector<std::string> trunk_variables = {"sip_gateway_name", "ecallmgr_Resource-ID"};
+  std::vector<TrunkNetwork> trunk_networks;           // far end's address -> trunk, first CIDR that holds it
+  std::map<std::string, std::string> trunk_profiles;  // sofia_profile_name -> trunk
+
+  // recording.*: how a leg's `recording_url` is found.
+  std::vector<std::string> recording_variables = {"recording_url", "ecallmgr_Recording-Url"};
+  std::string recording_url_template;  // "https://rec.example/{record_path}"; "" = none
 
   std::vector<FreeswitchNode> freeswitch;
   std::vector<ApiKey> api_keys;

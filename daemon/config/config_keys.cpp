@@ -8,7 +8,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "adapters/freeswitch/normalize.h"
+#include "adapters/numbers/phone_numbers.h"
 #include "daemon/config/config_values.h"
+#include "daemon/http/ingest_guard.h"
 
 namespace cdrd {
 
@@ -18,6 +21,8 @@ bool operator==(const FreeswitchNode& a, const FreeswitchNode& b) {
 }
 
 bool operator==(const ApiKey& a, const ApiKey& b) { return a.key == b.key && a.accounts == b.accounts; }
+
+bool operator==(const TrunkNetwork& a, const TrunkNetwork& b) { return a.cidr == b.cidr && a.trunk == b.trunk; }
 
 namespace config_internal {
 namespace {
@@ -56,6 +61,13 @@ Key<O> one_of(std::string_view path, std::string O::*m, std::string_view choices
   return Key<O>{path, Kind::kEnum, m, reload, help, 0, 0, choices, kNoFlags};
 }
 
+// Text that `check` accepts; `type` names it in --help-config.
+template <class O>
+Key<O> checked(std::string_view path, std::string O::*m, std::string_view type, std::string (*check)(std::string_view),
+               bool reload, std::string_view help, unsigned flags = kNoFlags) {
+  return Key<O>{path, Kind::kChecked, m, reload, help, 0, 0, type, flags, check};
+}
+
 template <class O>
 Key<O> text_list(std::string_view path, std::vector<std::string> O::*m, bool reload, std::string_view help,
                  unsigned flags = kNoFlags) {
@@ -65,6 +77,19 @@ Key<O> text_list(std::string_view path, std::vector<std::string> O::*m, bool rel
 template <class O>
 Key<O> text_map(std::string_view path, std::map<std::string, std::string> O::*m, bool reload, std::string_view help) {
   return Key<O>{path, Kind::kStringMap, m, reload, help, 0, 0, {}, kNoFlags};
+}
+
+// A map whose values `check` accepts; `values` names them ("regions").
+template <class O>
+Key<O> checked_map(std::string_view path, std::map<std::string, std::string> O::*m, std::string_view values,
+                   std::string (*check)(std::string_view), bool reload, std::string_view help) {
+  return Key<O>{path, Kind::kStringMap, m, reload, help, 0, 0, values, kNoFlags, check};
+}
+
+std::string check_cidr(std::string_view text) {
+  CidrBlock block;
+  std::string why;
+  return parse_cidr(text, &block, &why) ? std::string() : why;
 }
 
 template <class O, class Item>
@@ -82,7 +107,7 @@ void describe_items(const Key<Owner>& list, std::vector<ConfigKeyDescription>* o
   std::visit(
       [&](auto member) {
         using T = std::decay_t<decltype(std::declval<Owner>().*member)>;
-        if constexpr (std::is_same_v<T, std::vector<FreeswitchNode>> || std::is_same_v<T, std::vector<ApiKey>>) {
+        if constexpr (kIsItemList<T>) {
           describe_rows(item_keys<typename T::value_type>(), std::string(list.path) + "[].", list.reloadable, out);
         }
       },
@@ -167,6 +192,20 @@ const std::vector<Key<Config>>& config_keys() {
                "SIP domain -> account id, when no variable names the account"),
       text("accounts.default", &Config::default_account, kReload, "account of records nothing else resolves",
            kNonEmpty),
+      checked("numbers.default_region", &Config::numbers_default_region, "region", check_region, kReload,
+              "region of numbers written without their country code (caller_e164, callee_e164, destination)",
+              kNonEmpty),
+      checked_map("numbers.account_regions", &Config::numbers_account_regions, "regions", check_region, kReload,
+                  "account id -> region, for the accounts whose numbers are of another region"),
+      text_list("trunks.variables", &Config::trunk_variables, kReload,
+                "channel variables holding the trunk's name, first found wins (the first trunk rule)"),
+      item_list("trunks.by_network", &Config::trunk_networks, kReload,
+                "trunk of the legs whose far end (sip_network_ip) is in a CIDR, first match wins (the second rule)"),
+      text_map("trunks.by_profile", &Config::trunk_profiles, kReload, "sofia_profile_name -> trunk (the third rule)"),
+      text_list("recording.variables", &Config::recording_variables, kReload,
+                "channel variables holding the recording's URL, first found wins"),
+      checked("recording.url_template", &Config::recording_url_template, "URL template", check_url_template, kReload,
+              "recording URL made of {variable}s when no recording variable is set; \"\" = none"),
       item_list("freeswitch", &Config::freeswitch, kRestart, "ESL inbound connections to media servers"),
       item_list("api.keys", &Config::api_keys, kReload, "read API credentials; CDRD_API_KEY adds one for [\"*\"]"),
       text("api.token_secret", &Config::api_token_secret, kRestart,
@@ -205,6 +244,16 @@ const std::vector<Key<ApiKey>>& item_keys<ApiKey>() {
       text("key", &ApiKey::key, kReload, "the secret, sent as X-Auth-Token", kRequired | kUnique | kNonEmpty),
       text_list("accounts", &ApiKey::accounts, kReload, "account ids this key may read; \"*\" = all",
                 kRequired | kNonEmpty),
+  };
+  return keys;
+}
+
+template <>
+const std::vector<Key<TrunkNetwork>>& item_keys<TrunkNetwork>() {
+  static const std::vector<Key<TrunkNetwork>> keys = {
+      checked("cidr", &TrunkNetwork::cidr, "CIDR", check_cidr, kReload,
+              "IPv4 or IPv6 network (198.51.100.0/24, 2001:db8::/32) or one address", kRequired | kNonEmpty),
+      text("trunk", &TrunkNetwork::trunk, kReload, "the trunk's name", kRequired | kNonEmpty),
   };
   return keys;
 }

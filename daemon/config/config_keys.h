@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -23,8 +24,9 @@ enum class Kind {
   kSize,        // bytes, or a number with a KiB/MiB/GiB suffix, in [min, max]
   kHostPort,    // "host:port" or "[v6]:port"
   kEnum,        // one of `choices`
+  kChecked,     // text that `check` accepts; `choices` names its type ("CIDR", "region")
   kStringList,  // YAML sequence of strings
-  kStringMap,   // YAML map of string -> string
+  kStringMap,   // YAML map of string -> string (each value passed to `check` when set)
   kItemList,    // YAML sequence of maps, each walked against item_keys<Item>()
 };
 
@@ -38,7 +40,13 @@ enum Flags : unsigned {
 template <class Owner>
 using Member = std::variant<std::string Owner::*, int Owner::*, uint64_t Owner::*, std::vector<std::string> Owner::*,
                             std::map<std::string, std::string> Owner::*, std::vector<FreeswitchNode> Owner::*,
-                            std::vector<ApiKey> Owner::*>;
+                            std::vector<ApiKey> Owner::*, std::vector<TrunkNetwork> Owner::*>;
+
+// The item types of kItemList keys.
+template <class T>
+inline constexpr bool kIsItemList =
+    std::is_same_v<T, std::vector<FreeswitchNode>> || std::is_same_v<T, std::vector<ApiKey>> ||
+    std::is_same_v<T, std::vector<TrunkNetwork>>;
 
 template <class Owner>
 struct Key {
@@ -49,11 +57,13 @@ struct Key {
   std::string_view help;
   int64_t min = 0;  // kInt, kSize
   int64_t max = 0;
-  std::string_view choices;  // kEnum: "text|json"
+  std::string_view choices;  // kEnum: "text|json"; kChecked, kStringMap with `check`: the values' type name
   unsigned flags = kNoFlags;
+  // kChecked, kStringMap: "" when a value is valid, else why not ("expected ...").
+  std::string (*check)(std::string_view) = nullptr;
 
   bool has(Flags f) const { return (flags & f) != 0; }
-  bool scalar() const { return kind <= Kind::kEnum; }
+  bool scalar() const { return kind <= Kind::kChecked; }
 };
 
 const std::vector<Key<Config>>& config_keys();
@@ -63,6 +73,8 @@ template <>
 const std::vector<Key<FreeswitchNode>>& item_keys<FreeswitchNode>();
 template <>
 const std::vector<Key<ApiKey>>& item_keys<ApiKey>();
+template <>
+const std::vector<Key<TrunkNetwork>>& item_keys<TrunkNetwork>();
 
 // "CDRD_" + the path in capitals with '_' for '.': CDRD_BATCH_MAX_ROWS.
 std::string environment_name(std::string_view path);

@@ -137,9 +137,8 @@ class Walker {
             target = parse_strings(value, shown, line);
             if (key.has(config_internal::kNonEmpty) && target.empty()) fail(line, shown + ": must not be empty");
           } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
-            target = parse_string_map(value, shown, line);
-          } else if constexpr (std::is_same_v<T, std::vector<FreeswitchNode>> ||
-                               std::is_same_v<T, std::vector<ApiKey>>) {
+            target = parse_string_map(value, shown, line, key.check);
+          } else if constexpr (config_internal::kIsItemList<T>) {
             target = parse_items<typename T::value_type>(value, shown, line);
           }
         },
@@ -158,7 +157,8 @@ class Walker {
     return out;
   }
 
-  std::map<std::string, std::string> parse_string_map(const YAML::Node& map, const std::string& shown, int line) {
+  std::map<std::string, std::string> parse_string_map(const YAML::Node& map, const std::string& shown, int line,
+                                                      std::string (*check)(std::string_view)) {
     std::map<std::string, std::string> out;
     for (const auto& entry : map) {
       const int entry_line = line_of(entry.first, line);
@@ -167,6 +167,10 @@ class Walker {
       const std::string shown_entry = fmt::format("{}[{}]", shown, entry.first.Scalar());
       if (!entry.second.IsScalar()) {
         fail(entry_line, fmt::format("{}: expected a string, got {}", shown_entry, node_kind(entry.second)));
+      }
+      if (check) {
+        const std::string problem = check(entry.second.Scalar());
+        if (!problem.empty()) fail(line_of(entry.second, entry_line), shown_entry + ": " + problem);
       }
       if (!out.emplace(entry.first.Scalar(), entry.second.Scalar()).second) {
         fail(entry_line, fmt::format("duplicate key '{}'", shown_entry));

@@ -129,11 +129,12 @@ std::string type_name(Kind kind, int64_t min, int64_t max, std::string_view choi
     case Kind::kHostPort:
       return "host:port";
     case Kind::kEnum:
+    case Kind::kChecked:
       return std::string(choices);
     case Kind::kStringList:
       return "list of strings";
     case Kind::kStringMap:
-      return "map of strings";
+      return choices.empty() ? "map of strings" : "map of " + std::string(choices);
     case Kind::kItemList:
       return "list of maps";
   }
@@ -152,6 +153,8 @@ std::string expected_text(Kind kind, std::string_view choices) {
       return "host:port";
     case Kind::kEnum:
       return "one of " + list_choices(choices);
+    case Kind::kChecked:
+      return "a string";
     case Kind::kStringList:
       return "a list of strings";
     case Kind::kStringMap:

@@ -60,6 +60,14 @@ std::string set_scalar(const Key<Owner>& key, const std::string& text, Owner* ow
     case Kind::kString:
       if (key.has(kNonEmpty) && text.empty()) problem = "must not be empty";
       break;
+    case Kind::kChecked:
+      // "" = not set, unless the key needs a value.
+      if (!text.empty()) {
+        problem = key.check(text);
+      } else if (key.has(kNonEmpty)) {
+        problem = "must not be empty";
+      }
+      break;
     default:
       return "is not a scalar key";
   }

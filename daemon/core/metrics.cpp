@@ -109,6 +109,21 @@ std::string Metrics::render() const {
          "Rows written into cdrs_default: no monthly partition covers their month.", rows_default_partition);
   metric(&out, "cdrd_partitions_dropped_total", "counter", "Monthly partitions dropped by database.retention_months.",
          partitions_dropped);
+  metric(&out, "cdrd_calls_relinked_total", "counter",
+         "Stored legs re-linked into another call (interaction_id, direction_class, root) by a later leg.",
+         calls_relinked);
+  out += fmt::format(
+      "# HELP cdrd_rated_total Charges computed, by side.\n"
+      "# TYPE cdrd_rated_total counter\n"
+      "cdrd_rated_total{{side=\"customer\"}} {}\n"
+      "cdrd_rated_total{{side=\"vendor\"}} {}\n"
+      "# HELP cdrd_unrated_total Legs to charge with no deck assigned or no matching prefix (rating.status unrated).\n"
+      "# TYPE cdrd_unrated_total counter\n"
+      "cdrd_unrated_total{{side=\"customer\"}} {}\n"
+      "cdrd_unrated_total{{side=\"vendor\"}} {}\n",
+      customer_rated.load(), vendor_rated.load(), customer_unrated.load(), vendor_unrated.load());
+  metric(&out, "cdrd_rating_reloads_total", "counter", "Rate decks and assignments reloaded by the writer.",
+         rating_reloads);
   metric(&out, "cdrd_spool_bytes", "gauge", "Bytes in spool segments not yet committed to PostgreSQL.", spool_bytes);
   metric(&out, "cdrd_spool_pending_records", "gauge", "Durable spool records not yet committed to PostgreSQL.",
          spool_pending_records);

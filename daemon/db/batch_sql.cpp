@@ -47,16 +47,45 @@ const std::vector<std::string>& copy_columns() {
                                                 "leg",
                                                 "source",
                                                 "imported",
-                                                "is_loopback"};
+                                                "is_loopback",
+                                                "sip_call_id",
+                                                "trunk",
+                                                "direction_class",
+                                                "caller_e164",
+                                                "callee_e164",
+                                                "destination_country",
+                                                "leg_interaction_id",
+                                                "customer_charge",
+                                                "customer_currency",
+                                                "vendor_charge",
+                                                "vendor_currency"};
   return columns;
 }
 
-auto copy_fields(const CdrRow& r) {
-  return std::forward_as_tuple(r.record, r.raw, r.raw_format, r.id, r.ts, r.gregorian_ts, r.account_id, r.call_id,
+// The record with call assembly's fields spliced in before its closing brace.
+std::string patched_record(const CdrRow& r) {
+  if (r.record_patch.empty()) return r.record;
+  const size_t close = r.record.find_last_of('}');
+  const size_t last = close == std::string::npos ? close : r.record.find_last_not_of(" \t\r\n", close - 1);
+  if (close == std::string::npos || last == std::string::npos) return r.record;  // not an object: PostgreSQL refuses it
+  std::string out;
+  out.reserve(r.record.size() + r.record_patch.size());
+  out.append(r.record, 0, close);
+  // record_patch starts with a comma; an empty object takes its members without one.
+  out.append(r.record[last] == '{' ? r.record_patch.substr(1) : r.record_patch);
+  out.push_back('}');
+  return out;
+}
+
+auto copy_fields(const CdrRow& r, const std::string& record) {
+  return std::forward_as_tuple(record, r.raw, r.raw_format, r.id, r.ts, r.gregorian_ts, r.account_id, r.call_id,
                                r.started_at, r.answered_at, r.duration_seconds, r.billing_seconds, r.ringing_seconds,
                                r.call_direction, r.hangup_cause, r.hangup_code, r.billing_status, r.caller_id_number,
                                r.callee_id_number, r.from_uri, r.to_uri, r.other_leg_call_id, r.interaction_id,
-                               r.media_server, r.leg, r.source, r.imported, r.is_loopback);
+                               r.media_server, r.leg, r.source, r.imported, r.is_loopback, r.sip_call_id, r.trunk,
+                               r.direction_class, r.caller_e164, r.callee_e164, r.destination_country,
+                               r.leg_interaction_id, r.customer_charge, r.customer_currency, r.vendor_charge,
+                               r.vendor_currency);
 }
 
 // How complete a source's record is. mod_json_cdr, mod_xml_cdr and an import
@@ -72,31 +101,38 @@ std::string source_rank(const std::string& column) { return "(CASE " + column + 
 //   a repeat of the same leg (a replay after a crash, a FreeSWITCH retry)
 //   never rewrites the row. received_at is left alone: it keeps the first
 //   arrival.
-const std::string& insert_sql() {
-  static const std::string sql = [] {
-    std::string cols;
-    std::string updates;
-    for (const auto& c : copy_columns()) {
-      if (!cols.empty()) cols += ", ";
-      cols += c;
-      if (c == "id" || c == "ts" || c == "account_id") continue;
-      if (!updates.empty()) updates += ", ";
-      updates += c + " = EXCLUDED." + c;
-    }
-    const std::string insert = "INSERT INTO cdrs (" + cols + ") SELECT DISTINCT ON (id, ts, account_id) " + cols +
-                               " FROM " + kStaging + " ORDER BY id, ts, account_id, " + source_rank("source") +
-                               " DESC, ctid ON CONFLICT (id, ts, account_id) DO UPDATE SET " + updates + " WHERE " +
-                               source_rank("cdrs.source") + " < " + source_rank("EXCLUDED.source");
-    // RETURNING gives the partition each row went to (tableoid), in the same
-    // statement: rows with no monthly partition are counted as they land in
-    // cdrs_default, not found later by a scan. Only the rows inserted or
-    // updated are returned, the count affected_rows() gave before.
-    const std::string in_default = " FILTER (WHERE tableoid = 'cdrs_default'::regclass)";
-    return "WITH written AS (" + insert + " RETURNING tableoid, ts) SELECT count(*), count(*)" + in_default +
-           ", coalesce(string_agg(DISTINCT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM'), ' ')" + in_default +
-           ", '') FROM written";
-  }();
-  return sql;
+std::string build_insert_sql(UpsertMode mode) {
+  std::string cols;
+  std::string updates;
+  for (const auto& c : copy_columns()) {
+    if (!cols.empty()) cols += ", ";
+    cols += c;
+    if (c == "id" || c == "ts" || c == "account_id") continue;
+    if (!updates.empty()) updates += ", ";
+    updates += c + " = EXCLUDED." + c;
+  }
+  const std::string guard = mode == UpsertMode::kReplace ? std::string()
+                                                         : " WHERE " + source_rank("cdrs.source") + " < " +
+                                                               source_rank("EXCLUDED.source");
+  const std::string insert = "INSERT INTO cdrs (" + cols + ") SELECT DISTINCT ON (id, ts, account_id) " + cols +
+                             " FROM " + kStaging + " ORDER BY id, ts, account_id, " + source_rank("source") +
+                             " DESC, ctid ON CONFLICT (id, ts, account_id) DO UPDATE SET " + updates + guard;
+  // RETURNING gives the partition each row went to (tableoid), in the same
+  // statement: rows with no monthly partition are counted as they land in
+  // cdrs_default, not found later by a scan. Only the rows inserted or
+  // updated are returned, the count affected_rows() gave before.
+  const std::string in_default = " FILTER (WHERE tableoid = 'cdrs_default'::regclass)";
+  return "WITH written AS (" + insert + " RETURNING tableoid, ts) SELECT count(*), count(*)" + in_default +
+         ", coalesce(string_agg(DISTINCT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM'), ' ')" + in_default +
+         ", '') FROM written";
+}
+
+// kReplace (renormalize, rerate) rewrites the row whatever its source: the
+// new record is the same leg derived again.
+const std::string& insert_sql(UpsertMode mode) {
+  static const std::string richer = build_insert_sql(UpsertMode::kRicherWins);
+  static const std::string replace = build_insert_sql(UpsertMode::kReplace);
+  return mode == UpsertMode::kReplace ? replace : richer;
 }
 
 bool has_nul(const std::optional<std::string>& s) { return s && s->find('\0') != std::string::npos; }
@@ -131,13 +167,16 @@ void create_staging_table(pqxx::connection& conn) {
           " (LIKE cdrs INCLUDING DEFAULTS INCLUDING COMPRESSION) ON COMMIT DELETE ROWS");
 }
 
-InsertOutcome copy_and_insert(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows) {
+InsertOutcome copy_and_insert(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows, UpsertMode mode) {
   {
     pqxx::stream_to copy(tx, kStaging, copy_columns());
-    for (const CdrRow* row : rows) copy << copy_fields(*row);
+    for (const CdrRow* row : rows) {
+      const std::string record = patched_record(*row);
+      copy << copy_fields(*row, record);
+    }
     copy.complete();
   }
-  const pqxx::row r = tx.exec1(insert_sql());
+  const pqxx::row r = tx.exec1(insert_sql(mode));
   InsertOutcome out;
   out.affected = r[0].as<uint64_t>();
   out.in_default = r[1].as<uint64_t>();

@@ -48,7 +48,11 @@ struct InsertOutcome {
 // other conflict leaves the row as it is.
 // The staging rows stay until the transaction ends (ON COMMIT DELETE ROWS) or
 // clear_staging(). Throws pqxx errors.
-InsertOutcome copy_and_insert(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows);
+// kReplace overwrites the stored row whatever its source (cdrd renormalize
+// and rerate write the same leg derived again).
+enum class UpsertMode { kRicherWins, kReplace };
+InsertOutcome copy_and_insert(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows,
+                              UpsertMode mode = UpsertMode::kRicherWins);
 
 // Empties the staging table inside the transaction, for a second COPY in it.
 void clear_staging(pqxx::transaction_base& tx);

@@ -6,6 +6,7 @@
 #include <pqxx/connection>
 #include <pqxx/except>
 #include <pqxx/nontransaction>
+#include <pqxx/notification>
 #include <pqxx/subtransaction>
 #include <pqxx/transaction>
 
@@ -23,8 +24,10 @@
 #include "daemon/core/cdr_record.h"
 #include "daemon/core/metrics.h"
 #include "daemon/db/batch_sql.h"
+#include "daemon/db/call_store.h"
 #include "daemon/db/cdr_row.h"
 #include "daemon/db/migrations.h"
+#include "daemon/db/rate_store.h"
 
 namespace cdrd {
 namespace {
@@ -83,6 +86,19 @@ int64_t utc_day(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::hours>(t.time_since_epoch()).count() / 24;
 }
 
+// Marks the writer's rating snapshot stale on NOTIFY cdrd_rates (sent by
+// every change of the rating tables, rate_store.h). libpqxx delivers it from
+// conn->get_notifs(), which check_alive() calls before every batch: no extra
+// round trip.
+class RatesListener : public pqxx::notification_receiver {
+ public:
+  RatesListener(pqxx::connection_base& conn, bool* stale) : pqxx::notification_receiver(conn, kRatesChannel), stale_(stale) {}
+  void operator()(const std::string& /*payload*/, int /*backend_pid*/) override { *stale_ = true; }
+
+ private:
+  bool* stale_;
+};
+
 }  // namespace
 
 struct BatchWriter::Impl {
@@ -95,6 +111,8 @@ struct BatchWriter::Impl {
     uint64_t in_default = 0;  // of `inserted`, rows in cdrs_default
     std::set<std::string> default_months;
     std::vector<QuarantineEntry> refused;
+    std::vector<const CdrRow*> stored;  // rows now in cdrs (their links go in after them)
+    CallStepOutcome calls;
 
     void add(const InsertOutcome& r) {
       inserted += r.affected;
@@ -116,6 +134,11 @@ struct BatchWriter::Impl {
   bool stopping = false;
 
   std::unique_ptr<pqxx::connection> conn;
+  // The rate decks, reloaded when their version in the database changes
+  // (rate_store.h); shared immutable, so a reload never disturbs a batch.
+  std::shared_ptr<const RatingSnapshot> rating;
+  std::unique_ptr<RatesListener> rates_listener;  // destroyed before `conn`, which it is registered with
+  bool rating_stale = true;
   bool checkpoint_behind = false;  // the last Spool::commit() failed
   Clock::time_point last_checkpoint_try;
   int64_t partitions_day = std::numeric_limits<int64_t>::min();
@@ -160,6 +183,7 @@ struct BatchWriter::Impl {
   }
 
   void disconnect() {
+    rates_listener.reset();
     conn.reset();
     set_connected(false);
   }
@@ -180,6 +204,11 @@ struct BatchWriter::Impl {
       partitions_day = utc_day(now);
       apply_retention(*c, now);
       create_staging_table(*c);
+      create_call_tables(*c);
+      // LISTEN before the first load: a change committed in between is then
+      // seen as a notification, never missed.
+      rates_listener = std::make_unique<RatesListener>(*c, &rating_stale);
+      rating_stale = true;
       conn = std::move(c);
       last_contact = Clock::now();
       set_connected(true);
@@ -338,6 +367,7 @@ struct BatchWriter::Impl {
       sub.commit();
       out->add(inserted);
       out->written += rows.size();
+      out->stored.insert(out->stored.end(), rows.begin(), rows.end());
       return;
     } catch (const std::exception& e) {
       if (!is_data_error(e)) throw;
@@ -353,16 +383,43 @@ struct BatchWriter::Impl {
 
   // One attempt at the whole batch; throws on anything that is not a data
   // error (the caller reconnects and retries the same batch).
-  Outcome write_batch(const PreparedBatch& batch) {
-    std::vector<const CdrRow*> rows;
+  // Reloads the decks when they changed. A snapshot that cannot be built from
+  // what is stored (which the rates commands prevent) keeps the previous one
+  // and is tried again at the next change: rating must never stop the CDRs.
+  void refresh_rating() {
+    if (!rating_stale) return;
+    try {
+      auto fresh = load_rating_snapshot(*conn);
+      if (rating) metrics->rating_reloads.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("rating: {} rate deck(s) loaded (version {})", fresh->deck_count(), fresh->version());
+      rating = std::move(fresh);
+    } catch (const std::exception& e) {
+      if (classify_db_error(e) != DbErrorClass::kOther && classify_db_error(e) != DbErrorClass::kBadRow) throw;
+      spdlog::error("rating: the rate decks could not be loaded, rating goes on with the previous ones: {}",
+                    error_text(e));
+    }
+    rating_stale = false;
+  }
+
+  // Call assembly and rating (call_store.h) come first in each attempt: they
+  // set the rows' call-level fields from what is stored at that moment.
+  CallStepOutcome assemble(pqxx::work& tx, PreparedBatch& batch) {
+    std::vector<CdrRow*> rows;
     rows.reserve(batch.rows.size());
-    for (const auto& r : batch.rows) rows.push_back(&r);
+    for (auto& r : batch.rows) rows.push_back(&r);
+    return assemble_and_rate(tx, rows, rating.get(), iso_now());
+  }
+
+  Outcome write_batch(PreparedBatch& batch) {
+    std::vector<CdrRow*> rows;
+    rows.reserve(batch.rows.size());
+    for (auto& r : batch.rows) rows.push_back(&r);
 
     Outcome out;
     {
       pqxx::work tx(*conn, "cdrd-batch");
       try {
-        if (!rows.empty()) out.add(copy_and_insert(tx, rows));
+        out.add(store_rows(tx, rows, rating.get(), UpsertMode::kRicherWins, &out.calls));
         for (const auto& q : batch.unreadable) insert_quarantine(tx, q);
         // A deferred constraint refuses its rows here, at COMMIT, as a data
         // error (the connection still open; a lost one is in_doubt_error).
@@ -378,9 +435,12 @@ struct BatchWriter::Impl {
     // Deferred constraints checked at the end of each statement, so each one
     // fails the half that holds its row instead of the whole COMMIT.
     tx.exec("SET CONSTRAINTS ALL IMMEDIATE");
-    const auto mid = rows.begin() + static_cast<std::ptrdiff_t>(rows.size() / 2);
-    bisect(tx, std::vector<const CdrRow*>(rows.begin(), mid), &out);
-    bisect(tx, std::vector<const CdrRow*>(mid, rows.end()), &out);
+    out.calls = assemble(tx, batch);
+    const std::vector<const CdrRow*> all(rows.begin(), rows.end());
+    const auto mid = all.begin() + static_cast<std::ptrdiff_t>(all.size() / 2);
+    bisect(tx, std::vector<const CdrRow*>(all.begin(), mid), &out);
+    bisect(tx, std::vector<const CdrRow*>(mid, all.end()), &out);
+    insert_links(tx, out.stored);
     for (const auto& q : batch.unreadable) insert_quarantine(tx, q);
     for (const auto& q : out.refused) insert_quarantine(tx, q);
     tx.commit();
@@ -443,6 +503,7 @@ struct BatchWriter::Impl {
       try {
         check_alive();
         ensure_daily_partitions();
+        refresh_rating();
         const auto started = Clock::now();
         const Outcome out = write_batch(*pending);
         const auto finished = Clock::now();
@@ -453,6 +514,11 @@ struct BatchWriter::Impl {
         metrics->batches.fetch_add(1, std::memory_order_relaxed);
         metrics->quarantined.fetch_add(pending->unreadable.size() + out.refused.size(), std::memory_order_relaxed);
         metrics->rows_default_partition.fetch_add(out.in_default, std::memory_order_relaxed);
+        metrics->calls_relinked.fetch_add(out.calls.relinked, std::memory_order_relaxed);
+        metrics->customer_rated.fetch_add(out.calls.customer_rated, std::memory_order_relaxed);
+        metrics->customer_unrated.fetch_add(out.calls.customer_unrated, std::memory_order_relaxed);
+        metrics->vendor_rated.fetch_add(out.calls.vendor_rated, std::memory_order_relaxed);
+        metrics->vendor_unrated.fetch_add(out.calls.vendor_unrated, std::memory_order_relaxed);
         warn_default_months(out);
         for (const auto& q : pending->unreadable) {
           spdlog::warn("quarantined CDR {}: {}", short_id(q.log_id), one_line(q.error));

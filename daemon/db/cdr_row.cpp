@@ -72,6 +72,71 @@ bool get_seconds(const JsonObject& obj, const char* name, int64_t* out, std::str
   return true;
 }
 
+// "2018-01-11T10:25:44.534355Z" (the record's own format; 0 to 6 fraction
+// digits) as Unix microseconds. False for anything else.
+bool parse_iso_micros(const std::string& text, int64_t* out) {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute, &second,
+                  &consumed) != 6 ||
+      consumed != 19) {
+    return false;
+  }
+  size_t pos = 19;
+  int64_t micros = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    int digits = 0;
+    for (++pos; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos, ++digits) {
+      if (digits < 6) micros = micros * 10 + (text[pos] - '0');
+    }
+    if (digits == 0) return false;
+    for (; digits < 6; ++digits) micros *= 10;
+  }
+  if (pos + 1 != text.size() || text[pos] != 'Z') return false;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return false;
+  *out = static_cast<int64_t>(timegm(&tm)) * 1000000 + micros;
+  return true;
+}
+
+void optional_iso_micros(const JsonObject& obj, const char* name, int64_t* out) {
+  const auto it = obj.FindMember(name);
+  if (it == obj.MemberEnd() || !it->value.IsString()) return;
+  int64_t value = 0;
+  if (parse_iso_micros(it->value.GetString(), &value)) *out = value;
+}
+
+// The uuids the leg names, for call assembly. Wrong types are ignored: these
+// fields only link legs, they never refuse a CDR.
+void related_ids(const JsonObject& obj, std::vector<std::string>* out) {
+  const auto list = obj.FindMember("related_call_ids");
+  if (list != obj.MemberEnd() && list->value.IsArray()) {
+    for (const auto& id : list->value.GetArray()) {
+      if (id.IsString()) out->emplace_back(id.GetString(), id.GetStringLength());
+    }
+  }
+  for (const char* name : {"other_leg_call_id", "other_loopback_leg_uuid"}) {
+    const auto it = obj.FindMember(name);
+    if (it != obj.MemberEnd() && it->value.IsString()) out->emplace_back(it->value.GetString(), it->value.GetStringLength());
+  }
+}
+
+// Kazoo's rating channel variables, as the record keeps them (custom_channel_vars, Kazoo's key spelling).
+void kazoo_rate_vars(const JsonObject& obj, std::vector<std::pair<std::string, std::string>>* out) {
+  const auto ccv = obj.FindMember("custom_channel_vars");
+  if (ccv == obj.MemberEnd() || !ccv->value.IsObject()) return;
+  for (const char* name :
+       {"rate", "rate_increment", "rate_minimum", "surcharge", "rate_nocharge_time", "discount_percentage"}) {
+    const auto it = ccv->value.FindMember(name);
+    if (it != ccv->value.MemberEnd() && it->value.IsString()) out->emplace_back(name, it->value.GetString());
+  }
+}
+
 }  // namespace
 
 bool format_utc_micros(int64_t unix_micros, std::string* out) {
@@ -168,6 +233,37 @@ bool extract_columns(const CdrRecord& record, CdrRow* row, std::string* error) {
   for (const auto& [name, out] : text_columns) {
     if (!get_string(obj, name, out, error)) return false;
   }
+  const std::pair<const char*, std::optional<std::string>*> billing_columns[] = {
+      {"sip_call_id", &r.sip_call_id}, {"trunk", &r.trunk}, {"caller_e164", &r.caller_e164},
+      {"callee_e164", &r.callee_e164}, {"interaction_id", &r.leg_interaction_id},
+  };
+  for (const auto& [name, out] : billing_columns) {
+    if (!get_string(obj, name, out, error)) return false;
+  }
+  const auto destination = obj.FindMember("destination");
+  if (destination != obj.MemberEnd()) {
+    if (!destination->value.IsObject()) {
+      *error = "field 'destination' is not an object";
+      return false;
+    }
+    const JsonObject d = destination->value.GetObject();
+    if (!get_string(d, "country", &r.destination_country, error)) {
+      *error = "destination: " + *error;
+      return false;
+    }
+    std::optional<std::string> type, name;
+    if (!get_string(d, "type", &type, error) || !get_string(d, "name", &name, error)) {
+      *error = "destination: " + *error;
+      return false;
+    }
+    r.destination_type = type.value_or("");
+    r.destination_name = name.value_or("");
+  }
+  related_ids(obj, &r.related_call_ids);
+  kazoo_rate_vars(obj, &r.kazoo_rate_vars);
+  if (created_micros) r.started_us = *created_micros;
+  optional_iso_micros(obj, "answered_at", &r.answered_us);
+  optional_iso_micros(obj, "ended_at", &r.ended_us);
   if (!get_bool(obj, "imported", &r.imported, error)) return false;
   if (!get_bool(obj, "is_loopback", &r.is_loopback, error)) return false;
 

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "daemon/core/cdr_record.h"
 
@@ -25,10 +27,28 @@ struct CdrRow {
   int64_t ringing_seconds = 0;
   std::optional<std::string> call_direction, hangup_cause, hangup_code, billing_status, caller_id_number,
       callee_id_number, from_uri, to_uri, other_leg_call_id, interaction_id, media_server, leg;
+  // Issue 12's billing columns (migration 006).
+  std::optional<std::string> sip_call_id, trunk, caller_e164, callee_e164, destination_country;
+  // The interaction the leg names itself (the record's interaction_id as
+  // normalized); `interaction_id` becomes the call's once assembled.
+  std::optional<std::string> leg_interaction_id;
+  // Set by call assembly and rating (daemon/db/call_store.h), not read from the record.
+  std::optional<std::string> direction_class, customer_charge, customer_currency, vendor_charge, vendor_currency;
   std::string source;
   bool imported = false;
   bool is_loopback = false;  // an internal half of a loopback/ pair; billing queries skip it
-  std::string record;        // the canonical JSON, verbatim
+  std::string record;        // the canonical JSON, verbatim (call assembly appends the call-level fields)
+  // Call assembly's fields (",\"interaction_id\":...") spliced in before the
+  // record's closing brace at COPY: jsonb keeps the last of a repeated key.
+  std::string record_patch;
+  // Inputs of call assembly and rating that are not columns.
+  std::vector<std::string> related_call_ids;  // the record's related_call_ids, other_leg_call_id, other_loopback_leg_uuid
+  int64_t started_us = 0;                     // channel_created_time
+  int64_t answered_us = 0;                    // answered_at; 0 = never answered (or not a parseable time)
+  int64_t ended_us = 0;                       // ended_at; 0 when absent
+  std::string destination_type;               // destination.type
+  std::string destination_name;               // destination.name as normalized (the country's name)
+  std::vector<std::pair<std::string, std::string>> kazoo_rate_vars;  // custom_channel_vars rate, rate_increment, ...
   std::optional<std::string> raw;
   std::optional<std::string> raw_format;
 };

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "daemon/auth/token_signer.h"
+#include "daemon/config/normalize_options.h"
 #include "daemon/core/cdr_record.h"
 #include "daemon/core/metrics.h"
 #include "daemon/http/connection_gate.h"
@@ -70,12 +71,7 @@ std::shared_ptr<const HttpSettings> make_http_settings(const Config& config, con
     // The config loader refuses such a file; nothing reaches here unchecked.
     spdlog::error("{}", guard_error);
   }
-  s->normalize.node = config.node_name;
-  s->normalize.app_version = CDRD_VERSION;
-  s->normalize.accounts.variables = config.account_variables;
-  s->normalize.accounts.domain_variables = config.account_domain_variables;
-  s->normalize.accounts.domains = config.account_domains;
-  s->normalize.accounts.default_account = config.default_account;
+  s->normalize = normalize_options_from(config);
   s->auth = ApiAuth(config.api_keys);
   if (!token_key.empty()) s->tokens = std::make_shared<const TokenSigner>(token_key);
   s->token_ttl_s = config.api_token_ttl_s;

@@ -1,13 +1,18 @@
-// GET .../accounts/{account_id}/cdrs/summary (issue 4, item 3): counts,
-// billed minutes, ASR, ACD and NER of the account's legs over a window,
-// optionally per UTC hour or day. README.md "Summary" defines each number.
+// GET .../accounts/{account_id}/cdrs/summary (issue 4, item 3; issue 12,
+// section 5): counts, billed minutes, ASR, ACD and NER of the account's legs
+// over a window, the same per call, and the charges per currency; optionally
+// per UTC hour or day or per value of one billing column (group_by), over the
+// legs the list's filter_* parameters select. README.md "Summary" defines
+// each number; daemon/db/cdr_summary.h what a call is in a bucket.
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <cmath>
 #include <ctime>
 #include <optional>
+#include <utility>
 
+#include "daemon/db/cdr_filter.h"
 #include "daemon/db/cdr_store.h"
 #include "daemon/db/cdr_summary.h"
 #include "daemon/http/api_request.h"
@@ -52,6 +57,67 @@ void put_counters(JsonWriter& w, const SummaryCounters& c) {
   put_ratio(w, "ner", c.answered + c.busy + c.noanswer + c.rejected, c.attempts);
 }
 
+// numerator / divisor (both >= 0, divisor > 0, divisor below 4.6e17) rounded
+// half up to 4 decimals, as text with all 4 ("0.6667", "60.5000"): long
+// division on integers, so the text is exact.
+std::string decimal_ratio(int64_t numerator, int64_t divisor) {
+  int64_t whole = numerator / divisor;
+  int64_t rest = numerator % divisor;
+  int64_t fraction = 0;
+  for (int i = 0; i < 4; ++i) {
+    rest *= 10;
+    fraction = fraction * 10 + rest / divisor;
+    rest %= divisor;
+  }
+  if (rest * 2 >= divisor && ++fraction == 10000) {
+    fraction = 0;
+    ++whole;
+  }
+  std::string digits = std::to_string(fraction);
+  return std::to_string(whole) + "." + std::string(4 - digits.size(), '0') + digits;
+}
+
+// A call ratio: a decimal string, null when the divisor is 0.
+void put_decimal_ratio(JsonWriter& w, const char* name, int64_t numerator, int64_t divisor) {
+  w.Key(name);
+  if (divisor == 0) {
+    w.Null();
+  } else {
+    w.String(decimal_ratio(numerator, divisor));
+  }
+}
+
+void put_calls(JsonWriter& w, const CallCounters& c) {
+  w.Key("calls");
+  w.StartObject();
+  w.Key("attempts");
+  w.Int64(c.attempts);
+  w.Key("answered");
+  w.Int64(c.answered);
+  w.Key("billed_seconds");
+  w.Int64(c.billed_seconds);
+  put_decimal_ratio(w, "asr", c.answered, c.attempts);
+  put_decimal_ratio(w, "acd", c.billed_seconds, c.answered);
+  w.EndObject();
+}
+
+// {"USD": {"customer": "1.25", "vendor": "0.9"}, ...}: PostgreSQL's numeric
+// text, passed through as a string (never a double).
+void put_charges(JsonWriter& w, const SummaryCharges& charges) {
+  w.Key("charges");
+  w.StartObject();
+  for (const auto& [currency, sums] : charges) {
+    w.Key(currency.data(), static_cast<rapidjson::SizeType>(currency.size()));
+    w.StartObject();
+    w.Key("customer");
+    w.String(sums.customer);
+    w.Key("vendor");
+    w.String(sums.vendor);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
 std::string iso8601_of_gregorian(int64_t gregorian) {
   const std::time_t unix_seconds = static_cast<std::time_t>(gregorian - kGregorianUnixOffset);
   std::tm tm{};
@@ -73,21 +139,35 @@ std::string summary_data(const CdrSummaryQuery& q, const CdrSummary& summary) {
   w.Int64(q.to_gregorian);
   if (q.group_by != SummaryGrouping::kNone) {
     w.Key("group_by");
-    w.String(summary_unit(q.group_by));
+    w.String(summary_grouping_name(q.group_by));
   }
   w.Key("totals");
   w.StartObject();
   put_counters(w, summary.totals);
+  put_calls(w, summary.calls);
+  put_charges(w, summary.charges);
   w.EndObject();
   w.Key("buckets");
   w.StartArray();
   for (const SummaryBucket& bucket : summary.buckets) {
     w.StartObject();
-    w.Key("start");
-    w.String(iso8601_of_gregorian(bucket.start_gregorian));
-    w.Key("start_gregorian");
-    w.Int64(bucket.start_gregorian);
+    if (is_time_grouping(q.group_by)) {
+      w.Key("start");
+      w.String(iso8601_of_gregorian(bucket.start_gregorian));
+      w.Key("start_gregorian");
+      w.Int64(bucket.start_gregorian);
+    } else {
+      // The column's value; null for the legs without one.
+      w.Key("key");
+      if (bucket.key) {
+        w.String(*bucket.key);
+      } else {
+        w.Null();
+      }
+    }
     put_counters(w, bucket.counters);
+    put_calls(w, bucket.calls);
+    put_charges(w, bucket.charges);
     w.EndObject();
   }
   w.EndArray();
@@ -111,18 +191,24 @@ bool plan_summary(const ApiParams& params, const std::string& account_id, const 
     if (name == "created_from" || name == "created_to" || name == "auth_token") {
       // the window, read above; the credential, read by authorize_account()
     } else if (name == "group_by") {
-      if (value == "hour") {
-        q.group_by = SummaryGrouping::kHour;
-      } else if (value == "day") {
-        q.group_by = SummaryGrouping::kDay;
-      } else {
-        *err = {400, "invalid_parameter", "group_by: expected day or hour, got '" + value + "'"};
+      if (!parse_summary_grouping(value, &q.group_by)) {
+        std::string expected;
+        for (SummaryGrouping g : summary_groupings()) {
+          expected += (expected.empty() ? "" : ", ") + std::string(summary_grouping_name(g));
+        }
+        *err = {400, "invalid_parameter", "group_by: expected one of " + expected + ", got '" + value + "'"};
         return false;
       }
     } else if (name.rfind("filter_", 0) == 0) {
-      // The summary counts every leg of the account (README "Summary").
-      *err = {400, "invalid_parameter", name + ": the summary takes no filters"};
-      return false;
+      // The list's filters, checked and turned into SQL by the same code
+      // (cdr_filter.h), so both routes accept and refuse the same ones.
+      CdrFilter filter;
+      std::string message;
+      if (!parse_cdr_filter(name, value, &filter, &message)) {
+        *err = {400, "invalid_parameter", message};
+        return false;
+      }
+      q.filters.push_back(std::move(filter));
     } else {
       *err = {400, "invalid_parameter", "unknown query parameter '" + name + "'"};
       return false;

@@ -337,6 +337,114 @@ TEST(CanonicalImportCsv, AnUnclosedQuoteRejectsTheRestAndKeepsTheRowsBefore) {
   EXPECT_EQ(b.rejected[0].text, broken);
 }
 
+// Issue 12: the billing details are typed like the rest, and an error names the field.
+TEST(CanonicalImport, BillingDetailsHaveTheirTypes) {
+  EXPECT_EQ(only_error(row("x", R"(,"rang_at":"yesterday")")),
+            "invalid_value: rang_at: expected an ISO-8601 UTC time such as 2018-01-11T10:25:44.534355Z, got "
+            "\"yesterday\"");
+  EXPECT_EQ(only_error(row("x", R"(,"hangup_cause_q850":"16")")),
+            "invalid_value: hangup_cause_q850: expected an integer, got a string");
+  EXPECT_EQ(only_error(row("x", R"(,"sip_network_port":70000)")),
+            "invalid_value: sip_network_port: expected an integer from 1 to 65535, got 70000");
+  EXPECT_EQ(only_error(row("x", R"(,"sip_network_port":"5060")")),
+            "invalid_value: sip_network_port: expected an integer from 1 to 65535, got a string");
+  for (const char* field : {"sip_call_id", "hangup_disposition", "sip_term_phrase", "sip_transport", "accountcode",
+                            "trunk", "recording_url", "answered_by", "caller_e164", "callee_e164"}) {
+    EXPECT_EQ(only_error(row("x", std::string(",\"") + field + "\":5")),
+              std::string("invalid_value: ") + field + ": expected a string, got an integer");
+  }
+  EXPECT_EQ(only_error(row("x", R"(,"destination":"FR")")),
+            "invalid_value: destination: expected an object, got a string");
+  EXPECT_EQ(only_error(row("x", R"(,"destination":{"country":"FR","rate":0.1})")),
+            "invalid_value: destination.rate: expected a string, got a number that is not a 64-bit integer");
+  EXPECT_EQ(only_error(row("x", R"(,"related_call_ids":"a b")")),
+            "invalid_value: related_call_ids: expected a list, got a string");
+  EXPECT_EQ(only_error(row("x", R"(,"related_call_ids":["a",2])")),
+            "invalid_value: related_call_ids[1]: expected a string, got an integer");
+  EXPECT_EQ(only_error(row("x", R"(,"transfer":{"kind":"refer"})")),
+            "invalid_value: transfer: expected a list, got an object");
+  EXPECT_EQ(only_error(row("x", R"(,"transfer":[{"kind":"refer"},"bl_xfer"])")),
+            "invalid_value: transfer[1]: expected an object, got a string");
+  EXPECT_EQ(only_error(row("x", R"(,"transfer":[{"kind":"refer","time":5}])")),
+            "invalid_value: transfer[0].time: expected a string, got an integer");
+}
+
+TEST(CanonicalImport, BillingDetailsTheRowCarriesAreKept) {
+  const std::string details =
+      R"(,"rang_at":"2018-01-01T00:00:01.5Z","sip_call_id":"c@h","hangup_disposition":"recv_bye",)"
+      R"("hangup_cause_q850":16,"sip_term_phrase":"OK","sip_network_port":5060,"sip_transport":"tls",)"
+      R"("accountcode":"ac","trunk":"t","recording_url":"https://r/1","answered_by":"machine",)"
+      R"("transfer":[{"kind":"refer","destination":"<sip:1@h>"}],"related_call_ids":["b-1"],)"
+      R"("caller_id_number":"0170363950","callee_id_number":"2025550123",)"
+      R"("caller_e164":"+33999999999","callee_e164":"+447400123456",)"
+      R"("destination":{"name":"Rate deck name","country":"GB","type":"mobile"})";
+  const ImportBatch b = import(row("k1", details));
+  ASSERT_EQ(b.rows.size(), 1u) << (b.rejected.empty() ? "" : b.rejected[0].message);
+  rapidjson::Document want = parse(row("k1", details));
+  const rapidjson::Document got = parse(b.rows[0].record.json);
+  // Whatever the numbers would give, the row's own values stay.
+  for (const auto& m : want.GetObject()) {
+    ASSERT_TRUE(got.HasMember(m.name)) << m.name.GetString();
+    EXPECT_TRUE(got[m.name] == m.value) << m.name.GetString();
+  }
+}
+
+TEST(CanonicalImport, MissingNumbersAreDerivedInTheAccountsRegion) {
+  ImportOptions options;
+  options.numbers.account_regions = {{"acc-paris", "FR"}};
+  const auto imported = [&](const std::string& body) {
+    const ImportBatch b = parse_import_body(body, "", options);
+    EXPECT_EQ(b.rows.size(), 1u) << (b.rejected.empty() ? "" : b.rejected[0].message);
+    return b.rows.empty() ? rapidjson::Document() : parse(b.rows[0].record.json);
+  };
+  // acc-a: the default region, US. +1 202 is Washington: NANP numbers are fixed line or mobile.
+  const auto us = imported(row("n1", R"(,"caller_id_number":"1001","callee_id_number":"(202) 555-0123")"));
+  EXPECT_EQ(str(us, "caller_e164"), "<absent>");  // an extension
+  EXPECT_EQ(str(us, "callee_e164"), "+12025550123");
+  ASSERT_TRUE(us.HasMember("destination"));
+  EXPECT_EQ(str(us["destination"], "name"), "United States");
+  EXPECT_EQ(str(us["destination"], "country"), "US");
+  EXPECT_EQ(str(us["destination"], "type"), "fixed_line_or_mobile");
+  // acc-paris: national French numbers.
+  const auto fr = imported(R"({"call_id":"n2","timestamp":)" + std::string(kNewYear) +
+                           R"(,"account_id":"acc-paris","caller_id_number":"0170363950",)"
+                           R"("callee_id_number":"06 12 34 56 78"})");
+  EXPECT_EQ(str(fr, "caller_e164"), "+33170363950");
+  EXPECT_EQ(str(fr, "callee_e164"), "+33612345678");
+  EXPECT_EQ(str(fr["destination"], "name"), "France");
+  EXPECT_EQ(str(fr["destination"], "type"), "mobile");
+  // A given callee_e164 is the number the destination follows.
+  const auto given = imported(row("n3", R"(,"callee_id_number":"2025550123","callee_e164":"+4930123456")"));
+  EXPECT_EQ(str(given, "callee_e164"), "+4930123456");
+  EXPECT_EQ(str(given["destination"], "country"), "DE");
+  EXPECT_EQ(str(given["destination"], "type"), "fixed_line");
+  // Nothing to read: nothing derived, and the row is kept.
+  const auto none = imported(row("n4", R"(,"caller_id_number":"anonymous")"));
+  EXPECT_FALSE(none.HasMember("caller_e164"));
+  EXPECT_FALSE(none.HasMember("callee_e164"));
+  EXPECT_FALSE(none.HasMember("destination"));
+}
+
+TEST(CanonicalImport, CustomKeysTakeKazoosSpelling) {
+  const ImportBatch b = import(row("k2", R"(,"custom_channel_vars":{"Owner-ID":"o-1","owner_id":"second",)"
+                                         R"("Account-ID":"acc-a"},"custom_sip_headers":{"X-Foo-Bar":"fb"},)"
+                                         R"("custom_application_vars":{"Campaign":"spring"})"));
+  ASSERT_EQ(b.rows.size(), 1u) << (b.rejected.empty() ? "" : b.rejected[0].message);
+  const auto doc = parse(b.rows[0].record.json);
+  // Of two keys that become one, the first stays.
+  EXPECT_EQ(str(doc["custom_channel_vars"], "owner_id"), "o-1");
+  EXPECT_EQ(str(doc["custom_channel_vars"], "Owner-ID"), "<absent>");
+  EXPECT_EQ(str(doc["custom_channel_vars"], "account_id"), "acc-a");
+  EXPECT_EQ(doc["custom_channel_vars"].MemberCount(), 2u);
+  EXPECT_EQ(str(doc["custom_sip_headers"], "x_foo_bar"), "fb");
+  EXPECT_EQ(str(doc["custom_application_vars"], "campaign"), "spring");
+  // An account given only as Kazoo's CCV Account-ID is the row's account.
+  const ImportBatch kazoo = import(R"({"call_id":"k3","timestamp":)" + std::string(kNewYear) +
+                                   R"(,"custom_channel_vars":{"Account-ID":"acc-k"}})");
+  ASSERT_EQ(kazoo.rows.size(), 1u);
+  EXPECT_EQ(str(parse(kazoo.rows[0].record.json), "account_id"), "acc-k");
+}
+
 // The export's own rows (cdr_csv.h) import back into the same records, under
 // the account of ?account_id= when given.
 TEST(CanonicalImportCsv, AnExportImportsBackIntoTheSameRecords) {
@@ -344,7 +452,7 @@ TEST(CanonicalImportCsv, AnExportImportsBackIntoTheSameRecords) {
       R"({"id":"201712-e1","call_id":"e1","account_id":"acc-a","timestamp":)" + std::string(kNewYear) +
           R"(,"channel_created_time":1514764799900000,"duration_seconds":6,"hangup_cause":"NORMAL_CLEARING",)"
           R"("local_sdp":"v=0\r\nc=IN IP4 10.0.0.1\r\n","caller_id_name":"Quote \"Q\", comma",)"
-          R"("custom_channel_vars":{"account_id":"acc-a","x":"y"},"custom_sip_headers":{"X-A":"1,2"},)"
+          R"("custom_channel_vars":{"account_id":"acc-a","x":"y"},"custom_sip_headers":{"x_a":"1,2"},)"
           R"("source":"json_cdr","is_loopback":true,"started_at":"2017-12-31T23:59:59.900000Z"})",
       R"({"id":"201801-e2","call_id":"e2","account_id":"acc-a","timestamp":)" + std::string(kNewYear) +
           R"(,"custom_channel_vars":{"account_id":"acc-a"},"source":"esl"})",

@@ -50,12 +50,21 @@ const char* const kRecord = R"({
   "remote_sdp": "v=0\nc=IN IP4 192.0.2.7\n",
   "user_agent": "Zoïper 5 — ☎",
   "custom_channel_vars": {"owner_id": "o-1", "note": "a,b \"c\"\nd"},
-  "custom_sip_headers": {"X-Foo": "bar"},
+  "custom_sip_headers": {"x_foo": "bar"},
   "started_at": "2018-01-11T10:25:44.534355Z",
   "billing_status": "answered", "leg": "A", "source": "json_cdr",
   "imported": true, "is_loopback": true,
   "media_server_ip": "10.0.0.1", "sip_network_ip": "198.51.100.4",
-  "local_rtp_ip": "10.0.0.1", "remote_rtp_ip": "192.0.2.7"
+  "local_rtp_ip": "10.0.0.1", "remote_rtp_ip": "192.0.2.7",
+  "rang_at": "2018-01-11T10:25:44.594267Z", "sip_call_id": "818e26f8@0:0:0:0:0:0:0:0",
+  "hangup_disposition": "send_bye", "hangup_cause_q850": 16, "sip_term_phrase": "OK",
+  "sip_network_port": 5060, "sip_transport": "udp", "accountcode": "1001", "trunk": "carrier-a",
+  "recording_url": "https://rec.example/a,b.mp3", "answered_by": "human",
+  "transfer": [{"time": "2018-01-11T10:25:44.000000Z", "uuid": "b4300942", "kind": "bl_xfer",
+                "destination": "1002/default/XML"}, {"kind": "refer", "destination": "<sip:1004@h>"}],
+  "caller_e164": "+33170363950", "callee_e164": "+442079460000",
+  "destination": {"name": "United Kingdom", "country": "GB", "type": "fixed_line"},
+  "related_call_ids": ["a-1", "b-2"]
 })";
 
 TEST(CdrCsvTest, HeaderListsEveryColumnInTableOrder) {
@@ -67,8 +76,11 @@ TEST(CdrCsvTest, HeaderListsEveryColumnInTableOrder) {
   const auto rows = read_all(header, &error);
   ASSERT_EQ(rows.size(), 1u) << error;
   EXPECT_EQ(rows[0].fields, header_names());
-  EXPECT_EQ(cdr_csv_columns().size(), 62u);
-  EXPECT_EQ(cdr_csv_columns().back().name, "remote_rtp_ip");
+  // 62 columns before issue 12, then its 16 billing details.
+  EXPECT_EQ(cdr_csv_columns().size(), 78u);
+  EXPECT_EQ(cdr_csv_columns()[61].name, "remote_rtp_ip");
+  EXPECT_EQ(cdr_csv_columns()[62].name, "rang_at");
+  EXPECT_EQ(cdr_csv_columns().back().name, "related_call_ids");
   EXPECT_LT(column_index("custom_channel_vars"), column_index("started_at"));
 }
 
@@ -82,8 +94,18 @@ TEST(CdrCsvTest, QuotesOnlyWhatNeedsQuoting) {
   EXPECT_NE(line.find(",\"{\"\"owner_id\"\":\"\"o-1\"\",\"\"note\"\":\"\"a,b \\\"\"c\\\"\"\\nd\"\"}\","),
             std::string::npos)
       << line;
-  EXPECT_NE(line.find(",answered,A,,json_cdr,true,true,10.0.0.1,198.51.100.4,10.0.0.1,192.0.2.7\r\n"),
-            std::string::npos)
+  EXPECT_NE(line.find(",answered,A,,json_cdr,true,true,10.0.0.1,198.51.100.4,10.0.0.1,192.0.2.7,"), std::string::npos)
+      << line;
+  // The billing details; objects and lists are their JSON text, as custom_channel_vars.
+  EXPECT_NE(
+      line.find(",2018-01-11T10:25:44.594267Z,818e26f8@0:0:0:0:0:0:0:0,send_bye,16,OK,5060,udp,1001,carrier-a,"
+                "\"https://rec.example/a,b.mp3\",human,"
+                "\"[{\"\"time\"\":\"\"2018-01-11T10:25:44.000000Z\"\",\"\"uuid\"\":\"\"b4300942\"\",\"\"kind\"\":"
+                "\"\"bl_xfer\"\",\"\"destination\"\":\"\"1002/default/XML\"\"},{\"\"kind\"\":\"\"refer\"\","
+                "\"\"destination\"\":\"\"<sip:1004@h>\"\"}]\",+33170363950,+442079460000,"
+                "\"{\"\"name\"\":\"\"United Kingdom\"\",\"\"country\"\":\"\"GB\"\",\"\"type\"\":\"\"fixed_line\"\"}\","
+                "\"[\"\"a-1\"\",\"\"b-2\"\"]\"\r\n"),
+      std::string::npos)
       << line;
 }
 
@@ -152,6 +174,14 @@ TEST(CdrCsvTest, BadRowsNameTheColumn) {
   EXPECT_EQ(error, "column 'is_loopback': expected true or false, got 'yes'");
   EXPECT_FALSE(cdr_csv_row_to_json({"custom_sip_headers"}, {"[1]"}, &json, &error));
   EXPECT_EQ(error, "column 'custom_sip_headers': expected a JSON object, got '[1]'");
+  EXPECT_FALSE(cdr_csv_row_to_json({"related_call_ids"}, {"a-1 b-2"}, &json, &error));
+  EXPECT_EQ(error, "column 'related_call_ids': expected a JSON list, got 'a-1 b-2'");
+  EXPECT_FALSE(cdr_csv_row_to_json({"transfer"}, {"{}"}, &json, &error));
+  EXPECT_EQ(error, "column 'transfer': expected a JSON list, got '{}'");
+  EXPECT_FALSE(cdr_csv_row_to_json({"destination"}, {"[]"}, &json, &error));
+  EXPECT_EQ(error, "column 'destination': expected a JSON object, got '[]'");
+  EXPECT_FALSE(cdr_csv_row_to_json({"sip_network_port"}, {"udp"}, &json, &error));
+  EXPECT_EQ(error, "column 'sip_network_port': expected an integer, got 'udp'");
   EXPECT_FALSE(cdr_csv_row_to_json({"id", "id"}, {"a", "b"}, &json, &error));
   EXPECT_EQ(error, "column 'id' appears twice in the header");
   EXPECT_FALSE(cdr_csv_row_to_json({"id", "leg"}, {"a"}, &json, &error));

@@ -121,11 +121,11 @@ TEST(JsonCdrSamples, Cgrates2013bDuplicateCallflowKeys) {
   EXPECT_EQ(r.str("leg"), "A");
   EXPECT_EQ(r.str("billing_status"), "answered");
   EXPECT_EQ(r.str("interaction_id"), "01df56f4-d99a-4ef6-b7fe-b924b2415b7f");
-  // sip_h_X-* variables
-  EXPECT_EQ(r.sub("custom_sip_headers", "X-AuthType"), "SUA");
-  EXPECT_EQ(r.sub("custom_sip_headers", "X-AuthUser"), "dan");
-  EXPECT_EQ(r.sub("custom_sip_headers", "X-AuthDomain"), "ipbx.itsyscom.com");
-  EXPECT_EQ(r.sub("custom_sip_headers", "X-BalancerIP"), "2.3.4.5");
+  // sip_h_X-* variables, in Kazoo's key spelling (sip_h_X-AuthType -> x_authtype)
+  EXPECT_EQ(r.sub("custom_sip_headers", "x_authtype"), "SUA");
+  EXPECT_EQ(r.sub("custom_sip_headers", "x_authuser"), "dan");
+  EXPECT_EQ(r.sub("custom_sip_headers", "x_authdomain"), "ipbx.itsyscom.com");
+  EXPECT_EQ(r.sub("custom_sip_headers", "x_balancerip"), "2.3.4.5");
   EXPECT_EQ(r.doc()["custom_sip_headers"].MemberCount(), 4u);
 }
 

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "daemon/config/config.h"
+#include "daemon/config/normalize_options.h"
 
 #include "tests/support/test_files.h"
 
@@ -418,6 +419,15 @@ TEST(Config, DescribeListsEveryKey) {
                                              "accounts.domain_variables",
                                              "accounts.domains",
                                              "accounts.default",
+                                             "numbers.default_region",
+                                             "numbers.account_regions",
+                                             "trunks.variables",
+                                             "trunks.by_network",
+                                             "trunks.by_network[].cidr",
+                                             "trunks.by_network[].trunk",
+                                             "trunks.by_profile",
+                                             "recording.variables",
+                                             "recording.url_template",
                                              "freeswitch",
                                              "freeswitch[].name",
                                              "freeswitch[].host",
@@ -469,6 +479,157 @@ TEST(Config, DescribeListsEveryKey) {
   EXPECT_EQ(key("freeswitch[].name").default_value, "(required)");
   EXPECT_EQ(key("listen.api").type, "host:port");
   EXPECT_EQ(key("listen.api").default_value, "\"\"");
+  // The normalizers' keys (issue 12), all applied by SIGHUP.
+  EXPECT_EQ(key("numbers.default_region").type, "region");
+  EXPECT_EQ(key("numbers.default_region").default_value, "US");
+  EXPECT_EQ(key("numbers.account_regions").type, "map of regions");
+  EXPECT_EQ(key("numbers.account_regions").default_value, "{}");
+  EXPECT_EQ(key("trunks.variables").default_value, "[sip_gateway_name, ecallmgr_Resource-ID]");
+  EXPECT_EQ(key("trunks.by_network").type, "list of maps");
+  EXPECT_EQ(key("trunks.by_network[].cidr").type, "CIDR");
+  EXPECT_EQ(key("trunks.by_network[].cidr").default_value, "(required)");
+  EXPECT_EQ(key("trunks.by_network[].trunk").default_value, "(required)");
+  EXPECT_EQ(key("trunks.by_profile").type, "map of strings");
+  EXPECT_EQ(key("recording.variables").default_value, "[recording_url, ecallmgr_Recording-Url]");
+  EXPECT_EQ(key("recording.url_template").type, "URL template");
+  EXPECT_EQ(key("recording.url_template").default_value, "\"\"");
+  for (const char* path : {"numbers.default_region", "numbers.account_regions", "trunks.variables", "trunks.by_network",
+                           "trunks.by_network[].cidr", "trunks.by_network[].trunk", "trunks.by_profile",
+                           "recording.variables", "recording.url_template"}) {
+    EXPECT_TRUE(key(path).reloadable) << path;
+  }
+  EXPECT_NE(describe_config_keys().find("trunks.by_network[].cidr"), std::string::npos);
+}
+
+TEST(Config, NormalizerKeysHaveTheirDefaults) {
+  const Loaded r = load("");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.numbers_default_region, "US");
+  EXPECT_TRUE(r.config.numbers_account_regions.empty());
+  EXPECT_EQ(r.config.trunk_variables, (std::vector<std::string>{"sip_gateway_name", "ecallmgr_Resource-ID"}));
+  EXPECT_TRUE(r.config.trunk_networks.empty());
+  EXPECT_TRUE(r.config.trunk_profiles.empty());
+  EXPECT_EQ(r.config.recording_variables, (std::vector<std::string>{"recording_url", "ecallmgr_Recording-Url"}));
+  EXPECT_EQ(r.config.recording_url_template, "");
+}
+
+TEST(Config, ParsesTheNormalizerKeys) {
+  const Loaded r = load(R"(
+numbers:
+  default_region: FR
+  account_regions:
+    acct-uk: GB
+    acct-de: DE
+trunks:
+  variables: [sip_gateway_name]
+  by_network:
+    - cidr: 198.51.100.0/24
+      trunk: carrier-a
+    - cidr: 2001:db8:5::/48
+      trunk: carrier-b
+    - cidr: 192.0.2.7
+      trunk: carrier-c
+  by_profile:
+    external: carrier-x
+recording:
+  variables: [my_recording]
+  url_template: https://rec.example/{record_path}/{record_name}
+)");
+  ASSERT_TRUE(r.ok) << r.error;
+  const Config& c = r.config;
+  EXPECT_EQ(c.numbers_default_region, "FR");
+  EXPECT_EQ(c.numbers_account_regions, (std::map<std::string, std::string>{{"acct-de", "DE"}, {"acct-uk", "GB"}}));
+  EXPECT_EQ(c.trunk_variables, std::vector<std::string>{"sip_gateway_name"});
+  ASSERT_EQ(c.trunk_networks.size(), 3u);
+  EXPECT_EQ(c.trunk_networks[0].cidr, "198.51.100.0/24");
+  EXPECT_EQ(c.trunk_networks[0].trunk, "carrier-a");
+  EXPECT_EQ(c.trunk_networks[1].cidr, "2001:db8:5::/48");
+  EXPECT_EQ(c.trunk_networks[2].cidr, "192.0.2.7");
+  EXPECT_EQ(c.trunk_profiles, (std::map<std::string, std::string>{{"external", "carrier-x"}}));
+  EXPECT_EQ(c.recording_variables, std::vector<std::string>{"my_recording"});
+  EXPECT_EQ(c.recording_url_template, "https://rec.example/{record_path}/{record_name}");
+
+  // The same options as the normalizers get them (the HTTP routes, the ESL clients, `cdrd renormalize`).
+  const NormalizeOptions o = normalize_options_from(c);
+  EXPECT_EQ(o.node, c.node_name);
+  EXPECT_EQ(o.app_version, CDRD_VERSION);
+  EXPECT_EQ(o.accounts.variables, c.account_variables);
+  EXPECT_EQ(o.accounts.default_account, "default");
+  EXPECT_EQ(o.numbers.default_region, "FR");
+  EXPECT_EQ(o.numbers.region_for("acct-uk"), "GB");
+  EXPECT_EQ(o.numbers.region_for("acct-other"), "FR");
+  EXPECT_EQ(o.trunks.variables, std::vector<std::string>{"sip_gateway_name"});
+  ASSERT_EQ(o.trunks.by_network.size(), 3u);
+  EXPECT_EQ(o.trunks.by_network[0].trunk, "carrier-a");
+  EXPECT_FALSE(o.trunks.by_network[0].network.network.v6);
+  EXPECT_EQ(o.trunks.by_network[0].network.prefix_len, 24);
+  EXPECT_TRUE(o.trunks.by_network[1].network.network.v6);
+  EXPECT_EQ(o.trunks.by_network[1].network.prefix_len, 48);
+  EXPECT_EQ(o.trunks.by_network[2].network.prefix_len, 32);
+  EXPECT_EQ(o.trunks.by_profile.at("external"), "carrier-x");
+  EXPECT_EQ(o.recording.variables, std::vector<std::string>{"my_recording"});
+  EXPECT_EQ(o.recording.url_template, c.recording_url_template);
+}
+
+TEST(Config, BadNormalizerValuesNameTheKey) {
+  EXPECT_EQ(error_of("numbers:\n  default_region: XX\n"),
+            "cdrd.yaml:2: numbers.default_region: expected a region code libphonenumber knows (ISO 3166 alpha-2 in "
+            "capitals: US, FR, GB, DE...), got 'XX'");
+  EXPECT_EQ(error_of("numbers:\n  default_region: fr\n"),
+            "cdrd.yaml:2: numbers.default_region: expected a region code libphonenumber knows (ISO 3166 alpha-2 in "
+            "capitals: US, FR, GB, DE...), got 'fr'");
+  EXPECT_EQ(error_of("numbers:\n  default_region: \"\"\n"), "cdrd.yaml:2: numbers.default_region: must not be empty");
+  EXPECT_EQ(error_of("numbers:\n  account_regions:\n    acct-a: FR\n    acct-b: France\n"),
+            "cdrd.yaml:4: numbers.account_regions[acct-b]: expected a region code libphonenumber knows (ISO 3166 "
+            "alpha-2 in capitals: US, FR, GB, DE...), got 'France'");
+  EXPECT_EQ(error_of("trunks:\n  by_network:\n    - cidr: 198.51.100.0/24\n      trunk: a\n"
+                     "    - cidr: 198.51.100.0/33\n      trunk: b\n"),
+            "cdrd.yaml:5: trunks.by_network[1].cidr: '198.51.100.0/33': the prefix length must be 0..32");
+  EXPECT_EQ(error_of("trunks:\n  by_network:\n    - cidr: carrier.example.com\n      trunk: a\n"),
+            "cdrd.yaml:3: trunks.by_network[0].cidr: 'carrier.example.com' is not an IPv4 or IPv6 address or CIDR "
+            "(e.g. 10.0.0.0/8, 2001:db8::/32)");
+  EXPECT_EQ(error_of("trunks:\n  by_network:\n    - cidr: 2001:db8::/129\n      trunk: a\n"),
+            "cdrd.yaml:3: trunks.by_network[0].cidr: '2001:db8::/129': the prefix length must be 0..128");
+  EXPECT_EQ(error_of("trunks:\n  by_network:\n    - cidr: 10.0.0.0/8\n"),
+            "cdrd.yaml:3: trunks.by_network[0]: missing required key 'trunk'");
+  EXPECT_EQ(error_of("trunks:\n  by_network:\n    - trunk: a\n"),
+            "cdrd.yaml:3: trunks.by_network[0]: missing required key 'cidr'");
+  EXPECT_EQ(error_of("trunks:\n  by_network:\n    - cidr: 10.0.0.0/8\n      trunk: a\n      name: x\n"),
+            "cdrd.yaml:5: unknown key 'trunks.by_network[0].name'");
+  EXPECT_EQ(error_of("trunks:\n  by_profile: [external]\n"),
+            "cdrd.yaml:2: trunks.by_profile: expected a map of strings, got a list");
+  EXPECT_EQ(error_of("recording:\n  url_template: https://rec.example/{record_path\n"),
+            "cdrd.yaml:2: recording.url_template: the '{' at offset 20 is not closed by a '}'");
+  EXPECT_EQ(error_of("recording:\n  url_template: https://rec.example/{}\n"),
+            "cdrd.yaml:2: recording.url_template: an empty variable name '{}' at offset 20");
+  EXPECT_EQ(error_of("recording:\n  url_template: https://rec.example/x}\n"),
+            "cdrd.yaml:2: recording.url_template: a '}' at offset 21 closes no '{'");
+  EXPECT_EQ(error_of("numbers:\n  default_regions: US\n"), "cdrd.yaml:2: unknown key 'numbers.default_regions'");
+}
+
+TEST(Config, NormalizerScalarsFromTheEnvironment) {
+  const Loaded r = load("", {"CDRD_NUMBERS_DEFAULT_REGION=GB", "CDRD_RECORDING_URL_TEMPLATE=https://r/{uuid}.wav"});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.numbers_default_region, "GB");
+  EXPECT_EQ(r.config.recording_url_template, "https://r/{uuid}.wav");
+  EXPECT_EQ(error_of("", {"CDRD_NUMBERS_DEFAULT_REGION=UK"}),
+            "environment CDRD_NUMBERS_DEFAULT_REGION: expected a region code libphonenumber knows (ISO 3166 alpha-2 "
+            "in capitals: US, FR, GB, DE...), got 'UK'");
+}
+
+TEST(Config, NormalizerKeysReloadOnSighup) {
+  const Loaded base = load("");
+  ASSERT_TRUE(base.ok) << base.error;
+  Config next = base.config;
+  next.numbers_default_region = "FR";
+  next.numbers_account_regions["a"] = "DE";
+  next.trunk_variables = {};
+  next.trunk_networks.push_back(TrunkNetwork{"10.0.0.0/8", "t"});
+  next.trunk_profiles["external"] = "t";
+  next.recording_variables = {};
+  next.recording_url_template = "https://r/{x}";
+  std::string error;
+  EXPECT_TRUE(config_reload_allowed(base.config, next, &error)) << error;
 }
 
 TEST(Config, ShippedExampleLoadsAndDocumentsEveryKey) {
@@ -496,6 +657,11 @@ TEST(Config, ShippedExampleLoadsAndDocumentsEveryKey) {
   EXPECT_EQ(c.account_domain_variables, defaults.account_domain_variables);
   EXPECT_EQ(c.account_domains, defaults.account_domains);
   EXPECT_EQ(c.default_account, defaults.default_account);
+  EXPECT_EQ(c.numbers_default_region, defaults.numbers_default_region);
+  EXPECT_EQ(c.trunk_variables, defaults.trunk_variables);
+  EXPECT_EQ(c.trunk_networks, defaults.trunk_networks);
+  EXPECT_EQ(c.recording_variables, defaults.recording_variables);
+  EXPECT_EQ(c.recording_url_template, defaults.recording_url_template);
   EXPECT_EQ(c.log_level, defaults.log_level);
   EXPECT_EQ(c.log_format, defaults.log_format);
 

@@ -1,11 +1,15 @@
 // summarize_cdrs() against rows inserted with plain SQL: every counter of the
-// totals and of each hour / day bucket is worked out by hand below.
+// totals and of each bucket is worked out by hand below. Two sets: legs
+// with statuses only (acct-a, acct-b: the leg counters per hour / day) and
+// calls of two or three legs with the billing columns of migration 006
+// (acct-bill: call counters, charges, group_by a column, filters).
 #include "daemon/db/cdr_summary.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
@@ -86,6 +90,112 @@ void expect_counters(const SummaryCounters& got, const SummaryCounters& want, co
   EXPECT_EQ(got.billed_seconds, want.billed_seconds) << what;
 }
 
+// acct-bill: six calls in the same window. Legs of a call share the
+// interaction_id; c5 and c6 have none (each is a call alone). Charges are
+// numeric text: 0.1 + 0.2 and four times 0.0001 are not exact in binary
+// floating point.
+const std::string kAcctBill = "acct-bill";
+
+struct BillRow {
+  const char* id;
+  const char* interaction_id;  // nullptr: NULL
+  const char* leg;
+  int64_t gregorian_ts;
+  const char* billing_status;
+  const char* hangup_cause;
+  int billing_seconds;
+  bool is_loopback;
+  const char* trunk;
+  const char* direction_class;
+  const char* destination_country;
+  const char* media_server;
+  const char* customer_charge;
+  const char* customer_currency;
+  const char* vendor_charge;
+  const char* vendor_currency;
+};
+
+// clang-format off
+const std::vector<BillRow> kBillRows = {
+    // i-1: outbound to US on fs1, answered; the A-leg (a device, no trunk) 65 s, the B-leg on carrier-1 60 s.
+    {"203005-c1a", "i-1", "A", gregorian(2030, 5, 20, 10, 5), "answered", "NORMAL_CLEARING", 65, false,
+     nullptr, "outbound", "US", "fs1", "0.1", "USD", nullptr, nullptr},
+    {"203005-c1b", "i-1", "B", gregorian(2030, 5, 20, 10, 5), "answered", "NORMAL_CLEARING", 60, false,
+     "carrier-1", "outbound", "US", "fs1", nullptr, nullptr, "0.0001", "USD"},
+    // i-2: outbound to US on fs1; carrier-1 failed (a setup fee of 0.0001), carrier-2 answered (120 s), A 125 s.
+    {"203005-c2b1", "i-2", "B", gregorian(2030, 5, 20, 10, 18), "failed", "NORMAL_TEMPORARY_FAILURE", 0, false,
+     "carrier-1", "outbound", "US", "fs1", nullptr, nullptr, "0.0001", "USD"},
+    {"203005-c2a", "i-2", "A", gregorian(2030, 5, 20, 10, 20), "answered", "NORMAL_CLEARING", 125, false,
+     nullptr, "outbound", "US", "fs1", "0.2", "USD", nullptr, nullptr},
+    {"203005-c2b2", "i-2", "B", gregorian(2030, 5, 20, 10, 20), "answered", "NORMAL_CLEARING", 120, false,
+     "carrier-2", "outbound", "US", "fs1", nullptr, nullptr, "0.0001", "USD"},
+    // i-3: outbound to GB on fs2, busy on carrier-2; no charges.
+    {"203005-c3a", "i-3", "A", gregorian(2030, 5, 20, 11, 0), "busy", "USER_BUSY", 0, false,
+     nullptr, "outbound", "GB", "fs2", nullptr, nullptr, nullptr, nullptr},
+    {"203005-c3b", "i-3", "B", gregorian(2030, 5, 20, 11, 0), "busy", "USER_BUSY", 0, false,
+     "carrier-2", "outbound", "GB", "fs2", nullptr, nullptr, nullptr, nullptr},
+    // i-4: inbound from GB on carrier-1 (fs2), answered through loopback/: the A-leg 30 s, the B-leg (a device)
+    // 28 s; the loopback half, with its charges, is left out everywhere.
+    {"203005-c4a", "i-4", "A", gregorian(2030, 5, 20, 11, 30), "answered", "NORMAL_CLEARING", 30, false,
+     "carrier-1", "inbound", "GB", "fs2", "0.2", "EUR", "0.2", "EUR"},
+    {"203005-c4l", "i-4", "B", gregorian(2030, 5, 20, 11, 30), "answered", "NORMAL_CLEARING", 30, true,
+     nullptr, "inbound", "GB", "fs2", "5", "USD", "5", "USD"},
+    {"203005-c4b", "i-4", "B", gregorian(2030, 5, 20, 11, 30), "answered", "NORMAL_CLEARING", 28, false,
+     nullptr, "inbound", "GB", "fs2", "0.1", "EUR", nullptr, nullptr},
+    // c5: one leg, refused by the callee on carrier-2 (US, fs1), a fee of 0.0001.
+    {"203005-c5", nullptr, "A", gregorian(2030, 5, 21, 2, 0), "failed", "CALL_REJECTED", 0, false,
+     "carrier-2", "outbound", "US", "fs1", nullptr, nullptr, "0.0001", "USD"},
+    // c6: one leg, internal (no country) on fs1, 10 s, charged 1.5 without a currency.
+    {"203005-c6", nullptr, "A", gregorian(2030, 5, 21, 3, 0), "answered", "NORMAL_CLEARING", 10, false,
+     nullptr, "internal", nullptr, "fs1", "1.5", nullptr, nullptr, nullptr},
+    // Outside the window: not counted.
+    {"203005-c7", "i-7", "A", gregorian(2030, 5, 22, 0, 0), "answered", "NORMAL_CLEARING", 99, false,
+     "carrier-1", "outbound", "US", "fs1", "9", "USD", "9", "USD"},
+};
+// clang-format on
+
+// Per group, by hand from kBillRows (the loopback half c4l and c7 never count).
+struct Figures {
+  SummaryCounters legs;
+  CallCounters calls;
+  std::string charges;  // as charges_text()
+};
+
+// "CUR=customer/vendor;..." in currency order ("" first).
+std::string charges_text(const SummaryCharges& charges) {
+  std::string out;
+  for (const auto& [currency, sums] : charges) out += currency + "=" + sums.customer + "/" + sums.vendor + ";";
+  return out;
+}
+
+void expect_calls(const CallCounters& got, const CallCounters& want, const std::string& what) {
+  EXPECT_EQ(got.attempts, want.attempts) << what << " calls";
+  EXPECT_EQ(got.answered, want.answered) << what << " calls";
+  EXPECT_EQ(got.billed_seconds, want.billed_seconds) << what << " calls";
+}
+
+void expect_totals(const CdrSummary& s, const Figures& want, const std::string& what) {
+  expect_counters(s.totals, want.legs, what + " totals");
+  expect_calls(s.calls, want.calls, what + " totals");
+  EXPECT_EQ(charges_text(s.charges), want.charges) << what << " totals";
+}
+
+void expect_bucket(const SummaryBucket& got, const Figures& want, const std::string& what) {
+  expect_counters(got.counters, want.legs, what);
+  expect_calls(got.calls, want.calls, what);
+  EXPECT_EQ(charges_text(got.charges), want.charges) << what;
+}
+
+// Legs c1a c1b c2b1 c2a c2b2 c3a c3b c4a c4b c5 c6: answered c1a c1b c2a c2b2 c4a c4b c6, busy c3a c3b, failed
+// c2b1 c5 (c5 rejected), billed 65+60+125+120+30+28+10 = 438. Calls i-1 i-2 i-3 i-4 c5 c6; answered i-1 (65 s,
+// its longest answered leg), i-2 (125), i-4 (30), c6 (10) = 230. Charges: USD customer 0.1 + 0.2, vendor 4 x
+// 0.0001; EUR customer 0.2 + 0.1, vendor 0.2; no currency: customer 1.5.
+const Figures kBillTotals = {{11, 7, 2, 0, 2, 1, 438}, {6, 4, 230}, "=1.5/0;EUR=0.3/0.2;USD=0.3/0.0004;"};
+// fs2 and GB: c3a c3b c4a c4b. Calls i-3 (busy) and i-4 (answered, 30 s).
+const Figures kFs2 = {{4, 2, 2, 0, 0, 0, 58}, {2, 1, 30}, "EUR=0.3/0.2;"};
+// c6 alone.
+const Figures kC6 = {{1, 1, 0, 0, 0, 0, 10}, {1, 1, 10}, "=1.5/0;"};
+
 class CdrSummaryTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -104,6 +214,26 @@ class CdrSummaryTest : public ::testing::Test {
           r.id, r.gregorian_ts - kGregorianUnixOffset, r.gregorian_ts, r.account, r.billing_status, r.hangup_cause,
           r.billing_seconds, r.is_loopback);
     }
+    for (const BillRow& r : kBillRows) {
+      tx.exec_params(
+          "INSERT INTO cdrs (id, ts, gregorian_ts, account_id, call_id, source, record, interaction_id, leg, "
+          "billing_status, hangup_cause, billing_seconds, is_loopback, trunk, direction_class, destination_country, "
+          "media_server, customer_charge, customer_currency, vendor_charge, vendor_currency) "
+          "VALUES ($1, to_timestamp($2), $3, $4, $1, 'json_cdr', '{}', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+          "$15::numeric, $16, $17::numeric, $18)",
+          r.id, r.gregorian_ts - kGregorianUnixOffset, r.gregorian_ts, kAcctBill, r.interaction_id, r.leg,
+          r.billing_status, r.hangup_cause, r.billing_seconds, r.is_loopback, r.trunk, r.direction_class,
+          r.destination_country, r.media_server, r.customer_charge, r.customer_currency, r.vendor_charge,
+          r.vendor_currency);
+    }
+    // acct-many: 1000 answered one-leg calls of 1 s, each charged 0.0001 USD to the customer and 0.0003 to the
+    // vendor; a double sum of 1000 x 0.0001 is 0.10000000000000184.
+    tx.exec_params(
+        "INSERT INTO cdrs (id, ts, gregorian_ts, account_id, call_id, source, record, billing_status, "
+        "billing_seconds, customer_charge, customer_currency, vendor_charge, vendor_currency) "
+        "SELECT '203005-m' || n, to_timestamp($1), $2, 'acct-many', 'm' || n, 'json_cdr', '{}', 'answered', 1, "
+        "0.0001, 'USD', 0.0003, 'USD' FROM generate_series(1, 1000) n",
+        kFrom - kGregorianUnixOffset + 60, kFrom + 60);
     tx.commit();
   }
   static void TearDownTestSuite() {
@@ -116,13 +246,27 @@ class CdrSummaryTest : public ::testing::Test {
     conn_ = std::make_unique<pqxx::connection>(*dsn_);
   }
 
-  CdrSummary summarize(const std::string& account, int64_t from, int64_t to, SummaryGrouping group_by) {
+  CdrSummary summarize(const std::string& account, int64_t from, int64_t to, SummaryGrouping group_by,
+                       const std::vector<std::pair<std::string, std::string>>& filters = {}) {
     CdrSummaryQuery q;
     q.account_id = account;
     q.from_gregorian = from;
     q.to_gregorian = to;
     q.group_by = group_by;
+    for (const auto& [name, value] : filters) {
+      CdrFilter filter;
+      std::string error;
+      EXPECT_TRUE(parse_cdr_filter(name, value, &filter, &error)) << error;
+      q.filters.push_back(filter);
+    }
     return summarize_cdrs(*conn_, q);
+  }
+
+  // The value buckets' keys, "(null)" for NULL.
+  static std::vector<std::string> keys_of(const CdrSummary& s) {
+    std::vector<std::string> keys;
+    for (const SummaryBucket& b : s.buckets) keys.push_back(b.key ? *b.key : "(null)");
+    return keys;
   }
 
   static std::string* dsn_;
@@ -196,7 +340,7 @@ TEST_F(CdrSummaryTest, OtherAccountSeesOnlyItsOwnRows) {
 TEST_F(CdrSummaryTest, EmptyWindowHasZeroTotalsAndNoBuckets) {
   for (SummaryGrouping g : {SummaryGrouping::kNone, SummaryGrouping::kHour, SummaryGrouping::kDay}) {
     const CdrSummary s = summarize("acct-none", kFrom, kTo, g);
-    expect_counters(s.totals, {0, 0, 0, 0, 0, 0, 0}, summary_unit(g));
+    expect_counters(s.totals, {0, 0, 0, 0, 0, 0, 0}, summary_grouping_name(g));
     EXPECT_TRUE(s.buckets.empty());
   }
   // An account id that is not UTF-8 (a URL segment passes through as it is).
@@ -215,11 +359,170 @@ TEST_F(CdrSummaryTest, RunsThroughACdrStoreConnection) {
   EXPECT_EQ(s.buckets.size(), 2u);
 }
 
+TEST_F(CdrSummaryTest, CallsAndExactChargesOverTheWindow) {
+  const CdrSummary s = summarize(kAcctBill, kFrom, kTo, SummaryGrouping::kNone);
+  expect_totals(s, kBillTotals, "ungrouped");
+  EXPECT_TRUE(s.buckets.empty());
+  // The leg set of the first test has no interaction_id: every leg is a call alone, none charged.
+  const CdrSummary a = summarize(kAcctA, kFrom, kTo, SummaryGrouping::kNone);
+  expect_calls(a.calls, {9, 3, 211}, "acct-a");
+  EXPECT_TRUE(a.charges.empty());
+}
+
+TEST_F(CdrSummaryTest, ManySmallChargesSumExactly) {
+  for (SummaryGrouping g : {SummaryGrouping::kNone, SummaryGrouping::kDay, SummaryGrouping::kTrunk}) {
+    const CdrSummary s = summarize("acct-many", kFrom, kTo, g);
+    expect_totals(s, {{1000, 1000, 0, 0, 0, 0, 1000}, {1000, 1000, 1000}, "USD=0.1000/0.3000;"},
+                  summary_grouping_name(g));
+    if (g != SummaryGrouping::kNone) {
+      ASSERT_EQ(s.buckets.size(), 1u);
+      EXPECT_EQ(charges_text(s.buckets[0].charges), "USD=0.1000/0.3000;");
+    }
+  }
+}
+
+// A call counts in each trunk bucket its legs touched, made of those legs only.
+TEST_F(CdrSummaryTest, GroupByTrunk) {
+  const CdrSummary s = summarize(kAcctBill, kFrom, kTo, SummaryGrouping::kTrunk);
+  expect_totals(s, kBillTotals, "trunk");
+  ASSERT_EQ(keys_of(s), (std::vector<std::string>{"carrier-1", "carrier-2", "(null)"}));
+  // carrier-1: c1b (answered 60 s), c2b1 (failed), c4a (answered 30 s). Calls i-1 (answered, 60), i-2 (only its
+  // failed leg is here: not answered), i-4 (answered, 30).
+  expect_bucket(s.buckets[0], {{3, 2, 0, 0, 1, 0, 90}, {3, 2, 90}, "EUR=0.2/0.2;USD=0/0.0002;"}, "carrier-1");
+  // carrier-2: c2b2 (answered 120 s), c3b (busy), c5 (rejected). Calls i-2 (answered, 120), i-3, c5.
+  expect_bucket(s.buckets[1], {{3, 1, 1, 0, 1, 1, 120}, {3, 1, 120}, "USD=0/0.0002;"}, "carrier-2");
+  // No trunk: c1a (65 s), c2a (125 s), c3a (busy), c4b (28 s), c6 (10 s), one call each.
+  expect_bucket(s.buckets[2], {{5, 4, 1, 0, 0, 0, 228}, {5, 4, 228}, "=1.5/0;EUR=0.1/0;USD=0.3/0;"}, "no trunk");
+}
+
+TEST_F(CdrSummaryTest, GroupByDestinationCountry) {
+  const CdrSummary s = summarize(kAcctBill, kFrom, kTo, SummaryGrouping::kDestinationCountry);
+  expect_totals(s, kBillTotals, "destination_country");
+  ASSERT_EQ(keys_of(s), (std::vector<std::string>{"GB", "US", "(null)"}));
+  expect_bucket(s.buckets[0], kFs2, "GB");
+  // US: i-1 (65 s), i-2 (125 s), c5: legs c1a c1b c2b1 c2a c2b2 c5.
+  expect_bucket(s.buckets[1], {{6, 4, 0, 0, 2, 1, 370}, {3, 2, 190}, "USD=0.3/0.0004;"}, "US");
+  expect_bucket(s.buckets[2], kC6, "no country");
+}
+
+TEST_F(CdrSummaryTest, GroupByDirectionClass) {
+  const CdrSummary s = summarize(kAcctBill, kFrom, kTo, SummaryGrouping::kDirectionClass);
+  expect_totals(s, kBillTotals, "direction_class");
+  ASSERT_EQ(keys_of(s), (std::vector<std::string>{"inbound", "internal", "outbound"}));
+  // inbound: i-4 (c4a c4b; 30 s).
+  expect_bucket(s.buckets[0], {{2, 2, 0, 0, 0, 0, 58}, {1, 1, 30}, "EUR=0.3/0.2;"}, "inbound");
+  expect_bucket(s.buckets[1], kC6, "internal");
+  // outbound: i-1 i-2 i-3 c5.
+  expect_bucket(s.buckets[2], {{8, 4, 2, 0, 2, 1, 370}, {4, 2, 190}, "USD=0.3/0.0004;"}, "outbound");
+}
+
+TEST_F(CdrSummaryTest, GroupByMediaServer) {
+  const CdrSummary s = summarize(kAcctBill, kFrom, kTo, SummaryGrouping::kMediaServer);
+  expect_totals(s, kBillTotals, "media_server");
+  ASSERT_EQ(keys_of(s), (std::vector<std::string>{"fs1", "fs2"}));
+  // fs1: i-1 (65), i-2 (125), c5, c6 (10).
+  expect_bucket(s.buckets[0], {{7, 5, 0, 0, 2, 1, 380}, {4, 3, 200}, "=1.5/0;USD=0.3/0.0004;"}, "fs1");
+  expect_bucket(s.buckets[1], kFs2, "fs2");
+}
+
+TEST_F(CdrSummaryTest, GroupByAccountIsOneBucketOfTheRoutesAccount) {
+  const CdrSummary s = summarize(kAcctBill, kFrom, kTo, SummaryGrouping::kAccount);
+  expect_totals(s, kBillTotals, "account");
+  ASSERT_EQ(keys_of(s), (std::vector<std::string>{kAcctBill}));
+  expect_bucket(s.buckets[0], kBillTotals, "acct-bill");
+}
+
+TEST_F(CdrSummaryTest, CallsPerHourAndDay) {
+  CdrSummary s = summarize(kAcctBill, kFrom, kTo, SummaryGrouping::kHour);
+  expect_totals(s, kBillTotals, "hour");
+  ASSERT_EQ(s.buckets.size(), 4u);
+  // 20th 10:00: i-1 and i-2.
+  EXPECT_EQ(s.buckets[0].start_gregorian, gregorian(2030, 5, 20, 10));
+  EXPECT_FALSE(s.buckets[0].key);
+  expect_bucket(s.buckets[0], {{5, 4, 0, 0, 1, 0, 370}, {2, 2, 190}, "USD=0.3/0.0003;"}, "20th 10:00");
+  // 20th 11:00: i-3 and i-4.
+  EXPECT_EQ(s.buckets[1].start_gregorian, gregorian(2030, 5, 20, 11));
+  expect_bucket(s.buckets[1], kFs2, "20th 11:00");
+  // 21st 02:00: c5, refused: no answered call.
+  EXPECT_EQ(s.buckets[2].start_gregorian, gregorian(2030, 5, 21, 2));
+  expect_bucket(s.buckets[2], {{1, 0, 0, 0, 1, 1, 0}, {1, 0, 0}, "USD=0/0.0001;"}, "21st 02:00");
+  EXPECT_EQ(s.buckets[3].start_gregorian, gregorian(2030, 5, 21, 3));
+  expect_bucket(s.buckets[3], kC6, "21st 03:00");
+
+  s = summarize(kAcctBill, kFrom, kTo, SummaryGrouping::kDay);
+  expect_totals(s, kBillTotals, "day");
+  ASSERT_EQ(s.buckets.size(), 2u);
+  // 20th: i-1 (65) i-2 (125) i-3 i-4 (30).
+  expect_bucket(s.buckets[0], {{9, 6, 2, 0, 1, 0, 428}, {4, 3, 220}, "EUR=0.3/0.2;USD=0.3/0.0003;"}, "20th");
+  // 21st: c5, c6.
+  expect_bucket(s.buckets[1], {{2, 1, 0, 0, 1, 1, 10}, {2, 1, 10}, "=1.5/0;USD=0/0.0001;"}, "21st");
+}
+
+// A call is made of its legs in the window: [10:00:00, 10:18:59] holds c1a,
+// c1b and c2b1 (i-2's answered legs end at 10:20).
+TEST_F(CdrSummaryTest, CallsAreMadeOfTheirLegsInTheWindow) {
+  const CdrSummary s =
+      summarize(kAcctBill, gregorian(2030, 5, 20, 10), gregorian(2030, 5, 20, 10, 18, 59), SummaryGrouping::kNone);
+  expect_totals(s, {{3, 2, 0, 0, 1, 0, 125}, {2, 1, 65}, "USD=0.1/0.0002;"}, "10:00-10:18");
+}
+
+// The list's filters select the legs; the calls are made of the selected legs.
+TEST_F(CdrSummaryTest, FiltersSelectTheLegs) {
+  // A-legs only: c1a c2a c3a c4a c5 c6, each its call's only selected leg.
+  expect_totals(summarize(kAcctBill, kFrom, kTo, SummaryGrouping::kNone, {{"filter_leg", "A"}}),
+                {{6, 4, 1, 0, 1, 1, 230}, {6, 4, 230}, "=1.5/0;EUR=0.2/0.2;USD=0.3/0.0001;"}, "filter_leg=A");
+
+  // B-legs per trunk: c1b c2b1 (carrier-1), c2b2 c3b (carrier-2), c4b (none). Calls i-1 (60) i-2 (120) i-3
+  // i-4 (28).
+  const CdrSummary b = summarize(kAcctBill, kFrom, kTo, SummaryGrouping::kTrunk, {{"filter_leg", "B"}});
+  expect_totals(b, {{5, 3, 1, 0, 1, 0, 208}, {4, 3, 208}, "EUR=0.1/0;USD=0/0.0003;"}, "filter_leg=B");
+  ASSERT_EQ(keys_of(b), (std::vector<std::string>{"carrier-1", "carrier-2", "(null)"}));
+  expect_bucket(b.buckets[0], {{2, 1, 0, 0, 1, 0, 60}, {2, 1, 60}, "USD=0/0.0002;"}, "B carrier-1");
+  expect_bucket(b.buckets[1], {{2, 1, 1, 0, 0, 0, 120}, {2, 1, 120}, "USD=0/0.0001;"}, "B carrier-2");
+  expect_bucket(b.buckets[2], {{1, 1, 0, 0, 0, 0, 28}, {1, 1, 28}, "EUR=0.1/0;"}, "B none");
+
+  // Several filters AND together, a prefix included: i-2's answered legs.
+  expect_totals(summarize(kAcctBill, kFrom, kTo, SummaryGrouping::kNone,
+                          {{"filter_interaction_id", "i-2"}, {"filter_billing_status", "answ*"}}),
+                {{2, 2, 0, 0, 0, 0, 245}, {1, 1, 125}, "USD=0.2/0.0001;"}, "i-2 answered");
+
+  // Loopback halves are never counted, whatever the filter says.
+  const CdrSummary loop = summarize(kAcctBill, kFrom, kTo, SummaryGrouping::kDay, {{"filter_is_loopback", "true"}});
+  expect_totals(loop, {{0, 0, 0, 0, 0, 0, 0}, {0, 0, 0}, ""}, "loopback");
+  EXPECT_TRUE(loop.buckets.empty());
+
+  // A filter on a member of the record (not a column): every record here is {}.
+  expect_totals(summarize(kAcctBill, kFrom, kTo, SummaryGrouping::kTrunk, {{"filter_node", "n1"}}),
+                {{0, 0, 0, 0, 0, 0, 0}, {0, 0, 0}, ""}, "filter_node");
+  // A filter value that is not UTF-8 names no row.
+  expect_totals(summarize(kAcctBill, kFrom, kTo, SummaryGrouping::kHour, {{"filter_leg", "\xff"}}),
+                {{0, 0, 0, 0, 0, 0, 0}, {0, 0, 0}, ""}, "\\xff");
+}
+
+TEST_F(CdrSummaryTest, GroupingNames) {
+  std::vector<std::string> names;
+  for (SummaryGrouping g : summary_groupings()) {
+    names.emplace_back(summary_grouping_name(g));
+    SummaryGrouping back = SummaryGrouping::kNone;
+    EXPECT_TRUE(parse_summary_grouping(names.back(), &back));
+    EXPECT_EQ(back, g);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"hour", "day", "trunk", "destination_country", "direction_class",
+                                             "media_server", "account"}));
+  SummaryGrouping g = SummaryGrouping::kNone;
+  EXPECT_FALSE(parse_summary_grouping("", &g));
+  EXPECT_FALSE(parse_summary_grouping("week", &g));
+  EXPECT_FALSE(parse_summary_grouping("Trunk", &g));
+  EXPECT_FALSE(is_time_grouping(SummaryGrouping::kTrunk));
+  EXPECT_TRUE(is_time_grouping(SummaryGrouping::kHour));
+}
+
 // The plan reads the account's window from the covering summary index alone
-// (an index-only scan, migration 005): a check of the plan's shape, not of
-// its speed. The fixture is too small for the planner to prefer an index on
-// its own, so the other scans are switched off; VACUUM marks the pages
-// all-visible as autovacuum does on a real table.
+// (an index-only scan, migrations 005 and 006), for both statements and
+// every grouping: a check of the plan's shape, not of its speed. The fixture
+// is too small for the planner to prefer an index on its own, so the other
+// scans are switched off; VACUUM marks the pages all-visible as autovacuum
+// does on a real table.
 TEST_F(CdrSummaryTest, PlanUsesTheAccountTimeIndex) {
   pqxx::nontransaction tx(*conn_);
   std::vector<std::string> index_names;
@@ -231,20 +534,25 @@ TEST_F(CdrSummaryTest, PlanUsesTheAccountTimeIndex) {
   tx.exec("VACUUM cdrs");
   tx.exec("SET enable_seqscan = off");
   tx.exec("SET enable_bitmapscan = off");
-  const int64_t from = kFrom - kGregorianUnixOffset;
-  const int64_t to = kTo - kGregorianUnixOffset;
-  for (SummaryGrouping g : {SummaryGrouping::kNone, SummaryGrouping::kDay, SummaryGrouping::kHour}) {
-    const std::string explain = "EXPLAIN " + summary_sql(g);
-    const pqxx::result plan = g == SummaryGrouping::kNone ? tx.exec_params(explain, kAcctA, from, to)
-                                                          : tx.exec_params(explain, kAcctA, from, to, summary_unit(g));
-    std::string text;
-    for (const auto& row : plan) text += row[0].as<std::string>() + "\n";
-    bool uses_index = false;
-    for (const std::string& name : index_names) {
-      uses_index = uses_index || text.find("Index Only Scan using " + name) != std::string::npos;
+  std::vector<SummaryGrouping> groupings = summary_groupings();
+  groupings.push_back(SummaryGrouping::kNone);
+  for (SummaryGrouping g : groupings) {
+    CdrSummaryQuery q;
+    q.account_id = kAcctA;
+    q.from_gregorian = kFrom;
+    q.to_gregorian = kTo;
+    q.group_by = g;
+    for (const SummaryStatement& st : {summary_counters_statement(q), summary_charges_statement(q)}) {
+      const pqxx::result plan = tx.exec_params("EXPLAIN " + st.sql, pqxx::prepare::make_dynamic_params(st.params));
+      std::string text;
+      for (const auto& row : plan) text += row[0].as<std::string>() + "\n";
+      bool uses_index = false;
+      for (const std::string& name : index_names) {
+        uses_index = uses_index || text.find("Index Only Scan using " + name) != std::string::npos;
+      }
+      EXPECT_TRUE(uses_index) << summary_grouping_name(g) << "\n" << text;
+      EXPECT_EQ(text.find("Seq Scan"), std::string::npos) << summary_grouping_name(g) << "\n" << text;
     }
-    EXPECT_TRUE(uses_index) << text;
-    EXPECT_EQ(text.find("Seq Scan"), std::string::npos) << text;
   }
 }
 

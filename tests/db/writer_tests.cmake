@@ -19,3 +19,14 @@ foreach(test_name writer_faults_pgtest writer_partitions_pgtest)
   target_link_libraries(${test_name} PRIVATE cdrd_test_support cdrd_db GTest::gtest_main)
   gtest_discover_tests(${test_name} PROPERTIES LABELS "pg" ${CDRD_PG_FIXTURE} TIMEOUT 300 DISCOVERY_MODE PRE_TEST)
 endforeach()
+
+# Call assembly (daemon/db/call_store.h): legs made by the real normalizers,
+# every arrival order of a three-hop chain.
+add_executable(call_assembly_pgtest ${CMAKE_CURRENT_LIST_DIR}/call_assembly_pgtest.cpp)
+target_link_libraries(call_assembly_pgtest PRIVATE cdrd_test_support cdrd_db cdrd_adapters GTest::gtest_main)
+gtest_discover_tests(call_assembly_pgtest PROPERTIES LABELS "pg" ${CDRD_PG_FIXTURE} TIMEOUT 300 DISCOVERY_MODE PRE_TEST)
+
+# Rating in the writer: decks and assignments in the database, hand-computed prices.
+add_executable(writer_rating_pgtest ${CMAKE_CURRENT_LIST_DIR}/writer_rating_pgtest.cpp)
+target_link_libraries(writer_rating_pgtest PRIVATE cdrd_test_support cdrd_db GTest::gtest_main)
+gtest_discover_tests(writer_rating_pgtest PROPERTIES LABELS "pg" ${CDRD_PG_FIXTURE} DISCOVERY_MODE PRE_TEST)

@@ -24,6 +24,10 @@ std::string random_uuid() {
 std::string unique_cdr(const std::string& uuid, const std::string& account_id) {
   static const std::string base = read_sample("json_cdr_cgrates_2017.json");
   std::string doc = replace_all(base, "3da8bf84-c133-4959-9e24-e72875cb33a1", uuid);
+  // The other leg the sample names (bridge_uuid, signal_bond, ...) becomes
+  // one of this call's own, the uuid reversed: copies of the sample are
+  // separate calls, not legs of one (call assembly links legs by such uuids).
+  doc = replace_all(doc, "f52c26f1-b018-4963-bf6d-a3111d1a0320", std::string(uuid.rbegin(), uuid.rend()));
   if (!account_id.empty()) {
     doc = replace_all(doc, "\"variables\": {", "\"variables\": {\"account_id\": \"" + account_id + "\",");
   }

@@ -1,17 +1,23 @@
 // End to end: samples posted through mod_json_cdr and mod_xml_cdr, then
 // GET .../cdrs/summary over the real daemon. Every number is worked out by
-// hand from the sample files (README.md "Summary" has the definitions).
+// hand from the sample files (README.md "Summary" has the definitions). The
+// billing columns of migration 006 (trunk, country, charges, ...) are put in
+// with SQL once the daemon runs, then read through its route.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <memory>
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
+#include <vector>
 
+#include "daemon/db/migrations.h"
 #include "tests/e2e/cdrd_process.h"
 #include "tests/e2e/e2e_util.h"
 #include "tests/e2e/http_client.h"
@@ -100,6 +106,57 @@ constexpr long long kEnd2017 = 63682885615LL;  // 2018-01-11T10:26:55Z
 constexpr long long kHour10 = 63682884000LL;   // 2018-01-11T10:00:00Z
 constexpr long long kDay11 = 63682848000LL;    // 2018-01-11T00:00:00Z
 
+// Billing rows of acct-bill, all ending 2018-02-10T12:00:00Z (Gregorian
+// 63685483200). Calls i-1 (A no trunk 65 s, B carrier-1 60 s), i-2 (B1
+// carrier-1 failed, A 125 s, B2 carrier-2 120 s), i-3 through loopback/ (A
+// carrier-1 30 s, the loopback half, B 28 s) and g4 alone (busy on
+// carrier-2). i-1 and i-2 go to US, i-3 and g4 to GB.
+constexpr long long kBillEnd = 63685483200LL;
+const char* const kBillRows =
+    "('201802-e1a', 'i-1', 'A', 'answered', 'NORMAL_CLEARING', 65, false, NULL, 'US', 0.1, 'USD', NULL, NULL),"
+    "('201802-e1b', 'i-1', 'B', 'answered', 'NORMAL_CLEARING', 60, false, 'carrier-1', 'US', NULL, NULL, 0.0001, "
+    "'USD'),"
+    "('201802-e2b1', 'i-2', 'B', 'failed', 'NORMAL_TEMPORARY_FAILURE', 0, false, 'carrier-1', 'US', NULL, NULL, "
+    "0.0001, 'USD'),"
+    "('201802-e2a', 'i-2', 'A', 'answered', 'NORMAL_CLEARING', 125, false, NULL, 'US', 0.2, 'USD', NULL, NULL),"
+    "('201802-e2b2', 'i-2', 'B', 'answered', 'NORMAL_CLEARING', 120, false, 'carrier-2', 'US', NULL, NULL, 0.0001, "
+    "'USD'),"
+    "('201802-e3a', 'i-3', 'A', 'answered', 'NORMAL_CLEARING', 30, false, 'carrier-1', 'GB', 0.2, 'EUR', 0.2, 'EUR'),"
+    "('201802-e3l', 'i-3', 'B', 'answered', 'NORMAL_CLEARING', 30, true, NULL, 'GB', 5, 'USD', 5, 'USD'),"
+    "('201802-e3b', 'i-3', 'B', 'answered', 'NORMAL_CLEARING', 28, false, NULL, 'GB', 0.1, 'EUR', NULL, NULL),"
+    "('201802-e4', NULL, 'A', 'busy', 'USER_BUSY', 0, false, 'carrier-2', 'GB', NULL, NULL, NULL, NULL)";
+
+// A bucket's or the totals' "calls": attempts, answered, billed_seconds, and
+// ASR / ACD as the exact decimal strings (nullopt for null).
+struct Calls {
+  long long attempts, answered, billed_seconds;
+  std::optional<std::string> asr, acd;
+};
+
+void expect_calls(const rapidjson::Value& object, const Calls& want, const std::string& what) {
+  ASSERT_TRUE(object.IsObject() && object.HasMember("calls") && object["calls"].IsObject()) << what;
+  const rapidjson::Value& calls = object["calls"];
+  EXPECT_EQ(calls["attempts"].GetInt64(), want.attempts) << what;
+  EXPECT_EQ(calls["answered"].GetInt64(), want.answered) << what;
+  EXPECT_EQ(calls["billed_seconds"].GetInt64(), want.billed_seconds) << what;
+  const std::pair<const char*, const std::optional<std::string>*> ratios[] = {{"asr", &want.asr}, {"acd", &want.acd}};
+  for (const auto& [name, ratio] : ratios) {
+    ASSERT_TRUE(calls.HasMember(name)) << what << ": no calls." << name;
+    if (!*ratio) {
+      EXPECT_TRUE(calls[name].IsNull()) << what << ": calls." << name;
+    } else {
+      ASSERT_TRUE(calls[name].IsString()) << what << ": calls." << name << " is not a string";
+      EXPECT_EQ(std::string(calls[name].GetString()), **ratio) << what << ": calls." << name;
+    }
+  }
+}
+
+// "charges" as its JSON text: the sums must be strings, exactly as written.
+void expect_charges(const rapidjson::Value& object, const std::string& want, const std::string& what) {
+  ASSERT_TRUE(object.IsObject() && object.HasMember("charges")) << what;
+  EXPECT_EQ(to_text(object["charges"]), want) << what;
+}
+
 class SummaryE2E : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -110,6 +167,23 @@ class SummaryE2E : public ::testing::Test {
   void post(const std::string& route, const std::string& body, const char* content_type) {
     const HttpResponse r = http_request(cdrd_->port(), "POST", route, body, {{"Content-Type", content_type}});
     ASSERT_EQ(r.status, 200) << route << ": " << r.body;
+  }
+  // kBillRows into the daemon's database, in a partition of their own month.
+  void insert_bill_rows() {
+    pqxx::connection conn(dsn_);
+    std::string error;
+    const auto month = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(kBillEnd - 62167219200LL));
+    ASSERT_TRUE(ensure_partitions(conn, month, 0, &error)) << error;
+    pqxx::work tx(conn);
+    tx.exec(std::string("INSERT INTO cdrs (id, ts, gregorian_ts, account_id, call_id, source, record, interaction_id, "
+                        "leg, billing_status, hangup_cause, billing_seconds, is_loopback, trunk, destination_country, "
+                        "customer_charge, customer_currency, vendor_charge, vendor_currency) "
+                        "SELECT v.id, to_timestamp(") +
+            std::to_string(kBillEnd - 62167219200LL) + "), " + std::to_string(kBillEnd) +
+            ", 'acct-bill', v.id, 'json_cdr', '{}', v.i, v.leg, v.status, v.cause, v.billed, v.loopback, v.trunk, "
+            "v.country, v.cc, v.ccur, v.vc, v.vcur FROM (VALUES " +
+            kBillRows + ") v(id, i, leg, status, cause, billed, loopback, trunk, country, cc, ccur, vc, vcur)");
+    tx.commit();
   }
   void wait_rows(long long n) {
     ASSERT_TRUE(eventually([&] { return query_count(dsn_, "SELECT count(*) FROM cdrs") == n; }));
@@ -272,7 +346,11 @@ TEST_F(SummaryE2E, BadParametersAre400NamingThemAndOtherAccountsAre403) {
        "created_from/created_to"},
       {"?created_from=yesterday", "created_from"},
       {window + "&page_size=10", "page_size"},
-      {window + "&filter_leg=A", "filter_leg"},
+      {window + "&group_by=country", "group_by: expected one of hour, day, trunk, destination_country"},
+      {window + "&filter_nope=A", "filter_nope"},
+      {window + "&filter_billing_seconds=abc", "filter_billing_seconds"},
+      {window + "&filter_account_id=acct-b", "filter_account_id"},
+      {window + "&filter_leg=", "filter_leg"},
   };
   for (const auto& b : bad) {
     const HttpResponse r = get("/v2/accounts/acct-a/cdrs/summary" + b.query);
@@ -293,6 +371,85 @@ TEST_F(SummaryE2E, BadParametersAre400NamingThemAndOtherAccountsAre403) {
   expect_counters(parse_json(r.body)["data"]["totals"], {1, 1, 0, 0, 0, 0, 68, 1.13, 1.0, 68.0, 1.0}, "acct-a");
   // Only GET.
   EXPECT_EQ(http_request(cdrd_->port(), "POST", "/v2/accounts/acct-a/cdrs/summary" + window, "", kAllKey).status, 405);
+}
+
+// group_by a billing column, call counters, exact charges, and the list's
+// filters, through the daemon's route.
+TEST_F(SummaryE2E, CallsChargesGroupByColumnAndFilters) {
+  insert_bill_rows();
+  const long long from = kBillEnd - 3600;
+  const long long to = kBillEnd + 3600;
+
+  // Legs (the loopback half left out): e1a e1b e2b1 e2a e2b2 e3a e3b e4: answered 6, busy e4, failed e2b1;
+  // billed 65+60+125+120+30+28 = 428 (7.13 min); ASR 6/8, ACD 428/6, NER 7/8. Calls i-1 (65 s, its longest
+  // answered leg), i-2 (125), i-3 (30), e4 (busy): ASR 3/4, ACD 220/3. USD 0.1 + 0.2 and 3 x 0.0001; EUR 0.2 +
+  // 0.1 and 0.2.
+  const Counters legs = {8, 6, 1, 0, 1, 0, 428, 7.13, 0.75, 71.3333, 0.875};
+  const Calls calls = {4, 3, 220, "0.7500", "73.3333"};
+  const std::string charges = R"({"EUR":{"customer":"0.3","vendor":"0.2"},"USD":{"customer":"0.3","vendor":"0.0003"}})";
+  auto doc = summary("acct-bill", from, to);
+  expect_counters(doc["data"]["totals"], legs, "totals");
+  expect_calls(doc["data"]["totals"], calls, "totals");
+  expect_charges(doc["data"]["totals"], charges, "totals");
+
+  doc = summary("acct-bill", from, to, "&group_by=trunk");
+  auto* data = &doc["data"];
+  EXPECT_EQ(std::string((*data)["group_by"].GetString()), "trunk");
+  expect_counters((*data)["totals"], legs, "trunk totals");
+  expect_calls((*data)["totals"], calls, "trunk totals");
+  expect_charges((*data)["totals"], charges, "trunk totals");
+  ASSERT_EQ((*data)["buckets"].Size(), 3u);
+  const auto& t = (*data)["buckets"];
+  // carrier-1: e1b (60 s), e2b1 (failed), e3a (30 s); i-2 has only its failed leg here.
+  EXPECT_EQ(std::string(t[0]["key"].GetString()), "carrier-1");
+  EXPECT_FALSE(t[0].HasMember("start"));
+  expect_counters(t[0], {3, 2, 0, 0, 1, 0, 90, 1.5, 0.6667, 45.0, 0.6667}, "carrier-1");
+  expect_calls(t[0], {3, 2, 90, "0.6667", "45.0000"}, "carrier-1");
+  expect_charges(t[0], R"({"EUR":{"customer":"0.2","vendor":"0.2"},"USD":{"customer":"0","vendor":"0.0002"}})",
+                 "carrier-1");
+  // carrier-2: e2b2 (120 s), e4 (busy).
+  EXPECT_EQ(std::string(t[1]["key"].GetString()), "carrier-2");
+  expect_counters(t[1], {2, 1, 1, 0, 0, 0, 120, 2.0, 0.5, 120.0, 1.0}, "carrier-2");
+  expect_calls(t[1], {2, 1, 120, "0.5000", "120.0000"}, "carrier-2");
+  expect_charges(t[1], R"({"USD":{"customer":"0","vendor":"0.0001"}})", "carrier-2");
+  // No trunk: e1a (65 s), e2a (125 s), e3b (28 s): 218 / 3 = 72.6667.
+  EXPECT_TRUE(t[2]["key"].IsNull());
+  expect_counters(t[2], {3, 3, 0, 0, 0, 0, 218, 3.63, 1.0, 72.6667, 1.0}, "no trunk");
+  expect_calls(t[2], {3, 3, 218, "1.0000", "72.6667"}, "no trunk");
+  expect_charges(t[2], R"({"EUR":{"customer":"0.1","vendor":"0"},"USD":{"customer":"0.3","vendor":"0"}})", "no trunk");
+
+  // A-legs only, per country: GB e3a (30 s) and e4 (busy); US e1a (65 s) and e2a (125 s).
+  doc = summary("acct-bill", from, to, "&group_by=destination_country&filter_leg=A");
+  data = &doc["data"];
+  expect_counters((*data)["totals"], {4, 3, 1, 0, 0, 0, 220, 3.67, 0.75, 73.3333, 1.0}, "A totals");
+  expect_calls((*data)["totals"], calls, "A totals");
+  expect_charges((*data)["totals"],
+                 R"({"EUR":{"customer":"0.2","vendor":"0.2"},"USD":{"customer":"0.3","vendor":"0"}})", "A totals");
+  ASSERT_EQ((*data)["buckets"].Size(), 2u);
+  const auto& c = (*data)["buckets"];
+  EXPECT_EQ(std::string(c[0]["key"].GetString()), "GB");
+  expect_counters(c[0], {2, 1, 1, 0, 0, 0, 30, 0.5, 0.5, 30.0, 1.0}, "A GB");
+  expect_calls(c[0], {2, 1, 30, "0.5000", "30.0000"}, "A GB");
+  expect_charges(c[0], R"({"EUR":{"customer":"0.2","vendor":"0.2"}})", "A GB");
+  EXPECT_EQ(std::string(c[1]["key"].GetString()), "US");
+  expect_counters(c[1], {2, 2, 0, 0, 0, 0, 190, 3.17, 1.0, 95.0, 1.0}, "A US");
+  expect_calls(c[1], {2, 2, 190, "1.0000", "95.0000"}, "A US");
+  expect_charges(c[1], R"({"USD":{"customer":"0.3","vendor":"0"}})", "A US");
+
+  // A prefix filter per hour: i-2's legs (call_id = the row's id here), one bucket: e2b1 (failed), e2a (125 s),
+  // e2b2 (120 s), one call of 125 s.
+  doc = summary("acct-bill", from, to, "&group_by=hour&filter_call_id=201802-e2*");
+  data = &doc["data"];
+  ASSERT_EQ((*data)["buckets"].Size(), 1u);
+  EXPECT_EQ(std::string((*data)["buckets"][0]["start"].GetString()), "2018-02-10T12:00:00Z");
+  expect_counters((*data)["buckets"][0], {3, 2, 0, 0, 1, 0, 245, 4.08, 0.6667, 122.5, 0.6667}, "i-2 12:00");
+  expect_calls((*data)["buckets"][0], {1, 1, 125, "1.0000", "125.0000"}, "i-2 12:00");
+  expect_charges((*data)["buckets"][0], R"({"USD":{"customer":"0.2","vendor":"0.0002"}})", "i-2 12:00");
+
+  // Nothing in the window: zero calls, null ratios, no charges.
+  doc = summary("acct-bill", from, to, "&filter_leg=X");
+  expect_calls(doc["data"]["totals"], {0, 0, 0, std::nullopt, std::nullopt}, "empty");
+  expect_charges(doc["data"]["totals"], "{}", "empty");
 }
 
 }  // namespace

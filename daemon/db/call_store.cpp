@@ -1,0 +1,407 @@
+#include "daemon/db/call_store.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
+
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <optional>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+
+#include "daemon/core/call_assembly.h"
+#include "daemon/db/call_rating.h"
+
+namespace cdrd {
+namespace {
+
+constexpr const char* kBatchLinks = "cdrd_batch_links";
+constexpr const char* kRelink = "cdrd_relink";
+// A walk never follows more hops than this from the batch (a call through
+// five loopback pairs is ten), nor returns more legs: a uuid that many
+// unrelated legs share (a constant a dialplan sets everywhere) must not make
+// every batch read the whole table.
+constexpr int kMaxHops = 24;
+constexpr int kMaxStoredLegs = 5000;
+// Legs followed per link: a call has a handful; a uuid named by more is not
+// one call's (a dialplan constant), and following all of them would read
+// thousands of legs for every batch that names it.
+constexpr int kMaxLegsPerLink = 64;
+
+// The stored legs connected to the batch's links, with what assembly and
+// rating need. started/answered/ended as Unix µs (extract() is numeric in
+// PostgreSQL 14+, exact).
+std::string stored_legs_sql() {
+  return std::string(
+             "WITH RECURSIVE walk(account_id, call_id, hops) AS ("
+             " SELECT s.account_id, l.call_id, 0 FROM (SELECT DISTINCT account_id, link FROM ") +
+         kBatchLinks +
+         ") s, LATERAL (SELECT call_id FROM cdr_links WHERE account_id = s.account_id AND link = s.link LIMIT " +
+         std::to_string(kMaxLegsPerLink) +
+         ") l"
+         " UNION"
+         " SELECT w.account_id, l2.call_id, w.hops + 1 FROM walk w"
+         " JOIN cdr_links l1 ON l1.account_id = w.account_id AND l1.call_id = w.call_id,"
+         " LATERAL (SELECT call_id FROM cdr_links WHERE account_id = l1.account_id AND link = l1.link LIMIT " +
+         std::to_string(kMaxLegsPerLink) +
+         ") l2"
+         " WHERE w.hops < " +
+         std::to_string(kMaxHops) +
+         "), legs AS (SELECT DISTINCT w.account_id, w.call_id, k.ts FROM walk w"
+         " JOIN cdr_links k ON k.account_id = w.account_id AND k.call_id = w.call_id LIMIT " +
+         std::to_string(kMaxStoredLegs) +
+         ")"
+         " SELECT c.id, c.ts::text, c.account_id, c.call_id, coalesce(c.leg_interaction_id, c.interaction_id, ''),"
+         " coalesce(c.interaction_id, ''), coalesce(c.direction_class, ''), c.is_loopback, coalesce(c.trunk, ''),"
+         " coalesce(c.call_direction, ''), coalesce(c.callee_e164, ''),"
+         " coalesce((extract(epoch FROM c.started_at) * 1000000)::bigint, 0),"
+         " coalesce((extract(epoch FROM c.answered_at) * 1000000)::bigint, 0),"
+         " coalesce((extract(epoch FROM (c.record->>'ended_at')::timestamptz) * 1000000)::bigint, 0),"
+         " coalesce(c.record->'rating' ? 'customer', false), coalesce(c.record->'destination'->>'name', ''),"
+         " coalesce(c.record->'rating'->'vendor'->>'name', ''),"
+         " (SELECT array_agg(x.link) FROM cdr_links x WHERE x.account_id = c.account_id AND x.call_id = c.call_id),"
+         " c.billing_seconds"
+         " FROM legs JOIN cdrs c ON c.account_id = legs.account_id AND c.call_id = legs.call_id AND c.ts = legs.ts";
+}
+
+// A stored leg as stored_legs_sql() returns it.
+struct StoredLeg {
+  std::string id, ts, account_id, call_id, leg_interaction_id, interaction_id, direction_class;
+  bool is_loopback = false;
+  std::string trunk, call_direction, callee_e164;
+  int64_t started_us = 0, answered_us = 0, ended_us = 0;
+  bool has_customer = false;
+  std::string destination_name, vendor_rate_name;
+  std::vector<std::string> links;
+  int64_t billing_seconds = 0;
+};
+
+// "{a,b,"c d"}" from array_agg: libpqxx 6.4's array_parser.
+std::vector<std::string> parse_text_array(const pqxx::field& f) {
+  std::vector<std::string> out;
+  if (f.is_null()) return out;
+  pqxx::array_parser parser = f.as_array();
+  for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done; std::tie(kind, value) = parser.get_next()) {
+    if (kind == pqxx::array_parser::string_value) out.push_back(value);
+  }
+  return out;
+}
+
+std::vector<StoredLeg> read_stored_legs(pqxx::transaction_base& tx) {
+  std::vector<StoredLeg> out;
+  for (const auto& row : tx.exec(stored_legs_sql())) {
+    StoredLeg s;
+    s.id = row[0].as<std::string>();
+    s.ts = row[1].as<std::string>();
+    s.account_id = row[2].as<std::string>();
+    s.call_id = row[3].as<std::string>();
+    s.leg_interaction_id = row[4].as<std::string>();
+    s.interaction_id = row[5].as<std::string>();
+    s.direction_class = row[6].as<std::string>();
+    s.is_loopback = row[7].as<bool>();
+    s.trunk = row[8].as<std::string>();
+    s.call_direction = row[9].as<std::string>();
+    s.callee_e164 = row[10].as<std::string>();
+    s.started_us = row[11].as<int64_t>();
+    s.answered_us = row[12].as<int64_t>();
+    s.ended_us = row[13].as<int64_t>();
+    s.has_customer = row[14].as<bool>();
+    s.destination_name = row[15].as<std::string>();
+    s.vendor_rate_name = row[16].as<std::string>();
+    s.links = parse_text_array(row[17]);
+    s.billing_seconds = row[18].as<int64_t>();
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void put(JsonWriter& w, const char* key, const std::string& value) {
+  w.Key(key);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+// The members call assembly adds to a record, as a JSON object text.
+std::string call_fields_json(const std::string& interaction_id, const std::string& direction_class,
+                             const std::optional<std::string>& destination_country, const std::string& destination_type,
+                             const std::string& destination_name, const LegRatings& ratings) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  put(w, "interaction_id", interaction_id);
+  put(w, "direction_class", direction_class);
+  if (destination_country || !destination_name.empty() || !destination_type.empty()) {
+    w.Key("destination");
+    w.StartObject();
+    if (!destination_name.empty()) put(w, "name", destination_name);
+    if (destination_country) put(w, "country", *destination_country);
+    if (!destination_type.empty()) put(w, "type", destination_type);
+    w.EndObject();
+  }
+  if (!ratings.empty()) {
+    w.Key("rating");
+    w.RawValue(ratings.json().data(), ratings.json().size(), rapidjson::kObjectType);
+  }
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+RatingLeg leg_to_rate(const CdrRow& r, const std::string& direction_class) {
+  RatingLeg leg;
+  leg.account_id = r.account_id;
+  leg.trunk = r.trunk.value_or("");
+  leg.direction_class = direction_class;
+  leg.callee_e164 = r.callee_e164.value_or("");
+  leg.start_us = r.started_us;
+  leg.answer_us = r.answered_us;
+  leg.end_us = r.ended_us;
+  leg.billing_seconds = r.billing_seconds;
+  return leg;
+}
+
+RatingLeg leg_to_rate(const StoredLeg& s, const std::string& direction_class) {
+  RatingLeg leg;
+  leg.account_id = s.account_id;
+  leg.trunk = s.trunk;
+  leg.direction_class = direction_class;
+  leg.callee_e164 = s.callee_e164;
+  leg.start_us = s.started_us;
+  leg.answer_us = s.answered_us;
+  leg.end_us = s.ended_us;
+  leg.billing_seconds = s.billing_seconds;
+  return leg;
+}
+
+void count(const LegRatings& r, CallStepOutcome* out) {
+  if (r.customer) (r.customer->rated ? out->customer_rated : out->customer_unrated) += 1;
+  if (r.vendor) (r.vendor->rated ? out->vendor_rated : out->vendor_unrated) += 1;
+}
+
+// What a stored leg's row must become when its call-level fields changed.
+struct Relink {
+  const StoredLeg* leg;
+  std::string interaction_id, direction_class;
+  std::optional<std::string> customer_charge, customer_currency;
+  std::optional<std::string> customer_json;  // absent: the leg carries no customer rating any more
+  std::optional<std::string> destination_name;
+};
+
+void write_relinks(pqxx::transaction_base& tx, const std::vector<Relink>& relinks) {
+  {
+    pqxx::stream_to copy(tx, kRelink,
+                         std::vector<std::string>{"id", "ts", "account_id", "interaction_id", "direction_class",
+                                                  "customer_charge", "customer_currency", "customer",
+                                                  "destination_name"});
+    for (const Relink& r : relinks) {
+      copy << std::make_tuple(r.leg->id, r.leg->ts, r.leg->account_id, r.interaction_id, r.direction_class,
+                              r.customer_charge, r.customer_currency, r.customer_json, r.destination_name);
+    }
+    copy.complete();
+  }
+  // The vendor rating is the leg's own and stays; the customer rating
+  // follows the root. An empty rating object is dropped.
+  const std::string rating =
+      "((coalesce(c.record->'rating', '{}'::jsonb) - 'customer') || CASE WHEN u.customer IS NULL THEN '{}'::jsonb"
+      " ELSE jsonb_build_object('customer', u.customer) END)";
+  tx.exec("UPDATE cdrs c SET interaction_id = u.interaction_id, direction_class = u.direction_class,"
+          " customer_charge = u.customer_charge, customer_currency = u.customer_currency,"
+          " record = CASE WHEN " +
+          rating + " = '{}'::jsonb THEN c.record - 'rating' ELSE c.record || jsonb_build_object('rating', " + rating +
+          ") END"
+          " || jsonb_build_object('interaction_id', u.interaction_id, 'direction_class', u.direction_class)"
+          " || CASE WHEN u.destination_name IS NULL OR NOT c.record ? 'destination' THEN '{}'::jsonb"
+          " ELSE jsonb_build_object('destination', c.record->'destination' || jsonb_build_object('name',"
+          " u.destination_name)) END"
+          " FROM " +
+          std::string(kRelink) + " u WHERE c.id = u.id AND c.ts = u.ts AND c.account_id = u.account_id");
+}
+
+void copy_links(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows) {
+  pqxx::stream_to copy(tx, kBatchLinks, std::vector<std::string>{"account_id", "link", "call_id", "ts"});
+  for (const CdrRow* row : rows) {
+    for (const std::string& link : links_of(*row)) copy << std::make_tuple(row->account_id, link, row->call_id, row->ts);
+  }
+  copy.complete();
+}
+
+void move_links(pqxx::transaction_base& tx) {
+  tx.exec(std::string("INSERT INTO cdr_links (account_id, link, call_id, ts) SELECT DISTINCT account_id, link, call_id,"
+                      " ts FROM ") +
+          kBatchLinks + " ON CONFLICT DO NOTHING");
+  tx.exec(std::string("DELETE FROM ") + kBatchLinks);
+}
+
+}  // namespace
+
+void create_call_tables(pqxx::connection& conn) {
+  pqxx::nontransaction tx(conn);
+  tx.exec(std::string("CREATE TEMP TABLE IF NOT EXISTS ") + kBatchLinks +
+          " (account_id text, link text, call_id text, ts timestamptz) ON COMMIT DELETE ROWS");
+  tx.exec(std::string("CREATE TEMP TABLE IF NOT EXISTS ") + kRelink +
+          " (id text, ts timestamptz, account_id text, interaction_id text, direction_class text,"
+          " customer_charge numeric, customer_currency text, customer jsonb, destination_name text)"
+          " ON COMMIT DELETE ROWS");
+}
+
+std::vector<std::string> links_of(const CdrRow& row) {
+  std::vector<std::string> links;
+  auto add = [&links](const std::string& link) {
+    if (usable_link(link) && std::find(links.begin(), links.end(), link) == links.end()) links.push_back(link);
+  };
+  add(row.call_id);
+  if (row.leg_interaction_id) add(*row.leg_interaction_id);
+  for (const std::string& id : row.related_call_ids) add(id);
+  return links;
+}
+
+std::string iso_now() {
+  const auto now = std::chrono::system_clock::now();
+  const int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  const auto seconds = static_cast<std::time_t>(micros / 1000000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[40];
+  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
+                              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                              static_cast<int>(micros % 1000000));
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow*>& rows,
+                                  const RatingSnapshot* rating, const std::string& rated_at) {
+  CallStepOutcome out;
+  if (rows.empty()) return out;
+  // 1. The batch's links.
+  {
+    copy_links(tx, std::vector<const CdrRow*>(rows.begin(), rows.end()));
+  }
+  // 2. The stored legs connected to them.
+  const std::vector<StoredLeg> stored = read_stored_legs(tx);
+  out.stored_legs = stored.size();
+  if (stored.size() >= static_cast<size_t>(kMaxStoredLegs)) {
+    spdlog::warn("call assembly: the batch's links reach {} or more stored legs; only those are assembled",
+                 kMaxStoredLegs);
+  }
+
+  // 3. Assembly over batch and stored legs together.
+  std::vector<AssemblyLeg> legs;
+  legs.reserve(rows.size() + stored.size());
+  for (const CdrRow* r : rows) {
+    AssemblyLeg leg;
+    leg.account_id = r->account_id;
+    leg.call_id = r->call_id;
+    leg.leg_interaction_id = r->leg_interaction_id.value_or("");
+    leg.links = links_of(*r);
+    leg.started_us = r->started_us;
+    leg.is_loopback = r->is_loopback;
+    leg.trunk = r->trunk.value_or("");
+    leg.call_direction = r->call_direction.value_or("");
+    legs.push_back(std::move(leg));
+  }
+  for (const StoredLeg& s : stored) {
+    AssemblyLeg leg;
+    leg.account_id = s.account_id;
+    leg.call_id = s.call_id;
+    leg.leg_interaction_id = s.leg_interaction_id;
+    leg.links = s.links;
+    leg.started_us = s.started_us;
+    leg.is_loopback = s.is_loopback;
+    leg.trunk = s.trunk;
+    leg.call_direction = s.call_direction;
+    legs.push_back(std::move(leg));
+  }
+  const std::vector<AssembledLeg> assembled = assemble_calls(legs);
+
+  // 4-5. The batch rows.
+  for (size_t i = 0; i < rows.size(); ++i) {
+    CdrRow& r = *rows[i];
+    const AssembledLeg& a = assembled[i];
+    const LegRatings ratings = rate_leg(rating, leg_to_rate(r, a.direction_class), a.root, r.kazoo_rate_vars,
+                                        r.billing_seconds, rated_at);
+    count(ratings, &out);
+    r.interaction_id = a.interaction_id;
+    r.direction_class = a.direction_class;
+    r.customer_charge.reset();
+    r.customer_currency.reset();
+    r.vendor_charge.reset();
+    r.vendor_currency.reset();
+    if (ratings.customer && ratings.customer->rated) {
+      r.customer_charge = ratings.customer->charge;
+      r.customer_currency = ratings.customer->currency;
+    }
+    if (ratings.vendor && ratings.vendor->rated) {
+      r.vendor_charge = ratings.vendor->charge;
+      r.vendor_currency = ratings.vendor->currency;
+    }
+    const std::string name = ratings.destination_name().empty() ? r.destination_name : ratings.destination_name();
+    std::string fields = call_fields_json(a.interaction_id, a.direction_class, r.destination_country,
+                                          r.destination_type, name, ratings);
+    // {"interaction_id":...} -> ,"interaction_id":... (spliced into the record).
+    fields.front() = ',';
+    fields.pop_back();
+    r.record_patch = std::move(fields);
+  }
+
+  // 5. Stored rows whose call-level fields changed.
+  std::vector<Relink> relinks;
+  for (size_t j = 0; j < stored.size(); ++j) {
+    const StoredLeg& s = stored[j];
+    const AssembledLeg& a = assembled[rows.size() + j];
+    const bool class_changed = s.direction_class != a.direction_class;
+    if (s.interaction_id == a.interaction_id && !class_changed && s.has_customer == a.root) continue;
+    Relink r;
+    r.leg = &s;
+    r.interaction_id = a.interaction_id;
+    r.direction_class = a.direction_class;
+    if (a.root) {
+      const std::optional<RateResult> customer = rate_customer(rating, leg_to_rate(s, a.direction_class), rated_at);
+      if (customer) {
+        (customer->rated ? out.customer_rated : out.customer_unrated) += 1;
+        r.customer_json = customer->json;
+        if (customer->rated) {
+          r.customer_charge = customer->charge;
+          r.customer_currency = customer->currency;
+          r.destination_name = customer->name;
+        }
+      }
+    } else if (s.has_customer && !s.vendor_rate_name.empty()) {
+      r.destination_name = s.vendor_rate_name;
+    }
+    relinks.push_back(std::move(r));
+  }
+  if (!relinks.empty()) {
+    write_relinks(tx, relinks);
+    // DELETE, not TRUNCATE: a TRUNCATE makes a new file for the table each time.
+    tx.exec(std::string("DELETE FROM ") + kRelink);
+  }
+  out.relinked = relinks.size();
+  return out;
+}
+
+InsertOutcome store_rows(pqxx::transaction_base& tx, std::vector<CdrRow*>& rows, const RatingSnapshot* rating,
+                         UpsertMode mode, CallStepOutcome* calls) {
+  *calls = assemble_and_rate(tx, rows, rating, iso_now());
+  const std::vector<const CdrRow*> written(rows.begin(), rows.end());
+  InsertOutcome out;
+  if (!written.empty()) out = copy_and_insert(tx, written, mode);
+  // Every row went in: the links assemble_and_rate() copied are theirs.
+  move_links(tx);
+  return out;
+}
+
+void insert_links(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows) {
+  tx.exec(std::string("DELETE FROM ") + kBatchLinks);
+  if (rows.empty()) return;
+  copy_links(tx, rows);
+  move_links(tx);
+}
+
+}  // namespace cdrd
