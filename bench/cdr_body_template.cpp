@@ -32,6 +32,14 @@ bool CdrBodyTemplate::build(const std::string& sample_json, const std::string& a
     return false;
   }
   out->sample_uuid_ = uuid->value.GetString();
+  // The other leg the sample names (the 2017 sample's bridge_uuid,
+  // signal_bond, ...): patched per CDR too, or every CDR of a run would name
+  // the same other leg, and call assembly would make them legs of one call.
+  const auto other = variables.FindMember("bridge_uuid");
+  out->other_uuid_.clear();
+  if (other != variables.MemberEnd() && other->value.IsString() && other->value.GetStringLength() == 36) {
+    out->other_uuid_ = other->value.GetString();
+  }
 
   auto& allocator = doc.GetAllocator();
   rapidjson::Value account(account_id, allocator);
@@ -58,11 +66,20 @@ bool CdrBodyTemplate::build(const std::string& sample_json, const std::string& a
        at = out->body_.find(out->sample_uuid_, at + out->sample_uuid_.size())) {
     out->offsets_.push_back(at);
   }
+  out->other_offsets_.clear();
+  for (size_t at = out->other_uuid_.empty() ? std::string::npos : out->body_.find(out->other_uuid_);
+       at != std::string::npos; at = out->body_.find(out->other_uuid_, at + out->other_uuid_.size())) {
+    out->other_offsets_.push_back(at);
+  }
   return true;
 }
 
 void CdrBodyTemplate::patch_uuid(const char* uuid, std::string* body) const {
   for (const size_t at : offsets_) std::memcpy(&(*body)[at], uuid, 36);
+  // The other leg: the uuid reversed (36 characters, unique per CDR).
+  char reversed[36];
+  for (size_t i = 0; i < 36; ++i) reversed[i] = uuid[35 - i];
+  for (const size_t at : other_offsets_) std::memcpy(&(*body)[at], reversed, 36);
 }
 
 void format_bench_uuid(uint64_t run_id, uint64_t index, char out[37]) {

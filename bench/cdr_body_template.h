@@ -25,13 +25,16 @@ class CdrBodyTemplate {
   size_t uuid_occurrences() const { return offsets_.size(); }
 
   // Overwrites every occurrence of the call uuid in `body` (a copy of body())
-  // with `uuid`, which must be 36 characters.
+  // with `uuid`, which must be 36 characters, and every occurrence of the
+  // other leg's uuid (variables.bridge_uuid) with `uuid` reversed.
   void patch_uuid(const char* uuid, std::string* body) const;
 
  private:
   std::string body_;
   std::string sample_uuid_;
   std::vector<size_t> offsets_;
+  std::string other_uuid_;            // variables.bridge_uuid of the sample, when it has one
+  std::vector<size_t> other_offsets_;  // where it occurs
 };
 
 // A version-4-shaped uuid, unique per (run_id, index): the 64 bits of the run

@@ -11,7 +11,7 @@
 // replaced) also:
 //   db/replace_deck       replace_deck(): the deck into PostgreSQL with COPY
 //   db/load_snapshot      load_rating_snapshot(): the deck back and indexed
-// Nothing here asserts a time; bench/README.md has the figures.
+// Nothing here asserts a time; the README's rating section has figures.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>

@@ -46,10 +46,11 @@ ON CONFLICT DO NOTHING;
 
 -- Kazoo stores custom keys lower case with '-' as '_' (ecallmgr_Owner-ID ->
 -- owner_id, X-Foo-Bar -> x_foo_bar). Two keys that become one keep the value
--- of the last in key order.
+-- of the first in key order, as the normalizers do (jsonb_object_agg keeps
+-- the last value it is given, hence DESC).
 CREATE FUNCTION cdrd_kazoo_keys(o jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE WHEN jsonb_typeof(o) = 'object'
-    THEN coalesce((SELECT jsonb_object_agg(lower(replace(k, '-', '_')), v ORDER BY k) FROM jsonb_each(o) e(k, v)), '{}'::jsonb)
+    THEN coalesce((SELECT jsonb_object_agg(lower(replace(k, '-', '_')), v ORDER BY k DESC) FROM jsonb_each(o) e(k, v)), '{}'::jsonb)
     ELSE o END
 $$;
 

@@ -117,7 +117,8 @@ int run(int argc, char** argv) {
     sub->add_option("--to", reprocess.to, "ISO-8601: legs that ended before it (default: no end)");
     sub->add_option("--account", reprocess.account, "only this account's rows");
     sub->add_option("--batch", reprocess.batch_rows, "rows per transaction")->capture_default_str();
-    sub->add_flag("--restart", reprocess.restart, "start over instead of resuming an unfinished run of the same window");
+    sub->add_flag("--restart", reprocess.restart,
+                  "start over instead of resuming an unfinished run of the same window");
     sub->fallthrough();
   }
   rerate->add_option("--deck", reprocess.deck, "only rows rated with this deck, and unrated rows");

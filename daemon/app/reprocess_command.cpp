@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cinttypes>
 #include <cstdio>
 #include <optional>
 #include <pqxx/pqxx>
@@ -58,9 +59,11 @@ std::string batch_sql(const ReprocessCommand& c) {
   if (!c.account.empty()) sql += " AND account_id = $7";
   if (c.kind == ReprocessCommand::Kind::kRerate && !c.deck.empty()) {
     const std::string d = c.account.empty() ? "$7" : "$8";
+    // Rows priced with the deck, rows that found none, and rows written
+    // before any deck existed (no rating at all).
     sql += " AND (record->'rating'->'customer'->>'deck' = " + d + " OR record->'rating'->'vendor'->>'deck' = " + d +
            " OR record->'rating'->'customer'->>'status' = 'unrated' OR record->'rating'->'vendor'->>'status' ="
-           " 'unrated')";
+           " 'unrated' OR NOT record ? 'rating')";
   }
   return sql + " ORDER BY account_id, ts, id LIMIT $6";
 }
@@ -146,13 +149,11 @@ class Progress {
     if (rate > 0 && total_ > done) {
       const auto left = static_cast<int64_t>(static_cast<double>(total_ - done) / rate);
       char buf[32];
-      std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(left / 3600),
-                    static_cast<long long>(left / 60 % 60), static_cast<long long>(left % 60));
+      std::snprintf(buf, sizeof buf, "%" PRId64 ":%02" PRId64 ":%02" PRId64, left / 3600, left / 60 % 60, left % 60);
       eta = buf;
     }
-    std::fprintf(stderr, "%s%s: %lld of %lld rows, %.0f rows/s, ETA %s%s", terminal_ ? "\r\033[K" : "", name_,
-                 static_cast<long long>(done), static_cast<long long>(total_), rate, eta.c_str(),
-                 terminal_ && !last ? "" : "\n");
+    std::fprintf(stderr, "%s%s: %" PRId64 " of %" PRId64 " rows, %.0f rows/s, ETA %s%s", terminal_ ? "\r\033[K" : "",
+                 name_, done, total_, rate, eta.c_str(), terminal_ && !last ? "" : "\n");
     std::fflush(stderr);
   }
 
@@ -205,8 +206,9 @@ int run(pqxx::connection& conn, const ReprocessCommand& c, const std::string& fr
     if (!job.empty() && !job[0][5].as<bool>() && !c.restart) {
       cursor = Cursor{job[0][0].as<std::string>(), job[0][1].as<std::string>(), job[0][2].as<std::string>()};
       totals = Totals{job[0][3].as<int64_t>(), job[0][4].as<int64_t>()};
-      std::fprintf(stderr, "%s: resuming an unfinished run after %lld rows (--restart starts over)\n", kind_name(c.kind),
-                   static_cast<long long>(totals.done + totals.skipped));
+      const int64_t resumed_after = totals.done + totals.skipped;
+      std::fprintf(stderr, "%s: resuming an unfinished run after %" PRId64 " rows (--restart starts over)\n",
+                   kind_name(c.kind), resumed_after);
     } else {
       tx.exec_params(
           "INSERT INTO cdrd_jobs (job) VALUES ($1) ON CONFLICT (job) DO UPDATE SET cursor_account = '',"
@@ -242,10 +244,9 @@ int run(pqxx::connection& conn, const ReprocessCommand& c, const std::string& fr
         rows.reserve(batch.size());
         Totals step;
         for (const auto& r : batch) {
-          StoredRow s{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
-                      r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
-                      r[6].as<std::string>(), r[7].as<std::string>(), r[8].as<std::string>(),
-                      r[9].as<std::string>(), r[10].as<int64_t>()};
+          StoredRow s{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
+                      r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::string>(), r[7].as<std::string>(),
+                      r[8].as<std::string>(), r[9].as<std::string>(), r[10].as<int64_t>()};
           std::string why;
           std::optional<CdrRecord> record;
           if (c.kind == ReprocessCommand::Kind::kRerate) {
@@ -257,7 +258,8 @@ int run(pqxx::connection& conn, const ReprocessCommand& c, const std::string& fr
           if (record && !extract_columns(*record, &row, &why)) record.reset();
           if (!record) {
             ++step.skipped;
-            if (refused_logged++ < 20) spdlog::warn("{} {} ({}) left as it is: {}", kind_name(c.kind), s.id, s.account_id, why);
+            if (refused_logged++ < 20)
+              spdlog::warn("{} {} ({}) left as it is: {}", kind_name(c.kind), s.id, s.account_id, why);
             continue;
           }
           if (c.kind == ReprocessCommand::Kind::kRerate) row.leg_interaction_id = s.leg_interaction_id;
@@ -298,11 +300,11 @@ int run(pqxx::connection& conn, const ReprocessCommand& c, const std::string& fr
     progress.update(totals.done + totals.skipped, finished);
     if (finished) break;
   }
-  std::printf("%s: %lld rows %s, %lld left as they were (see the log: no raw document, or refused by the current "
+  std::printf("%s: %" PRId64 " rows %s, %" PRId64
+              " left as they were (see the log: no raw document, or refused by the current "
               "rules)\n",
-              kind_name(c.kind), static_cast<long long>(totals.done),
-              c.kind == ReprocessCommand::Kind::kRenormalize ? "derived again" : "rated again",
-              static_cast<long long>(totals.skipped));
+              kind_name(c.kind), totals.done,
+              c.kind == ReprocessCommand::Kind::kRenormalize ? "derived again" : "rated again", totals.skipped);
   return 0;
 }
 

@@ -70,12 +70,12 @@ struct Metrics {
   std::atomic<uint64_t> rows_default_partition{0};      // rows written into cdrs_default (no monthly partition)
   std::atomic<uint64_t> partitions_dropped{0};          // monthly partitions dropped by database.retention_months
   // Call assembly and rating (daemon/db/call_store.h).
-  std::atomic<uint64_t> calls_relinked{0};     // stored rows whose call-level fields a later leg changed
-  std::atomic<uint64_t> customer_rated{0};     // customer charges computed
-  std::atomic<uint64_t> customer_unrated{0};   // root legs with no customer deck or no matching prefix
-  std::atomic<uint64_t> vendor_rated{0};       // vendor charges computed
-  std::atomic<uint64_t> vendor_unrated{0};     // trunk legs with no vendor deck or no matching prefix
-  std::atomic<uint64_t> rating_reloads{0};     // rate decks reloaded after a change
+  std::atomic<uint64_t> calls_relinked{0};    // stored rows whose call-level fields a later leg changed
+  std::atomic<uint64_t> customer_rated{0};    // customer charges computed
+  std::atomic<uint64_t> customer_unrated{0};  // root legs with no customer deck or no matching prefix
+  std::atomic<uint64_t> vendor_rated{0};      // vendor charges computed
+  std::atomic<uint64_t> vendor_unrated{0};    // trunk legs with no vendor deck or no matching prefix
+  std::atomic<uint64_t> rating_reloads{0};    // rate decks reloaded after a change
   // Spool state (gauges).
   std::atomic<int64_t> spool_bytes{0};
   std::atomic<int64_t> spool_pending_records{0};

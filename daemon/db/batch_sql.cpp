@@ -78,14 +78,13 @@ std::string patched_record(const CdrRow& r) {
 }
 
 auto copy_fields(const CdrRow& r, const std::string& record) {
-  return std::forward_as_tuple(record, r.raw, r.raw_format, r.id, r.ts, r.gregorian_ts, r.account_id, r.call_id,
-                               r.started_at, r.answered_at, r.duration_seconds, r.billing_seconds, r.ringing_seconds,
-                               r.call_direction, r.hangup_cause, r.hangup_code, r.billing_status, r.caller_id_number,
-                               r.callee_id_number, r.from_uri, r.to_uri, r.other_leg_call_id, r.interaction_id,
-                               r.media_server, r.leg, r.source, r.imported, r.is_loopback, r.sip_call_id, r.trunk,
-                               r.direction_class, r.caller_e164, r.callee_e164, r.destination_country,
-                               r.leg_interaction_id, r.customer_charge, r.customer_currency, r.vendor_charge,
-                               r.vendor_currency);
+  return std::forward_as_tuple(
+      record, r.raw, r.raw_format, r.id, r.ts, r.gregorian_ts, r.account_id, r.call_id, r.started_at, r.answered_at,
+      r.duration_seconds, r.billing_seconds, r.ringing_seconds, r.call_direction, r.hangup_cause, r.hangup_code,
+      r.billing_status, r.caller_id_number, r.callee_id_number, r.from_uri, r.to_uri, r.other_leg_call_id,
+      r.interaction_id, r.media_server, r.leg, r.source, r.imported, r.is_loopback, r.sip_call_id, r.trunk,
+      r.direction_class, r.caller_e164, r.callee_e164, r.destination_country, r.leg_interaction_id, r.customer_charge,
+      r.customer_currency, r.vendor_charge, r.vendor_currency);
 }
 
 // How complete a source's record is. mod_json_cdr, mod_xml_cdr and an import
@@ -111,9 +110,9 @@ std::string build_insert_sql(UpsertMode mode) {
     if (!updates.empty()) updates += ", ";
     updates += c + " = EXCLUDED." + c;
   }
-  const std::string guard = mode == UpsertMode::kReplace ? std::string()
-                                                         : " WHERE " + source_rank("cdrs.source") + " < " +
-                                                               source_rank("EXCLUDED.source");
+  const std::string guard = mode == UpsertMode::kReplace
+                                ? std::string()
+                                : " WHERE " + source_rank("cdrs.source") + " < " + source_rank("EXCLUDED.source");
   const std::string insert = "INSERT INTO cdrs (" + cols + ") SELECT DISTINCT ON (id, ts, account_id) " + cols +
                              " FROM " + kStaging + " ORDER BY id, ts, account_id, " + source_rank("source") +
                              " DESC, ctid ON CONFLICT (id, ts, account_id) DO UPDATE SET " + updates + guard;

@@ -92,7 +92,8 @@ int64_t utc_day(std::chrono::system_clock::time_point t) {
 // round trip.
 class RatesListener : public pqxx::notification_receiver {
  public:
-  RatesListener(pqxx::connection_base& conn, bool* stale) : pqxx::notification_receiver(conn, kRatesChannel), stale_(stale) {}
+  RatesListener(pqxx::connection_base& conn, bool* stale)
+      : pqxx::notification_receiver(conn, kRatesChannel), stale_(stale) {}
   void operator()(const std::string& /*payload*/, int /*backend_pid*/) override { *stale_ = true; }
 
  private:

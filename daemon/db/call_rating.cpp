@@ -76,7 +76,7 @@ std::string LegRatings::destination_name() const {
 
 std::optional<RateResult> rate_customer(const RatingSnapshot* snapshot, const RatingLeg& leg,
                                         const std::string& rated_at) {
-  if (snapshot == nullptr) return std::nullopt;
+  if (snapshot == nullptr || snapshot->deck_count() == 0) return std::nullopt;
   return result_of(snapshot->customer(engine_leg(leg), rated_at));
 }
 
@@ -84,7 +84,10 @@ LegRatings rate_leg(const RatingSnapshot* snapshot, const RatingLeg& leg, bool r
                     const std::vector<std::pair<std::string, std::string>>& kazoo_vars, int64_t billing_seconds,
                     const std::string& rated_at) {
   LegRatings out;
-  if (snapshot != nullptr) {
+  // No deck stored at all: rating is not in use, and a record gets no
+  // "unrated" for it. Once any deck exists, every leg that should be priced
+  // and is not says why.
+  if (snapshot != nullptr && snapshot->deck_count() > 0) {
     const LegToRate engine = engine_leg(leg);
     if (root) out.customer = result_of(snapshot->customer(engine, rated_at));
     if (!leg.trunk.empty()) out.vendor = result_of(snapshot->vendor(engine, rated_at));

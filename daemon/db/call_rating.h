@@ -17,15 +17,15 @@ class RatingSnapshot;
 
 struct RatingLeg {
   std::string account_id, trunk, direction_class;
-  std::string callee_e164;  // "+33170363950"; empty when the callee is not an E.164 number
+  std::string callee_e164;                          // "+33170363950"; empty when the callee is not an E.164 number
   int64_t start_us = 0, answer_us = 0, end_us = 0;  // answer_us 0: unanswered
-  int64_t billing_seconds = 0;  // when the times are missing (an import without them)
+  int64_t billing_seconds = 0;                      // when the times are missing (an import without them)
 };
 
 struct RateResult {
   bool rated = false;
-  std::string json;                     // the stored object: the rate and the charge, or status "unrated" and why
-  std::string charge, currency, name;   // when rated: money as exact decimal text, the rate's name
+  std::string json;                    // the stored object: the rate and the charge, or status "unrated" and why
+  std::string charge, currency, name;  // when rated: money as exact decimal text, the rate's name
 };
 
 struct LegRatings {

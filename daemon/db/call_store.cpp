@@ -67,7 +67,7 @@ std::string stored_legs_sql() {
          " coalesce(c.record->'rating' ? 'customer', false), coalesce(c.record->'destination'->>'name', ''),"
          " coalesce(c.record->'rating'->'vendor'->>'name', ''),"
          " (SELECT array_agg(x.link) FROM cdr_links x WHERE x.account_id = c.account_id AND x.call_id = c.call_id),"
-         " c.billing_seconds"
+         " c.billing_seconds, c.source"
          " FROM legs JOIN cdrs c ON c.account_id = legs.account_id AND c.call_id = legs.call_id AND c.ts = legs.ts";
 }
 
@@ -81,6 +81,7 @@ struct StoredLeg {
   std::string destination_name, vendor_rate_name;
   std::vector<std::string> links;
   int64_t billing_seconds = 0;
+  std::string source;
 };
 
 // "{a,b,"c d"}" from array_agg: libpqxx 6.4's array_parser.
@@ -88,7 +89,8 @@ std::vector<std::string> parse_text_array(const pqxx::field& f) {
   std::vector<std::string> out;
   if (f.is_null()) return out;
   pqxx::array_parser parser = f.as_array();
-  for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done; std::tie(kind, value) = parser.get_next()) {
+  for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done;
+       std::tie(kind, value) = parser.get_next()) {
     if (kind == pqxx::array_parser::string_value) out.push_back(value);
   }
   return out;
@@ -117,6 +119,7 @@ std::vector<StoredLeg> read_stored_legs(pqxx::transaction_base& tx) {
     s.vendor_rate_name = row[16].as<std::string>();
     s.links = parse_text_array(row[17]);
     s.billing_seconds = row[18].as<int64_t>();
+    s.source = row[19].as<std::string>();
     out.push_back(std::move(s));
   }
   return out;
@@ -196,10 +199,10 @@ struct Relink {
 
 void write_relinks(pqxx::transaction_base& tx, const std::vector<Relink>& relinks) {
   {
-    pqxx::stream_to copy(tx, kRelink,
-                         std::vector<std::string>{"id", "ts", "account_id", "interaction_id", "direction_class",
-                                                  "customer_charge", "customer_currency", "customer",
-                                                  "destination_name"});
+    pqxx::stream_to copy(
+        tx, kRelink,
+        std::vector<std::string>{"id", "ts", "account_id", "interaction_id", "direction_class", "customer_charge",
+                                 "customer_currency", "customer", "destination_name"});
     for (const Relink& r : relinks) {
       copy << std::make_tuple(r.leg->id, r.leg->ts, r.leg->account_id, r.interaction_id, r.direction_class,
                               r.customer_charge, r.customer_currency, r.customer_json, r.destination_name);
@@ -211,23 +214,25 @@ void write_relinks(pqxx::transaction_base& tx, const std::vector<Relink>& relink
   const std::string rating =
       "((coalesce(c.record->'rating', '{}'::jsonb) - 'customer') || CASE WHEN u.customer IS NULL THEN '{}'::jsonb"
       " ELSE jsonb_build_object('customer', u.customer) END)";
-  tx.exec("UPDATE cdrs c SET interaction_id = u.interaction_id, direction_class = u.direction_class,"
-          " customer_charge = u.customer_charge, customer_currency = u.customer_currency,"
-          " record = CASE WHEN " +
-          rating + " = '{}'::jsonb THEN c.record - 'rating' ELSE c.record || jsonb_build_object('rating', " + rating +
-          ") END"
-          " || jsonb_build_object('interaction_id', u.interaction_id, 'direction_class', u.direction_class)"
-          " || CASE WHEN u.destination_name IS NULL OR NOT c.record ? 'destination' THEN '{}'::jsonb"
-          " ELSE jsonb_build_object('destination', c.record->'destination' || jsonb_build_object('name',"
-          " u.destination_name)) END"
-          " FROM " +
-          std::string(kRelink) + " u WHERE c.id = u.id AND c.ts = u.ts AND c.account_id = u.account_id");
+  tx.exec(
+      "UPDATE cdrs c SET interaction_id = u.interaction_id, direction_class = u.direction_class,"
+      " customer_charge = u.customer_charge, customer_currency = u.customer_currency,"
+      " record = CASE WHEN " +
+      rating + " = '{}'::jsonb THEN c.record - 'rating' ELSE c.record || jsonb_build_object('rating', " + rating +
+      ") END"
+      " || jsonb_build_object('interaction_id', u.interaction_id, 'direction_class', u.direction_class)"
+      " || CASE WHEN u.destination_name IS NULL OR NOT c.record ? 'destination' THEN '{}'::jsonb"
+      " ELSE jsonb_build_object('destination', c.record->'destination' || jsonb_build_object('name',"
+      " u.destination_name)) END"
+      " FROM " +
+      std::string(kRelink) + " u WHERE c.id = u.id AND c.ts = u.ts AND c.account_id = u.account_id");
 }
 
 void copy_links(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows) {
   pqxx::stream_to copy(tx, kBatchLinks, std::vector<std::string>{"account_id", "link", "call_id", "ts"});
   for (const CdrRow* row : rows) {
-    for (const std::string& link : links_of(*row)) copy << std::make_tuple(row->account_id, link, row->call_id, row->ts);
+    for (const std::string& link : links_of(*row))
+      copy << std::make_tuple(row->account_id, link, row->call_id, row->ts);
   }
   copy.complete();
 }
@@ -269,20 +274,17 @@ std::string iso_now() {
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char buf[40];
-  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-                              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                              static_cast<int>(micros % 1000000));
+  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(micros % 1000000));
   return std::string(buf, static_cast<size_t>(n));
 }
 
-CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow*>& rows,
-                                  const RatingSnapshot* rating, const std::string& rated_at) {
+CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow*>& rows, const RatingSnapshot* rating,
+                                  const std::string& rated_at) {
   CallStepOutcome out;
   if (rows.empty()) return out;
   // 1. The batch's links.
-  {
-    copy_links(tx, std::vector<const CdrRow*>(rows.begin(), rows.end()));
-  }
+  { copy_links(tx, std::vector<const CdrRow*>(rows.begin(), rows.end())); }
   // 2. The stored legs connected to them.
   const std::vector<StoredLeg> stored = read_stored_legs(tx);
   out.stored_legs = stored.size();
@@ -291,41 +293,75 @@ CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow
                  kMaxStoredLegs);
   }
 
-  // 3. Assembly over batch and stored legs together.
+  // 3. Assembly over batch and stored legs together. A leg present twice
+  // (stored and arriving again, or twice in the batch: ESL and mod_json_cdr)
+  // takes part once, as the version the upsert keeps: the richer source;
+  // among equals the stored row, else the first in the batch.
+  const size_t participants = rows.size() + stored.size();
+  auto source_of = [&](size_t p) -> const std::string& {
+    return p < rows.size() ? rows[p]->source : stored[p - rows.size()].source;
+  };
+  auto rank = [](const std::string& source) { return source == "esl" ? 1 : 2; };
+  std::vector<size_t> version(participants);  // the participant whose data stands for p's leg
+  {
+    std::unordered_map<std::string, size_t> kept;
+    auto consider = [&](size_t p, const std::string& account, const std::string& call_id) {
+      std::string key = account;
+      key.push_back('\0');
+      key.append(call_id);
+      const auto [it, fresh] = kept.emplace(std::move(key), p);
+      if (!fresh && rank(source_of(p)) > rank(source_of(it->second))) it->second = p;
+    };
+    for (size_t j = 0; j < stored.size(); ++j) consider(rows.size() + j, stored[j].account_id, stored[j].call_id);
+    for (size_t i = 0; i < rows.size(); ++i) consider(i, rows[i]->account_id, rows[i]->call_id);
+    for (size_t p = 0; p < participants; ++p) {
+      const std::string& account = p < rows.size() ? rows[p]->account_id : stored[p - rows.size()].account_id;
+      const std::string& call_id = p < rows.size() ? rows[p]->call_id : stored[p - rows.size()].call_id;
+      version[p] = kept.at(account + std::string(1, '\0') + call_id);
+    }
+  }
   std::vector<AssemblyLeg> legs;
-  legs.reserve(rows.size() + stored.size());
-  for (const CdrRow* r : rows) {
+  std::vector<size_t> leg_of(participants);  // index into `legs` of each participant's kept version
+  std::unordered_map<size_t, size_t> leg_of_version;
+  legs.reserve(participants);
+  for (size_t p = 0; p < participants; ++p) {
+    if (version[p] != p) continue;
     AssemblyLeg leg;
-    leg.account_id = r->account_id;
-    leg.call_id = r->call_id;
-    leg.leg_interaction_id = r->leg_interaction_id.value_or("");
-    leg.links = links_of(*r);
-    leg.started_us = r->started_us;
-    leg.is_loopback = r->is_loopback;
-    leg.trunk = r->trunk.value_or("");
-    leg.call_direction = r->call_direction.value_or("");
+    if (p < rows.size()) {
+      const CdrRow* r = rows[p];
+      leg.account_id = r->account_id;
+      leg.call_id = r->call_id;
+      leg.leg_interaction_id = r->leg_interaction_id.value_or("");
+      leg.links = links_of(*r);
+      leg.started_us = r->started_us;
+      leg.is_loopback = r->is_loopback;
+      leg.trunk = r->trunk.value_or("");
+      leg.call_direction = r->call_direction.value_or("");
+    } else {
+      const StoredLeg& st = stored[p - rows.size()];
+      leg.account_id = st.account_id;
+      leg.call_id = st.call_id;
+      leg.leg_interaction_id = st.leg_interaction_id;
+      leg.links = st.links;
+      leg.started_us = st.started_us;
+      leg.is_loopback = st.is_loopback;
+      leg.trunk = st.trunk;
+      leg.call_direction = st.call_direction;
+    }
+    leg_of_version[p] = legs.size();
     legs.push_back(std::move(leg));
   }
-  for (const StoredLeg& s : stored) {
-    AssemblyLeg leg;
-    leg.account_id = s.account_id;
-    leg.call_id = s.call_id;
-    leg.leg_interaction_id = s.leg_interaction_id;
-    leg.links = s.links;
-    leg.started_us = s.started_us;
-    leg.is_loopback = s.is_loopback;
-    leg.trunk = s.trunk;
-    leg.call_direction = s.call_direction;
-    legs.push_back(std::move(leg));
-  }
-  const std::vector<AssembledLeg> assembled = assemble_calls(legs);
+  for (size_t p = 0; p < participants; ++p) leg_of[p] = leg_of_version.at(version[p]);
+  const std::vector<AssembledLeg> by_leg = assemble_calls(legs);
+  std::vector<AssembledLeg> assembled(participants);
+  for (size_t p = 0; p < participants; ++p) assembled[p] = by_leg[leg_of[p]];
 
   // 4-5. The batch rows.
   for (size_t i = 0; i < rows.size(); ++i) {
     CdrRow& r = *rows[i];
     const AssembledLeg& a = assembled[i];
-    const LegRatings ratings = rate_leg(rating, leg_to_rate(r, a.direction_class), a.root, r.kazoo_rate_vars,
-                                        r.billing_seconds, rated_at);
+    const LegRatings ratings =
+        rate_leg(rating, leg_to_rate(r, a.direction_class), a.root, r.kazoo_rate_vars, r.billing_seconds, rated_at);
     count(ratings, &out);
     r.interaction_id = a.interaction_id;
     r.direction_class = a.direction_class;
@@ -342,8 +378,8 @@ CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow
       r.vendor_currency = ratings.vendor->currency;
     }
     const std::string name = ratings.destination_name().empty() ? r.destination_name : ratings.destination_name();
-    std::string fields = call_fields_json(a.interaction_id, a.direction_class, r.destination_country,
-                                          r.destination_type, name, ratings);
+    std::string fields =
+        call_fields_json(a.interaction_id, a.direction_class, r.destination_country, r.destination_type, name, ratings);
     // {"interaction_id":...} -> ,"interaction_id":... (spliced into the record).
     fields.front() = ',';
     fields.pop_back();

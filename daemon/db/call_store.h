@@ -46,8 +46,8 @@ struct CallStepOutcome {
 // Steps 1-5 for `rows`; sets their call-level columns and record_patch.
 // `rating` may be null (no decks loaded): nothing is rated then.
 // `rated_at` is the ISO time written into each rating. Throws pqxx errors.
-CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow*>& rows,
-                                  const RatingSnapshot* rating, const std::string& rated_at);
+CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow*>& rows, const RatingSnapshot* rating,
+                                  const std::string& rated_at);
 
 // The links of rows now in cdrs (ON CONFLICT DO NOTHING: idempotent).
 void insert_links(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows);

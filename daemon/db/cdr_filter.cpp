@@ -41,6 +41,15 @@ const FilterField kFields[] = {
     {"ringing_seconds", Kind::kColumn, Type::kInteger, "ringing_seconds"},
     {"imported", Kind::kColumn, Type::kBoolean, "imported"},
     {"is_loopback", Kind::kColumn, Type::kBoolean, "is_loopback"},
+    // Issue 12's billing columns (migration 006).
+    {"sip_call_id", Kind::kColumn, Type::kText, "sip_call_id"},
+    {"trunk", Kind::kColumn, Type::kText, "trunk"},
+    {"direction_class", Kind::kColumn, Type::kText, "direction_class"},
+    {"caller_e164", Kind::kColumn, Type::kText, "caller_e164"},
+    {"callee_e164", Kind::kColumn, Type::kText, "callee_e164"},
+    {"destination_country", Kind::kColumn, Type::kText, "destination_country"},
+    {"customer_currency", Kind::kColumn, Type::kText, "customer_currency"},
+    {"vendor_currency", Kind::kColumn, Type::kText, "vendor_currency"},
     {"caller_id_name", Kind::kRecordMember, Type::kText, "caller_id_name"},
     {"callee_id_name", Kind::kRecordMember, Type::kText, "callee_id_name"},
     {"disposition", Kind::kRecordMember, Type::kText, "disposition"},
@@ -77,6 +86,15 @@ const FilterField kFields[] = {
     {"sip_network_ip", Kind::kRecordMember, Type::kText, "sip_network_ip"},
     {"local_rtp_ip", Kind::kRecordMember, Type::kText, "local_rtp_ip"},
     {"remote_rtp_ip", Kind::kRecordMember, Type::kText, "remote_rtp_ip"},
+    {"rang_at", Kind::kRecordMember, Type::kText, "rang_at"},
+    {"hangup_disposition", Kind::kRecordMember, Type::kText, "hangup_disposition"},
+    {"hangup_cause_q850", Kind::kRecordMember, Type::kText, "hangup_cause_q850"},
+    {"sip_term_phrase", Kind::kRecordMember, Type::kText, "sip_term_phrase"},
+    {"sip_network_port", Kind::kRecordMember, Type::kText, "sip_network_port"},
+    {"sip_transport", Kind::kRecordMember, Type::kText, "sip_transport"},
+    {"accountcode", Kind::kRecordMember, Type::kText, "accountcode"},
+    {"recording_url", Kind::kRecordMember, Type::kText, "recording_url"},
+    {"answered_by", Kind::kRecordMember, Type::kText, "answered_by"},
 };
 
 // The objects of strings whose keys can be filtered: filter_<object>.<key>.

@@ -74,13 +74,28 @@ bool get_seconds(const JsonObject& obj, const char* name, int64_t* out, std::str
 
 // "2018-01-11T10:25:44.534355Z" (the record's own format; 0 to 6 fraction
 // digits) as Unix microseconds. False for anything else.
+// The number in text[pos, pos + n), digits only; -1 otherwise.
+int digits_at(const std::string& text, size_t pos, size_t n) {
+  if (pos + n > text.size()) return -1;
+  int value = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (text[i] < '0' || text[i] > '9') return -1;
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+
 bool parse_iso_micros(const std::string& text, int64_t* out) {
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute, &second,
-                  &consumed) != 6 ||
-      consumed != 19) {
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':') {
     return false;
   }
+  const int year = digits_at(text, 0, 4);
+  const int month = digits_at(text, 5, 2);
+  const int day = digits_at(text, 8, 2);
+  const int hour = digits_at(text, 11, 2);
+  const int minute = digits_at(text, 14, 2);
+  const int second = digits_at(text, 17, 2);
+  if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return false;
   size_t pos = 19;
   int64_t micros = 0;
   if (pos < text.size() && text[pos] == '.') {
@@ -122,7 +137,8 @@ void related_ids(const JsonObject& obj, std::vector<std::string>* out) {
   }
   for (const char* name : {"other_leg_call_id", "other_loopback_leg_uuid"}) {
     const auto it = obj.FindMember(name);
-    if (it != obj.MemberEnd() && it->value.IsString()) out->emplace_back(it->value.GetString(), it->value.GetStringLength());
+    if (it != obj.MemberEnd() && it->value.IsString())
+      out->emplace_back(it->value.GetString(), it->value.GetStringLength());
   }
 }
 
@@ -234,8 +250,9 @@ bool extract_columns(const CdrRecord& record, CdrRow* row, std::string* error) {
     if (!get_string(obj, name, out, error)) return false;
   }
   const std::pair<const char*, std::optional<std::string>*> billing_columns[] = {
-      {"sip_call_id", &r.sip_call_id}, {"trunk", &r.trunk}, {"caller_e164", &r.caller_e164},
-      {"callee_e164", &r.callee_e164}, {"interaction_id", &r.leg_interaction_id},
+      {"sip_call_id", &r.sip_call_id},           {"trunk", &r.trunk},
+      {"caller_e164", &r.caller_e164},           {"callee_e164", &r.callee_e164},
+      {"interaction_id", &r.leg_interaction_id},
   };
   for (const auto& [name, out] : billing_columns) {
     if (!get_string(obj, name, out, error)) return false;

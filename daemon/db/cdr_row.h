@@ -42,12 +42,13 @@ struct CdrRow {
   // record's closing brace at COPY: jsonb keeps the last of a repeated key.
   std::string record_patch;
   // Inputs of call assembly and rating that are not columns.
-  std::vector<std::string> related_call_ids;  // the record's related_call_ids, other_leg_call_id, other_loopback_leg_uuid
-  int64_t started_us = 0;                     // channel_created_time
-  int64_t answered_us = 0;                    // answered_at; 0 = never answered (or not a parseable time)
-  int64_t ended_us = 0;                       // ended_at; 0 when absent
-  std::string destination_type;               // destination.type
-  std::string destination_name;               // destination.name as normalized (the country's name)
+  std::vector<std::string>
+      related_call_ids;          // the record's related_call_ids, other_leg_call_id, other_loopback_leg_uuid
+  int64_t started_us = 0;        // channel_created_time
+  int64_t answered_us = 0;       // answered_at; 0 = never answered (or not a parseable time)
+  int64_t ended_us = 0;          // ended_at; 0 when absent
+  std::string destination_type;  // destination.type
+  std::string destination_name;  // destination.name as normalized (the country's name)
   std::vector<std::pair<std::string, std::string>> kazoo_rate_vars;  // custom_channel_vars rate, rate_increment, ...
   std::optional<std::string> raw;
   std::optional<std::string> raw_format;

@@ -226,6 +226,21 @@ bool drop_expired_partitions(pqxx::connection& conn, std::chrono::system_clock::
                    month_text(month), rows < 0 ? 0 : static_cast<int64_t>(rows), retention_months);
       if (dropped) dropped->push_back(name);
     }
+    // The links of legs in dropped months (cdr_links is not partitioned):
+    // everything that ended before the oldest month kept, but for the strays
+    // cdrs_default still holds.
+    if (dropped != nullptr && !dropped->empty()) {
+      current.clear();
+      pqxx::work tx(conn, "cdrd-retention-links");
+      const Month oldest_kept = month_at(reference - retention_months);
+      const pqxx::result deleted = tx.exec_params(
+          "DELETE FROM cdr_links l WHERE ts < $1::timestamptz AND NOT EXISTS (SELECT 1 FROM"
+          " cdrs_default d WHERE d.call_id = l.call_id AND d.account_id = l.account_id)",
+          oldest_kept.start());
+      tx.commit();
+      spdlog::info("retention: removed {} call links of legs before {}", deleted.affected_rows(),
+                   month_text(oldest_kept));
+    }
     return true;
   } catch (const std::exception& e) {
     *error = "retention" + (current.empty() ? std::string() : " of partition " + current) + ": " + e.what();

@@ -291,6 +291,14 @@ std::shared_ptr<const RatingSnapshot> load_rating_snapshot(pqxx::connection& con
     // The biggest part by far (every rate of every deck): streamed in COPY
     // text form would save little, the row decoding is what costs.
     const pqxx::result r = tx.exec("SELECT e.deck, " + kEntryColumns + " FROM rate_deck_entries e");
+    // Room for each deck's rates first: growing the vectors would move
+    // every rate (and its GMP numbers) again and again.
+    std::vector<size_t> counts(decks.size(), 0);
+    for (const auto& row : r) {
+      const auto it = index.find(row[0].c_str());
+      if (it != index.end()) ++counts[it->second];
+    }
+    for (size_t i = 0; i < decks.size(); ++i) decks[i].entries.reserve(counts[i]);
     for (const auto& row : r) {
       const std::string deck = row[0].as<std::string>();
       const auto it = index.find(deck);

@@ -154,6 +154,8 @@ void HttpServer::handle_import(evhttp_request* req, const std::string& request_i
   }
   std::string body = request_body(req);
   ImportOptions options;
+  // numbers.*: the region of each account, as the normalizers use it.
+  options.numbers = settings_->normalize.numbers;
   if (account_param(req, &options.account_id) && options.account_id.empty()) {
     reject(req, request_id, 400, "invalid_parameter", "account_id: the query parameter is empty", kRoute,
            std::move(body));

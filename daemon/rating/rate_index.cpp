@@ -1,6 +1,7 @@
 #include "daemon/rating/rate_index.h"
 
 #include <algorithm>
+#include <numeric>
 #include <stdexcept>
 
 namespace cdrd {
@@ -35,10 +36,21 @@ RateTexts RateTexts::of(const RateEntry& entry) {
 DeckIndex::DeckIndex(RateDeck deck) : deck_(std::move(deck)) {
   std::vector<RateEntry>& entries = deck_.entries;
   if (entries.size() >= UINT32_MAX) throw std::invalid_argument("rate deck too large");
-  std::sort(entries.begin(), entries.end(), [](const RateEntry& a, const RateEntry& b) {
+  const auto before = [](const RateEntry& a, const RateEntry& b) {
     if (a.prefix != b.prefix) return a.prefix < b.prefix;
     return a.valid_from_us < b.valid_from_us;
-  });
+  };
+  if (!std::is_sorted(entries.begin(), entries.end(), before)) {
+    // Sorted as indexes, then each rate moved once: sorting the rates
+    // themselves would move their strings and GMP numbers at every swap.
+    std::vector<uint32_t> order(entries.size());
+    std::iota(order.begin(), order.end(), 0U);
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return before(entries[a], entries[b]); });
+    std::vector<RateEntry> sorted;
+    sorted.reserve(entries.size());
+    for (const uint32_t i : order) sorted.push_back(std::move(entries[i]));
+    entries.swap(sorted);
+  }
   texts_.reserve(entries.size());
   for (const RateEntry& e : entries) texts_.push_back(RateTexts::of(e));
   size_t distinct = 0;

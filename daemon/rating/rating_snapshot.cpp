@@ -132,7 +132,8 @@ RatingOutcome rate_with(const DeckSettings& settings, const RateEntry& entry, co
   return outcome_of(settings, entry, RateTexts::of(entry), leg, rated_at_iso);
 }
 
-RatingSnapshot::RatingSnapshot(uint64_t version, std::vector<RateDeck> decks, std::vector<RateAssignment> assignments)
+RatingSnapshot::RatingSnapshot(uint64_t version, std::vector<RateDeck> decks,
+                               const std::vector<RateAssignment>& assignments)
     : version_(version) {
   decks_.reserve(decks.size());
   for (RateDeck& deck : decks) {

@@ -93,7 +93,7 @@ class RatingSnapshot {
  public:
   // Indexes the decks. Throws std::invalid_argument when two decks share a
   // name or an assignment names a deck that is not among them.
-  RatingSnapshot(uint64_t version, std::vector<RateDeck> decks, std::vector<RateAssignment> assignments);
+  RatingSnapshot(uint64_t version, std::vector<RateDeck> decks, const std::vector<RateAssignment>& assignments);
 
   // What the leg's account pays (the caller rates the A-leg of a call once).
   RatingOutcome customer(const LegToRate& leg, std::string_view rated_at_iso) const;

@@ -329,14 +329,14 @@ TEST_P(BillingFieldsRules, SeveralTransfersReferAndDiversion) {
             "|:1515666360:d1d2d3d4-0000-4000-8000-000000000002:uuid_br:f52c26f1-b018-4963-bf6d-a3111d1a0320"},
            {"sip_refer_to", "<sip:1004@10.0.0.1>"},
            {"sip_i_diversion", "<sip:+33170363950@carrier.example>;reason=unconditional"}});
-  EXPECT_EQ(transfers(r),
-            (Strings{"2018-01-11T10:25:44.000000Z|b4300942-e809-4393-99cb-d39a1bc3c219|bl_xfer|1002/default/XML",
-                     "2018-01-11T10:25:50.000000Z|c1c2c3c4-0000-4000-8000-000000000001|att_xfer|"
-                     "1002@10.0.0.1/1003@10.0.0.1",
-                     "2018-01-11T10:26:00.000000Z|d1d2d3d4-0000-4000-8000-000000000002|uuid_br|"
-                     "f52c26f1-b018-4963-bf6d-a3111d1a0320",
-                     "-|-|refer|<sip:1004@10.0.0.1>",
-                     "-|-|diversion|<sip:+33170363950@carrier.example>;reason=unconditional"}));
+  const std::string bl_xfer =
+      "2018-01-11T10:25:44.000000Z|b4300942-e809-4393-99cb-d39a1bc3c219|bl_xfer|1002/default/XML";
+  const std::string att_xfer =
+      "2018-01-11T10:25:50.000000Z|c1c2c3c4-0000-4000-8000-000000000001|att_xfer|1002@10.0.0.1/1003@10.0.0.1";
+  const std::string uuid_br = std::string("2018-01-11T10:26:00.000000Z|d1d2d3d4-0000-4000-8000-000000000002|") +
+                              "uuid_br|f52c26f1-b018-4963-bf6d-a3111d1a0320";
+  EXPECT_EQ(transfers(r), (Strings{bl_xfer, att_xfer, uuid_br, "-|-|refer|<sip:1004@10.0.0.1>",
+                                   "-|-|diversion|<sip:+33170363950@carrier.example>;reason=unconditional"}));
   // The uuid_br entry names the channel it bridged to.
   const Strings ids = list(r, "related_call_ids");
   EXPECT_NE(std::find(ids.begin(), ids.end(), "f52c26f1-b018-4963-bf6d-a3111d1a0320"), ids.end());

@@ -29,12 +29,9 @@ AssemblyLeg leg(std::string call_id, std::string leg_interaction, std::vector<st
 // FreeSWITCH writes them (originator / other_loopback_leg_uuid).
 std::vector<AssemblyLeg> three_hop_chain() {
   return {
-      leg("a", "", {}, 1000, false, "inbound"),
-      leg("la1", "a", {"a"}, 1001, true, "outbound"),
-      leg("lb1", "", {"la1"}, 1001, true, "inbound"),
-      leg("la2", "lb1", {"lb1"}, 1002, true, "outbound"),
-      leg("lb2", "", {"la2"}, 1002, true, "inbound"),
-      leg("b", "lb2", {"lb2"}, 1003, false, "outbound", "carrier1"),
+      leg("a", "", {}, 1000, false, "inbound"),       leg("la1", "a", {"a"}, 1001, true, "outbound"),
+      leg("lb1", "", {"la1"}, 1001, true, "inbound"), leg("la2", "lb1", {"lb1"}, 1002, true, "outbound"),
+      leg("lb2", "", {"la2"}, 1002, true, "inbound"), leg("b", "lb2", {"lb2"}, 1003, false, "outbound", "carrier1"),
   };
 }
 
@@ -91,7 +88,8 @@ TEST(CallAssembly, BLegAloneNamesTheALegsInteractionAndStandsForTheCallUntilItCo
 
 TEST(CallAssembly, DirectionClassFromTheTrunkLegs) {
   // From a carrier to a user: inbound.
-  auto out = assemble_calls({leg("a", "", {}, 1, false, "inbound", "carrier"), leg("b", "a", {"a"}, 2, false, "outbound")});
+  auto out =
+      assemble_calls({leg("a", "", {}, 1, false, "inbound", "carrier"), leg("b", "a", {"a"}, 2, false, "outbound")});
   EXPECT_EQ(out[0].direction_class, "inbound");
   EXPECT_EQ(out[1].direction_class, "inbound");
   // From a carrier to another carrier: transit.
@@ -130,7 +128,8 @@ TEST(CallAssembly, TwoRowsOfOneLegAreOneLegAndAnImportKeepsItsOwnInteraction) {
 }
 
 TEST(CallAssembly, ALoopbackOnlyCallTakesItsEarliestHalfAsRoot) {
-  const auto out = assemble_calls({leg("l2", "", {"l1"}, 9, true, "inbound"), leg("l1", "", {"l2"}, 8, true, "outbound")});
+  const auto out =
+      assemble_calls({leg("l2", "", {"l1"}, 9, true, "inbound"), leg("l1", "", {"l2"}, 8, true, "outbound")});
   EXPECT_EQ(out[0].interaction_id, "l1");
   EXPECT_TRUE(out[1].root);
 }

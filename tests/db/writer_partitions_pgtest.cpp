@@ -58,6 +58,9 @@ class RetentionTest : public testing::Test {
         "INSERT INTO cdrs (id, ts, gregorian_ts, account_id, call_id, source, record) "
         "VALUES ($1, to_timestamp($2), $3, 'acct', $1, 'json_cdr', '{}')",
         id, unix_ts, unix_ts + kGregorianOffset);
+    // The leg's own link, as the writer's call step stores it.
+    tx.exec_params("INSERT INTO cdr_links (account_id, link, call_id, ts) VALUES ('acct', $1, $1, to_timestamp($2))",
+                   id, unix_ts);
     tx.commit();
   }
 
@@ -117,6 +120,10 @@ TEST_F(RetentionTest, DropsTheMonthsThatEndedMoreThanRetentionMonthsAgo) {
   EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs"), 3 * 3 + 1);
   EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs WHERE ts < '2023-12-01'"), 1);  // the 2019 row in default
   EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs_default"), 1);
+  // The links of the dropped months went with them; the 2019 stray in
+  // cdrs_default keeps its own.
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdr_links WHERE ts < '2023-12-01'"), 1);
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdr_links"), 3 * 3 + 1);
 
   // Idempotent; 0 keeps everything; 1 month keeps only the month before.
   EXPECT_TRUE(drop(utc(2024, 6, 15), 6).empty());

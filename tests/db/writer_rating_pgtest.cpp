@@ -157,9 +157,9 @@ TEST_F(WriterRatingPg, NoDeckOrNoPrefixIsUnratedWithTheReasonAndCounted) {
   write({leg_json("a-3", "acct-without-deck",
                   R"(,"call_direction":"inbound","leg":"A","answered_at":"2024-05-16T16:55:53.518000Z")")});
   EXPECT_EQ(value("SELECT record->'rating'->'customer'->>'status' FROM cdrs WHERE call_id = 'a-3'"), "unrated");
-  EXPECT_NE(value("SELECT record->'rating'->'customer'->>'reason' FROM cdrs WHERE call_id = 'a-3'")
-                .find("acct-without-deck"),
-            std::string::npos);
+  EXPECT_NE(
+      value("SELECT record->'rating'->'customer'->>'reason' FROM cdrs WHERE call_id = 'a-3'").find("acct-without-deck"),
+      std::string::npos);
   EXPECT_EQ(value("SELECT customer_charge IS NULL FROM cdrs WHERE call_id = 'a-3'"), "t");
   EXPECT_EQ(metrics_.customer_unrated.load(), 1U);
 }

@@ -5,15 +5,20 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
 
 #include "tests/adapters/esl_test_input.h"
 #include "tests/e2e/cdrd_process.h"
 #include "tests/e2e/e2e_util.h"
 #include "tests/e2e/http_client.h"
 #include "tests/esl/esl_test_server.h"
+#include "tests/support/call_chain.h"
 #include "tests/support/pg_server.h"
 
 namespace cdrd::test {
@@ -238,6 +243,64 @@ TEST_F(EslE2E, LibresbcLegsAreOneInteraction) {
   EXPECT_EQ(std::string(doc["data"][0]["call_id"].GetString()), a_leg);
   ASSERT_TRUE(doc["data"][0].HasMember("legs")) << r.body;
   EXPECT_EQ(doc["data"][0]["legs"].Size(), 2u);
+}
+
+// The three-hop chain of tests/support/call_chain.h through the daemon, by
+// every route: a, la2 as mod_json_cdr posts, la1, lb2 as mod_xml_cdr posts,
+// lb1 and b over ESL. The HTTP legs go first and are stored as two calls
+// ({a, la1} and {la2, lb2}); then lb1 (whose partner la1 ended minutes
+// before it) joins them and b hangs on the end: the stored rows are
+// re-linked, and the legs route returns all six under a's uuid.
+TEST_F(EslE2E, ThreeHopChainOverJsonXmlAndEslIsOneInteraction) {
+  const auto& chain = three_hop_chain();
+  const int64_t base_us =
+      (std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() -
+       3600) *
+      1000000;
+  std::atomic<bool> http_legs_stored{false};
+  EslSessionScript script;
+  // The ESL legs wait until the test has seen the HTTP legs stored.
+  script.generator = [&](uint64_t index, std::string* bytes) {
+    if (index >= 2) return false;
+    while (!http_legs_stored.load()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    *bytes = frame_event(chain_esl_body(chain_variables(chain[index == 0 ? 2 : 5], "chain", base_us)));
+    return true;
+  };
+  server_.add_session(script);
+  auto cdrd = start_cdrd();
+  for (size_t i : {0, 1, 3, 4}) {
+    const auto v = chain_variables(chain[i], "chain", base_us);
+    const bool json = chain[i].format == ChainFormat::kJson;
+    const HttpResponse r = http_request(
+        cdrd->port(), "POST", json ? "/ingest/freeswitch/json" : "/ingest/freeswitch/xml",
+        json ? chain_json_cdr(v) : chain_xml_cdr(v), {{"Content-Type", json ? "application/json" : "application/xml"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  ASSERT_TRUE(eventually([&] { return rows("account_id = 'chain'") == 4; })) << cdrd->log();
+  EXPECT_EQ(rows("account_id = 'chain' AND interaction_id = '" + chain[0].uuid + "'"), 2);
+  http_legs_stored = true;
+  ASSERT_TRUE(eventually([&] { return rows("account_id = 'chain'") == 6; })) << cdrd->log();
+  ASSERT_TRUE(eventually([&] {
+    return rows("account_id = 'chain' AND interaction_id = '" + chain[0].uuid + "'") == 6;
+  })) << cdrd->log();
+  EXPECT_EQ(rows("account_id = 'chain' AND direction_class = 'outbound'"), 6);
+  EXPECT_EQ(rows("account_id = 'chain' AND record->>'interaction_id' = '" + chain[0].uuid + "'"), 6);
+
+  const HttpResponse r =
+      http_request(cdrd->port(), "GET", "/v2/accounts/chain/cdrs/legs/" + chain[0].uuid, "", kAllKey);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto doc = parse_json(r.body);
+  ASSERT_EQ(doc["data"].Size(), 6U) << r.body;
+  std::set<std::string> call_ids;
+  for (const auto& leg : doc["data"].GetArray()) call_ids.insert(leg["call_id"].GetString());
+  for (const auto& leg : chain) EXPECT_EQ(call_ids.count(leg.uuid), 1U) << leg.uuid;
+  // Ordered by start: a first; its trunk leg b carries carrier1.
+  EXPECT_EQ(std::string(doc["data"][0]["call_id"].GetString()), chain[0].uuid);
+  for (const auto& leg : doc["data"].GetArray()) {
+    if (std::string(leg["call_id"].GetString()) == chain[5].uuid) {
+      EXPECT_EQ(std::string(leg["trunk"].GetString()), "carrier1");
+    }
+  }
 }
 
 }  // namespace

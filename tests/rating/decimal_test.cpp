@@ -43,7 +43,7 @@ TEST(Decimal, RefusesAnythingElse) {
 
 TEST(Decimal, WritesWithEachRounding) {
   // 0.2 + 0.1 + 35 * 0.05 / 60 = 0.3291666...
-  const Decimal x = dec("0.3") + ratio(35 * 5, 100 * 60);
+  const Decimal x = dec("0.3") + ratio(175, 6000);  // 35 s * 0.05 / 60
   EXPECT_EQ(x.to_string(4, PriceRounding::kUp), "0.3292");
   EXPECT_EQ(x.to_string(4, PriceRounding::kDown), "0.3291");
   EXPECT_EQ(x.to_string(4, PriceRounding::kHalfUp), "0.3292");
@@ -77,6 +77,17 @@ TEST(Decimal, Arithmetic) {
   EXPECT_EQ((dec("0.012") * Decimal::from_integer(60)).to_string(), "0.72");
   EXPECT_TRUE(dec("0.1") < dec("0.11"));
   EXPECT_EQ(Decimal::from_integer(-7).to_string(), "-7");
+}
+
+TEST(Decimal, BeyondMachineWords) {
+  // The numerator does not fit 64 bits: GMP's own division does the rounding.
+  const Decimal big = dec("-123456789012345678.123456789012");
+  EXPECT_EQ(big.to_string(4, PriceRounding::kUp), "-123456789012345678.1234");
+  EXPECT_EQ(big.to_string(4, PriceRounding::kDown), "-123456789012345678.1235");
+  EXPECT_EQ(big.to_string(4, PriceRounding::kHalfUp), "-123456789012345678.1235");
+  EXPECT_EQ(big.to_string(0, PriceRounding::kHalfUp), "-123456789012345678");
+  // Its square, worked out with Python's fractions.Fraction.
+  EXPECT_EQ((big * big).to_string(2, PriceRounding::kDown), "15241578753238836558451457271672004.47");
 }
 
 TEST(Decimal, RoundingNames) {

@@ -10,12 +10,13 @@ TEST(RatingTime, ParsesTheAcceptedForms) {
   // 2024-05-01T00:00:00Z = 1714521600 s (19844 days after 1970-01-01).
   EXPECT_EQ(parse_iso_time_us("2024-05-01"), 1714521600LL * 1000000);
   EXPECT_EQ(parse_iso_time_us("2024-05-01T00:00:00Z"), 1714521600LL * 1000000);
-  EXPECT_EQ(parse_iso_time_us("2024-05-01 16:55:53.518"), (1714521600LL + 16 * 3600 + 55 * 60 + 53) * 1000000 + 518000);
+  EXPECT_EQ(parse_iso_time_us("2024-05-01 16:55:53.518"),
+            (1714521600LL + 16LL * 3600 + 55LL * 60 + 53) * 1000000 + 518000);
   EXPECT_EQ(parse_iso_time_us("2024-05-01T16:55:53.518000Z"), (1714521600LL + 60953) * 1000000 + 518000);
   EXPECT_EQ(parse_iso_time_us("2024-05-01T02:00:00+02:00"), 1714521600LL * 1000000);
   EXPECT_EQ(parse_iso_time_us("2024-04-30T22:30:00-01:30"), 1714521600LL * 1000000);
   EXPECT_EQ(parse_iso_time_us("1970-01-01T00:00:00Z"), 0);
-  EXPECT_EQ(parse_iso_time_us("2024-02-29"), (1714521600LL - 62 * 86400) * 1000000);
+  EXPECT_EQ(parse_iso_time_us("2024-02-29"), (1714521600LL - 62LL * 86400) * 1000000);
 }
 
 TEST(RatingTime, RefusesImpossibleOrOtherText) {
