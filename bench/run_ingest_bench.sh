@@ -16,6 +16,13 @@
 #   BENCH_KEEP=1      keep the state dir (cdrd.log, postgres.log) for inspection
 #   BENCH_TIMEOUT_S   bound on the load plus the visibility wait (default 1800)
 #   BENCH_THREADS     generator threads (default 1)
+#   BENCH_RATED=1     rate every CDR: imports bench/data/rated_decks.sh's decks
+#                     (a 100,000-prefix customer deck and a vendor deck), assigns
+#                     them to the run's account and trunk, and posts
+#                     bench/data/json_cdr_rated.json (an E.164 callee, a gateway)
+#   BENCH_SAMPLE      the mod_json_cdr document to post (default: the loadgen's)
+# At the end it prints the writer thread's CPU time (utime + stime of the
+# thread named cdrd-writer) per row, the figure rating is held to.
 set -euo pipefail
 
 count=${1:-200000}
@@ -127,10 +134,52 @@ dsn=$(sed -n 's/.*embedded PostgreSQL is up (pid [0-9]*, \(host=[^)]*\)).*/\1/p'
 [[ -n $dsn ]] || dsn="host=$state/run port=5432 dbname=cdrd user=cdrd"
 echo "database: $dsn"
 
+sample_args=()
+account=bench-$$-$(date +%s)
+if [[ ${BENCH_RATED:-0} == 1 ]]; then
+  "$repo/bench/data/rated_decks.sh" "$state" 100000
+  "$cdrd_bin" rates import --deck bench-retail --currency USD --duration-rounding up "$state/retail.csv" \
+    -c "$state/cdrd.yaml"
+  "$cdrd_bin" rates import --deck bench-carrier --currency EUR "$state/carrier.csv" -c "$state/cdrd.yaml"
+  "$cdrd_bin" rates assign --side customer --account "$account" --deck bench-retail -c "$state/cdrd.yaml"
+  "$cdrd_bin" rates assign --side vendor --trunk bench-carrier --deck bench-carrier -c "$state/cdrd.yaml"
+  sample_args=(--sample "${BENCH_SAMPLE:-$repo/bench/data/json_cdr_rated.json}")
+  # The idle writer loads the decks within about a second of the change; the
+  # load (once per change) is kept out of the per-row figure below.
+  for _ in $(seq 1 300); do
+    grep -q "rating: 2 rate deck(s) loaded" "$state/cdrd.log" && break
+    sleep 0.2
+  done
+  grep "rating: 2 rate deck(s) loaded" "$state/cdrd.log" | tail -n 1
+elif [[ -n ${BENCH_SAMPLE:-} ]]; then
+  sample_args=(--sample "$BENCH_SAMPLE")
+fi
+
+# utime + stime (clock ticks) of cdrd's writer thread.
+writer_ticks() {
+  local task
+  for task in /proc/"$cdrd_pid"/task/*; do
+    if [[ $(cat "$task/comm" 2>/dev/null) == cdrd-writer ]]; then
+      awk '{print $14 + $15}' "$task/stat"
+      return 0
+    fi
+  done
+  echo 0
+}
+ticks_before=$(writer_ticks)
+
 loadgen_rc=0
 "$loadgen_bin" --port "$port" --count "$count" --concurrency "$concurrency" \
-  --threads "${BENCH_THREADS:-1}" --dsn "$dsn" --cdrd-pid "$cdrd_pid" \
+  --threads "${BENCH_THREADS:-1}" --dsn "$dsn" --cdrd-pid "$cdrd_pid" --account "$account" "${sample_args[@]}" \
   --timeout-s "${BENCH_TIMEOUT_S:-1800}" || loadgen_rc=$?
+
+ticks_after=$(writer_ticks)
+hz=$(getconf CLK_TCK)
+awk -v t=$((ticks_after - ticks_before)) -v hz="$hz" -v n="$count" \
+  'BEGIN { printf "writer thread CPU: %.2f s, %.1f us per row\n", t / hz, t / hz / n * 1e6 }'
+if [[ ${BENCH_RATED:-0} == 1 ]]; then
+  psql "$dsn" -Atc "SELECT 'rated rows: customer ' || count(customer_charge) || ', vendor ' || count(vendor_charge) || ' of ' || count(*) FROM cdrs" || true
+fi
 
 stop_cdrd
 if [[ $loadgen_rc != 0 ]]; then

@@ -21,8 +21,15 @@ CREATE TABLE rate_decks (
 -- Open ends are -infinity / infinity, so valid_from can be in the key.
 -- A rate is either two-step (initial_* and next_*) or tiered (tiers:
 -- "start_seconds:rate_per_minute:increment_seconds;...").
+--
+-- No foreign key to rate_decks: PostgreSQL checks one row by row, which
+-- was more than half the time of importing 100,000 rates (0.9 of 1.7 s).
+-- Rates are written only by replace_deck(), in the transaction that
+-- creates or updates their deck; a deck's rates go with it (the statement
+-- trigger below); and a rate whose deck does not exist (an edit by hand)
+-- is ignored by the reader.
 CREATE TABLE rate_deck_entries (
-    deck             text        NOT NULL REFERENCES rate_decks (name) ON DELETE CASCADE,
+    deck             text        NOT NULL,
     prefix           text        NOT NULL CHECK (prefix ~ '^[0-9]{1,15}$'),
     valid_from       timestamptz NOT NULL DEFAULT '-infinity',
     valid_till       timestamptz NOT NULL DEFAULT 'infinity',
@@ -80,6 +87,15 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+CREATE FUNCTION cdrd_rate_decks_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM rate_deck_entries e USING deleted_decks d WHERE e.deck = d.name;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER rate_decks_deleted AFTER DELETE ON rate_decks
+    REFERENCING OLD TABLE AS deleted_decks FOR EACH STATEMENT EXECUTE FUNCTION cdrd_rate_decks_deleted();
 
 CREATE TRIGGER rate_decks_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rate_decks
     FOR EACH STATEMENT EXECUTE FUNCTION cdrd_rating_changed();

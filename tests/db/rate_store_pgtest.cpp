@@ -150,6 +150,28 @@ TEST_F(RateStorePg, FailedReplacementLeavesTheOldDeck) {
   EXPECT_EQ(version(), v1);
 }
 
+TEST_F(RateStorePg, ADeletedDeckTakesItsRatesAndStrayRatesAreIgnored) {
+  replace_deck(*conn_, deck_from_csv("retail", kDeckCsv), "");
+  replace_deck(*conn_, deck_from_csv("other", kDeckCsv), "");
+  {
+    pqxx::work tx(*conn_);
+    tx.exec("DELETE FROM rate_decks WHERE name = 'retail'");
+    // A rate of no deck, as an edit by hand could leave one.
+    tx.exec(
+        "INSERT INTO rate_deck_entries (deck, prefix, initial_interval, initial_rate, next_interval, next_rate) "
+        "VALUES ('ghost', '33', 60, 0.1, 60, 0.1)");
+    tx.commit();
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM rate_deck_entries WHERE deck = 'retail'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM rate_deck_entries WHERE deck = 'other'"), 5);
+  const auto snap = load_rating_snapshot(*conn_);
+  EXPECT_EQ(snap->deck_count(), 1u);
+  EXPECT_NE(snap->deck("other"), nullptr);
+  EXPECT_EQ(snap->deck("ghost"), nullptr);
+  ASSERT_EQ(list_decks(*conn_).size(), 1u);
+  EXPECT_EQ(list_decks(*conn_)[0].entries, 5);
+}
+
 TEST_F(RateStorePg, AssignmentsAreStoredReplacedAndRemoved) {
   replace_deck(*conn_, deck_from_csv("retail", kDeckCsv), "");
   replace_deck(*conn_, deck_from_csv("wholesale", kDeckCsv), "");
