@@ -33,7 +33,7 @@ class CdrBodyTemplate {
   std::string body_;
   std::string sample_uuid_;
   std::vector<size_t> offsets_;
-  std::string other_uuid_;            // variables.bridge_uuid of the sample, when it has one
+  std::string other_uuid_;             // variables.bridge_uuid of the sample, when it has one
   std::vector<size_t> other_offsets_;  // where it occurs
 };
 

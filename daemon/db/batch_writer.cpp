@@ -1,7 +1,7 @@
 #include "daemon/db/batch_writer.h"
 
-#include <rapidjson/document.h>
 #include <pthread.h>
+#include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 
 #include <pqxx/connection>

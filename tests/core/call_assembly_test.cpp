@@ -42,6 +42,7 @@ TEST(CallAssembly, ThreeHopLoopbackChainIsOneCallInEveryOrder) {
   int permutations = 0;
   do {
     std::vector<AssemblyLeg> legs;
+    legs.reserve(order.size());
     for (size_t i : order) legs.push_back(chain[i]);
     const std::vector<AssembledLeg> out = assemble_calls(legs);
     ASSERT_EQ(out.size(), legs.size());

@@ -98,7 +98,8 @@ TEST_F(BatchWriterTest, WritesEveryRecordWithItsTypedColumns) {
       "SELECT id, ts::text, gregorian_ts, account_id, call_id, started_at::text, answered_at::text, duration_seconds, "
       "billing_seconds, ringing_seconds, call_direction, hangup_cause, hangup_code, billing_status, "
       "caller_id_number, callee_id_number, from_uri, to_uri, other_leg_call_id, interaction_id, media_server, leg, "
-      "source, imported, record - 'direction_class' = $1::jsonb, record->>'caller_id_name', raw, raw_format, received_at IS NOT NULL "
+      "source, imported, record - 'direction_class' = $1::jsonb, record->>'caller_id_name', raw, raw_format, "
+      "received_at IS NOT NULL "
       "FROM cdrs WHERE id = '202401-full'",
       full);
   EXPECT_EQ(r[0].as<std::string>(), "202401-full");
@@ -354,7 +355,8 @@ StoredLeg stored_leg(const std::string& dsn) {
   pqxx::connection conn(dsn);
   pqxx::nontransaction tx(conn);
   const pqxx::row r = tx.exec1(
-      "SELECT source, (record - 'interaction_id' - 'direction_class')::text, caller_id_number, coalesce(leg, '-'), coalesce(interaction_id, '-'), "
+      "SELECT source, (record - 'interaction_id' - 'direction_class')::text, caller_id_number, coalesce(leg, '-'), "
+      "coalesce(interaction_id, '-'), "
       "coalesce(raw, '-'), coalesce(raw_format, '-'), received_at::text, duration_seconds, is_loopback "
       "FROM cdrs WHERE id = '202401-leg'");
   return StoredLeg{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),

@@ -76,6 +76,7 @@ CdrRow row_of(const ChainLeg& leg, const std::string& account) {
 void store(pqxx::connection& conn, std::vector<CdrRow> rows) {
   pqxx::work tx(conn);
   std::vector<CdrRow*> pointers;
+  pointers.reserve(rows.size());
   for (auto& r : rows) pointers.push_back(&r);
   CallStepOutcome calls;
   store_rows(tx, pointers, nullptr, UpsertMode::kRicherWins, &calls);

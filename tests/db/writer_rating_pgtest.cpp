@@ -26,9 +26,8 @@ using test::open_spool;
 using test::payload;
 
 constexpr int64_t kGregorian = 62167219200;
-// 2024-05-16T16:55:50Z, 16:55:53Z and 16:57:28Z in Unix seconds.
+// 2024-05-16T16:55:50Z and 16:57:28Z in Unix seconds.
 constexpr int64_t k165550 = 1715878550;
-constexpr int64_t k165553 = 1715878553;
 constexpr int64_t k165728 = 1715878648;
 
 RateDeck deck(const std::string& name, const std::string& currency, DurationRounding duration, const std::string& csv) {
@@ -88,6 +87,7 @@ class WriterRatingPg : public ::testing::Test {
 
   void write(const std::vector<std::string>& records) {
     std::vector<std::string> payloads;
+    payloads.reserve(records.size());
     for (const auto& r : records) payloads.push_back(payload(r));
     append_durably(spool_.get(), payloads);
     ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
