@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/core/csv_reader.h"
+
 namespace cdrd {
 
 struct CsvColumn {
@@ -25,27 +27,6 @@ std::string cdr_csv_header();
 // Appends the CSV line (RFC 4180 quoting, CRLF) of one canonical record (JSON
 // object text) to *out. False, with *out unchanged, when it is not a JSON object.
 bool append_cdr_csv_row(std::string_view record_json, std::string* out);
-
-// One record of CSV text: its fields, unquoted, and the line it starts on (1-based).
-struct CsvRow {
-  size_t line = 0;
-  std::vector<std::string> fields;
-};
-
-// Splits RFC 4180 text into rows (quoted fields may hold commas, quotes, CR and
-// LF; CRLF or LF ends a row).
-class CsvReader {
- public:
-  explicit CsvReader(std::string_view text) : text_(text) {}
-  // False at the end of the text, or with *error (naming the line) when the
-  // text is malformed, e.g. an unterminated quote.
-  bool next(CsvRow* row, std::string* error);
-
- private:
-  std::string_view text_;
-  size_t pos_ = 0;
-  size_t line_ = 1;
-};
 
 // The record JSON of one data row under `header` (the column names of the
 // header line, any subset of cdr_csv_columns() in any order). An empty field

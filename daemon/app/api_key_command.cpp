@@ -59,31 +59,11 @@ int list(pqxx::connection& conn) {
 }  // namespace
 
 int run_api_key_command(const Config& config, const ApiKeyCommand& command) {
-  DatabaseHandle db;
-  std::string error;
-  if (!open_command_database(config, &db, &error)) {
-    std::fprintf(stderr, "cdrd: %s\n", error.c_str());
-    return kExitFailed;
-  }
-  int rc = kExitFailed;
-  try {
-    pqxx::connection conn(db.dsn);
-    std::vector<std::string> applied;
-    if (!apply_migrations(conn, &applied, &error)) {
-      std::fprintf(stderr, "cdrd: schema migration failed: %s\n", error.c_str());
-    } else if (command.action == ApiKeyCommand::Action::kCreate) {
-      rc = create(conn, command);
-    } else if (command.action == ApiKeyCommand::Action::kRevoke) {
-      rc = revoke(conn, command);
-    } else {
-      rc = list(conn);
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "cdrd: api-key: %s\n", e.what());
-    rc = kExitFailed;
-  }
-  if (db.embedded && !db.embedded->stop(&error)) std::fprintf(stderr, "cdrd: embedded PostgreSQL: %s\n", error.c_str());
-  return rc;
+  return with_command_database(config, "api-key", [&command](pqxx::connection& conn) {
+    if (command.action == ApiKeyCommand::Action::kCreate) return create(conn, command);
+    if (command.action == ApiKeyCommand::Action::kRevoke) return revoke(conn, command);
+    return list(conn);
+  });
 }
 
 }  // namespace cdrd

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdio>
 #include <pqxx/pqxx>
 
 #include "daemon/db/migrations.h"
@@ -66,6 +67,29 @@ bool open_command_database(const Config& config, DatabaseHandle* out, std::strin
     }
   }
   return open_database(config, out, error);
+}
+
+int with_command_database(const Config& config, const char* name, const std::function<int(pqxx::connection&)>& work) {
+  constexpr int kExitFailed = 1;
+  DatabaseHandle db;
+  std::string error;
+  if (!open_command_database(config, &db, &error)) {
+    std::fprintf(stderr, "cdrd %s: %s\n", name, error.c_str());
+    return kExitFailed;
+  }
+  int status = kExitFailed;
+  try {
+    pqxx::connection conn(db.dsn);
+    if (!apply_migrations(conn, nullptr, &error)) {
+      std::fprintf(stderr, "cdrd %s: schema migration failed: %s\n", name, error.c_str());
+    } else {
+      status = work(conn);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cdrd %s: %s\n", name, e.what());
+  }
+  if (db.embedded && !db.embedded->stop(&error)) std::fprintf(stderr, "cdrd: embedded PostgreSQL: %s\n", error.c_str());
+  return status;
 }
 
 bool migrate_database(const Config& config, const std::string& dsn, std::string* error) {

@@ -2,7 +2,9 @@
 // brings the schema up to date. Shared by the daemon and `cdrd --migrate`.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <pqxx/connection>
 #include <string>
 
 #include "daemon/app/state_dir_lock.h"
@@ -32,6 +34,13 @@ bool open_database(const Config& config, DatabaseHandle* out, std::string* error
 // embedded server started here, under the state_dir lock, and the caller
 // stops it. An external database is used as configured.
 bool open_command_database(const Config& config, DatabaseHandle* out, std::string* error);
+
+// What the database commands share: open_command_database(), the schema
+// migrations, one connection for `work`, and the embedded server stopped
+// afterwards when the command started it. Errors before `work`, and an
+// exception that escapes it, are printed as "cdrd <name>: ..." and give exit
+// status 1; otherwise `work`'s status is returned.
+int with_command_database(const Config& config, const char* name, const std::function<int(pqxx::connection&)>& work);
 
 // Applies migrations and creates partitions ahead. False with *error (the
 // database's message) when it cannot.

@@ -262,32 +262,16 @@ int run_rates_command(const Config& config, const RatesCommand& command) {
     return kExitUsage;
   }
 
-  DatabaseHandle db;
-  std::string error;
-  if (!open_command_database(config, &db, &error)) {
-    std::fprintf(stderr, "cdrd: %s\n", error.c_str());
-    return kExitFailed;
-  }
-  int rc = kExitFailed;
-  try {
-    pqxx::connection conn(db.dsn);
-    std::vector<std::string> applied;
-    if (!apply_migrations(conn, &applied, &error)) {
-      std::fprintf(stderr, "cdrd: schema migration failed: %s\n", error.c_str());
-    } else {
-      rc = run(conn, command, deck);
+  return with_command_database(config, "rates", [&](pqxx::connection& conn) {
+    try {
+      return run(conn, command, deck);
+    } catch (const NoSuchDeck& e) {
+      return no_deck(e.name());
+    } catch (const std::invalid_argument& e) {
+      std::fprintf(stderr, "cdrd rates: %s\n", e.what());
+      return kExitUsage;
     }
-  } catch (const NoSuchDeck& e) {
-    rc = no_deck(e.name());
-  } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "cdrd: rates: %s\n", e.what());
-    rc = kExitUsage;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "cdrd: rates: %s\n", e.what());
-    rc = kExitFailed;
-  }
-  if (db.embedded && !db.embedded->stop(&error)) std::fprintf(stderr, "cdrd: embedded PostgreSQL: %s\n", error.c_str());
-  return rc;
+  });
 }
 
 }  // namespace cdrd

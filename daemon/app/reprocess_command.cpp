@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <optional>
 #include <pqxx/pqxx>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -226,6 +227,12 @@ int run(pqxx::connection& conn, const ReprocessCommand& c, const std::string& fr
   Progress progress(kind_name(c.kind), total, totals.done + totals.skipped);
   const std::string sql = batch_sql(c);
   int64_t refused_logged = 0;
+  // Rows this run moved to a key further on (the rules now derive another
+  // id, time or account): the walk meets them again, already done.
+  std::set<std::string> moved_here;
+  auto key_of = [](const std::string& account, const std::string& id, int64_t gregorian_ts) {
+    return account + std::string(1, '\0') + id + std::string(1, '\0') + std::to_string(gregorian_ts);
+  };
 
   while (true) {
     int attempt = 0;
@@ -243,10 +250,12 @@ int run(pqxx::connection& conn, const ReprocessCommand& c, const std::string& fr
         std::vector<CdrRow> rows;
         rows.reserve(batch.size());
         Totals step;
+        std::vector<std::string> moved_in_batch;
         for (const auto& r : batch) {
           StoredRow s{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
                       r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::string>(), r[7].as<std::string>(),
                       r[8].as<std::string>(), r[9].as<std::string>(), r[10].as<int64_t>()};
+          if (moved_here.count(key_of(s.account_id, s.id, s.gregorian_ts)) != 0) continue;
           std::string why;
           std::optional<CdrRecord> record;
           if (c.kind == ReprocessCommand::Kind::kRerate) {
@@ -269,6 +278,7 @@ int run(pqxx::connection& conn, const ReprocessCommand& c, const std::string& fr
             tx.exec_params("DELETE FROM cdrs WHERE id = $1 AND ts = $2::timestamptz AND account_id = $3", s.id, s.ts,
                            s.account_id);
             tx.exec_params("DELETE FROM cdr_links WHERE account_id = $1 AND call_id = $2", s.account_id, s.call_id);
+            moved_in_batch.push_back(key_of(row.account_id, row.id, row.gregorian_ts));
           }
           rows.push_back(std::move(row));
           ++step.done;
@@ -286,6 +296,7 @@ int run(pqxx::connection& conn, const ReprocessCommand& c, const std::string& fr
             key, next.account, next.ts, next.id, step.done, step.skipped);
         tx.commit();
         cursor = std::move(next);
+        moved_here.insert(moved_in_batch.begin(), moved_in_batch.end());
         totals.done += step.done;
         totals.skipped += step.skipped;
         break;
@@ -327,22 +338,15 @@ int run_reprocess_command(const Config& config, const ReprocessCommand& command)
     std::fprintf(stderr, "cdrd %s: --batch %d is outside 1..10000\n", kind_name(command.kind), command.batch_rows);
     return kExitUsage;
   }
-  DatabaseHandle db;
-  std::string error;
-  if (!open_command_database(config, &db, &error) || !migrate_database(config, db.dsn, &error)) {
-    std::fprintf(stderr, "cdrd %s: %s\n", kind_name(command.kind), error.c_str());
-    return kExitFailed;
-  }
-  int status = kExitFailed;
-  try {
-    pqxx::connection conn(db.dsn);
-    status = run(conn, command, from, to, normalize_options_from(config));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "cdrd %s: %s (run the same command again to resume after the last committed batch)\n",
-                 kind_name(command.kind), e.what());
-  }
-  if (db.embedded) db.embedded->stop(&error);
-  return status;
+  return with_command_database(config, kind_name(command.kind), [&](pqxx::connection& conn) {
+    try {
+      return run(conn, command, from, to, normalize_options_from(config));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cdrd %s: %s (run the same command again to resume after the last committed batch)\n",
+                   kind_name(command.kind), e.what());
+      return kExitFailed;
+    }
+  });
 }
 
 }  // namespace cdrd

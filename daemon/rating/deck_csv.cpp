@@ -1,5 +1,7 @@
 #include "daemon/rating/deck_csv.h"
 
+#include "daemon/core/csv_reader.h"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -30,74 +32,6 @@ constexpr int kRequiredColumns = kNextRate + 1;
 constexpr std::array<std::string_view, kColumnCount> kColumnNames = {
     "prefix",      "name",          "initial_interval", "initial_rate", "next_interval", "next_rate",  "connect_fee",
     "attempt_fee", "grace_seconds", "min_length",       "max_length",   "valid_from",    "valid_till", "tiers"};
-
-// One CSV record: its fields and the line it starts on.
-class CsvReader {
- public:
-  explicit CsvReader(std::string_view text) : text_(text) {
-    if (text_.substr(0, 3) == "\xEF\xBB\xBF") text_.remove_prefix(3);
-  }
-
-  // False at the end. *error (and false) on a quote that never closes or
-  // text after a closing quote.
-  bool next(std::vector<std::string>* fields, int* line, std::string* error) {
-    // Blank lines between records carry nothing.
-    while (pos_ < text_.size() && (text_[pos_] == '\n' || text_[pos_] == '\r')) {
-      if (text_[pos_] == '\n') ++line_;
-      ++pos_;
-    }
-    if (pos_ >= text_.size()) return false;
-    *line = line_;
-    fields->clear();
-    std::string field;
-    for (;;) {
-      field.clear();
-      if (pos_ < text_.size() && text_[pos_] == '"') {
-        ++pos_;
-        for (;;) {
-          if (pos_ >= text_.size()) {
-            *error = "a quoted field that starts on line " + std::to_string(*line) + " never ends";
-            return false;
-          }
-          const char c = text_[pos_++];
-          if (c == '"') {
-            if (pos_ < text_.size() && text_[pos_] == '"') {
-              field.push_back('"');
-              ++pos_;
-              continue;
-            }
-            break;
-          }
-          if (c == '\n') ++line_;
-          field.push_back(c);
-        }
-        if (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '\n' && text_[pos_] != '\r') {
-          *error = "text after a closing quote";
-          return false;
-        }
-      } else {
-        const size_t end = text_.find_first_of(",\r\n", pos_);
-        const size_t stop = end == std::string_view::npos ? text_.size() : end;
-        field.assign(text_.data() + pos_, stop - pos_);
-        pos_ = stop;
-      }
-      fields->push_back(field);
-      if (pos_ >= text_.size()) return true;
-      const char sep = text_[pos_++];
-      if (sep == ',') continue;
-      if (sep == '\r' && pos_ < text_.size() && text_[pos_] == '\n') ++pos_;
-      ++line_;
-      return true;
-    }
-  }
-
-  int line() const { return line_; }
-
- private:
-  std::string_view text_;
-  size_t pos_ = 0;
-  int line_ = 1;
-};
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -295,15 +229,16 @@ bool parse_deck_csv(std::string_view text, std::string_view source, std::vector<
                     std::string* error) {
   entries->clear();
   CsvReader reader(text);
-  std::vector<std::string> header;
-  int line = 0;
+  CsvRow row_text;
   std::string why;
   const std::string src(source);
-  if (!reader.next(&header, &line, &why)) {
-    *error = why.empty() ? src + ": empty file; the first line names the columns"
-                         : src + " line " + std::to_string(reader.line()) + ": " + why;
+  // The reader's errors start with "line N: ".
+  if (!reader.next(&row_text, &why)) {
+    *error = why.empty() ? src + ": empty file; the first line names the columns" : src + " " + why;
     return false;
   }
+  const std::vector<std::string> header = std::move(row_text.fields);
+  int line = static_cast<int>(row_text.line);
   std::array<int, kColumnCount> index{};
   index.fill(-1);
   for (size_t i = 0; i < header.size(); ++i) {
@@ -334,19 +269,20 @@ bool parse_deck_csv(std::string_view text, std::string_view source, std::vector<
   }
 
   std::vector<int> lines;
-  std::vector<std::string> cells;
   const size_t rows_at_most = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
   entries->reserve(rows_at_most);
   lines.reserve(rows_at_most);
   for (;;) {
     why.clear();
-    if (!reader.next(&cells, &line, &why)) {
+    if (!reader.next(&row_text, &why)) {
       if (!why.empty()) {
-        *error = src + " line " + std::to_string(reader.line()) + ": " + why;
+        *error = src + " " + why;
         return false;
       }
       break;
     }
+    const std::vector<std::string>& cells = row_text.fields;
+    line = static_cast<int>(row_text.line);
     if (cells.size() != header.size()) {
       *error = src + " line " + std::to_string(line) + ": " + std::to_string(cells.size()) +
                " fields, the header has " + std::to_string(header.size());

@@ -11,6 +11,7 @@
 #include "tests/e2e/cdrd_process.h"
 #include "tests/e2e/e2e_util.h"
 #include "tests/e2e/http_client.h"
+#include "tests/support/call_chain.h"
 #include "tests/support/pg_server.h"
 
 namespace cdrd::test {
@@ -75,16 +76,31 @@ TEST(ReprocessE2E, RenormalizeBringsNewFieldsToOldRowsResumesAndLeavesRowsWithou
             "NULL");
   EXPECT_EQ(value(dsn, "SELECT finished_at IS NOT NULL FROM cdrd_jobs"), "t");
 
+  // A leg that came over ESL, stored with a bare record (as a cdrd before
+  // the trunk rules would have): renormalize derives it from the event text.
+  const ChainLeg& esl_leg = three_hop_chain()[5];
+  exec(dsn,
+       "INSERT INTO cdrs (id, ts, gregorian_ts, account_id, call_id, source, record, raw, raw_format) VALUES "
+       "('201801-esl', '2018-01-11 10:30:00+00', 63682885800, 'acct-r', '" +
+           esl_leg.uuid + "', 'esl', '{\"source\":\"esl\"}', '" +
+           chain_esl_body(chain_variables(esl_leg, "acct-r", 1515666344534355)) + "', 'esl')");
   // A second run of a finished window starts over: every row, idempotent.
   for (int run = 0; run < 2; ++run) {
     const CommandResult again = cdrd_command("renormalize --account acct-r -c " + cdrd.config_path());
     ASSERT_EQ(again.exit_code, 0) << again.output;
-    EXPECT_NE(again.output.find("2 rows derived again, 1 left as they were"), std::string::npos) << again.output;
+    EXPECT_NE(again.output.find("3 rows derived again, 1 left as they were"), std::string::npos) << again.output;
   }
   EXPECT_EQ(query_count(dsn, std::string("SELECT count(*) FROM cdrs WHERE sip_call_id = '") + kSipCallId + "'"), 2);
-  EXPECT_EQ(query_count(dsn, "SELECT count(*) FROM cdrs"), 3);
-  // The source and the first arrival time survive.
+  EXPECT_EQ(query_count(dsn, "SELECT count(*) FROM cdrs"), 4);
+  // The source survives.
   EXPECT_EQ(query_count(dsn, "SELECT count(*) FROM cdrs WHERE source = 'json_cdr'"), 3);
+  // The ESL leg, derived again from its event: under the id the rules give
+  // it (the month of its start), with its trunk and the uuid it names.
+  EXPECT_EQ(value(dsn,
+                  "SELECT id || ' ' || trunk || ' ' || source || ' ' || (record->'related_call_ids'->>0) FROM cdrs "
+                  "WHERE call_id = '" +
+                      esl_leg.uuid + "'"),
+            "201801-" + esl_leg.uuid + " carrier1 esl " + three_hop_chain()[4].uuid);
 
   const CommandResult bad = cdrd_command("renormalize --from yesterday -c " + cdrd.config_path());
   EXPECT_EQ(bad.exit_code, 2);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -115,7 +117,7 @@ TEST(DeckCsv, LineNumbersCountQuotedLineBreaksAndBlankLines) {
   const std::string text = std::string(kHeader) + "33,\"France\nmetro\",60,0.012,6,0.01\n\n\n34,Spain,60,x,6,0.01\n";
   EXPECT_EQ(parse_error(text), "deck.csv line 6, column initial_rate: 'x' is not a decimal number");
   EXPECT_EQ(parse_error(std::string(kHeader) + "33,\"France,60,0.012,6,0.01\n"),
-            "deck.csv line 3: a quoted field that starts on line 2 never ends");
+            "deck.csv line 2: a quoted field is not closed");
 }
 
 TEST(DeckCsv, DuplicatePrefixWithOverlappingValidityIsRefused) {
@@ -173,6 +175,29 @@ TEST(DeckCsv, ExportImportsAgainToTheSameRates) {
   std::vector<RateEntry> second;
   ASSERT_TRUE(parse_deck_csv(exported, "export.csv", &second, &error)) << error;
   EXPECT_EQ(deck_csv(second), exported);
+}
+
+// The README's example deck (section "Rate decks") is a deck that imports:
+// the first ```csv block, read from the README itself.
+TEST(DeckCsv, TheReadmeExampleParses) {
+  std::ifstream in(std::string(CDRD_SOURCE_DIR) + "/README.md");
+  std::stringstream readme;
+  readme << in.rdbuf();
+  const std::string text = readme.str();
+  const size_t start = text.find("```csv\n");
+  ASSERT_NE(start, std::string::npos);
+  const size_t end = text.find("```", start + 7);
+  ASSERT_NE(end, std::string::npos);
+  std::vector<RateEntry> entries;
+  std::string error;
+  ASSERT_TRUE(parse_deck_csv(text.substr(start + 7, end - start - 7), "README.md", &entries, &error)) << error;
+  ASSERT_EQ(entries.size(), 5U);
+  EXPECT_EQ(entries[1].prefix, "336");
+  EXPECT_EQ(entries[1].attempt_fee.to_string(), "0.001");
+  EXPECT_EQ(entries[2].prefix, "1800");
+  EXPECT_TRUE(entries[2].tiered());
+  EXPECT_EQ(entries[3].prefix, "44");
+  EXPECT_EQ(entries[4].prefix, "44");
 }
 
 }  // namespace
