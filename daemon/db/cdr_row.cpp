@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "daemon/rating/rating_time.h"
+
 namespace cdrd {
 namespace {
 
@@ -72,58 +74,12 @@ bool get_seconds(const JsonObject& obj, const char* name, int64_t* out, std::str
   return true;
 }
 
-// "2018-01-11T10:25:44.534355Z" (the record's own format; 0 to 6 fraction
-// digits) as Unix microseconds. False for anything else.
-// The number in text[pos, pos + n), digits only; -1 otherwise.
-int digits_at(const std::string& text, size_t pos, size_t n) {
-  if (pos + n > text.size()) return -1;
-  int value = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (text[i] < '0' || text[i] > '9') return -1;
-    value = value * 10 + (text[i] - '0');
-  }
-  return value;
-}
-
-bool parse_iso_micros(const std::string& text, int64_t* out) {
-  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':') {
-    return false;
-  }
-  const int year = digits_at(text, 0, 4);
-  const int month = digits_at(text, 5, 2);
-  const int day = digits_at(text, 8, 2);
-  const int hour = digits_at(text, 11, 2);
-  const int minute = digits_at(text, 14, 2);
-  const int second = digits_at(text, 17, 2);
-  if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return false;
-  size_t pos = 19;
-  int64_t micros = 0;
-  if (pos < text.size() && text[pos] == '.') {
-    int digits = 0;
-    for (++pos; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos, ++digits) {
-      if (digits < 6) micros = micros * 10 + (text[pos] - '0');
-    }
-    if (digits == 0) return false;
-    for (; digits < 6; ++digits) micros *= 10;
-  }
-  if (pos + 1 != text.size() || text[pos] != 'Z') return false;
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return false;
-  *out = static_cast<int64_t>(timegm(&tm)) * 1000000 + micros;
-  return true;
-}
-
 void optional_iso_micros(const JsonObject& obj, const char* name, int64_t* out) {
   const auto it = obj.FindMember(name);
   if (it == obj.MemberEnd() || !it->value.IsString()) return;
-  int64_t value = 0;
-  if (parse_iso_micros(it->value.GetString(), &value)) *out = value;
+  // The record's own format ("2018-01-11T10:25:44.534355Z") and the other
+  // ISO-8601 forms the rate decks accept.
+  if (const auto value = parse_iso_time_us(it->value.GetString())) *out = *value;
 }
 
 // The uuids the leg names, for call assembly. Wrong types are ignored: these
