@@ -22,7 +22,9 @@ ALTER TABLE cdrs
     ADD COLUMN vendor_charge       numeric,
     ADD COLUMN vendor_currency     text;
 
-UPDATE cdrs SET leg_interaction_id = interaction_id WHERE leg_interaction_id IS NULL;
+-- Rows stored before this migration keep leg_interaction_id NULL, which
+-- means "interaction_id is the leg's own" (readers use coalesce): filling it
+-- in would rewrite every row of the table. A re-link saves it first.
 
 -- Every uuid a leg names (its own call_id, its interaction, the other leg,
 -- bridge, signal_bond, originator, loopback halves, transfers), one row each.

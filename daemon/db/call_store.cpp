@@ -215,7 +215,10 @@ void write_relinks(pqxx::transaction_base& tx, const std::vector<Relink>& relink
       "((coalesce(c.record->'rating', '{}'::jsonb) - 'customer') || CASE WHEN u.customer IS NULL THEN '{}'::jsonb"
       " ELSE jsonb_build_object('customer', u.customer) END)";
   tx.exec(
-      "UPDATE cdrs c SET interaction_id = u.interaction_id, direction_class = u.direction_class,"
+      // leg_interaction_id NULL (a row stored before migration 006) means its
+      // interaction_id is the leg's own: saved before it is overwritten.
+      "UPDATE cdrs c SET leg_interaction_id = coalesce(c.leg_interaction_id, c.interaction_id),"
+      " interaction_id = u.interaction_id, direction_class = u.direction_class,"
       " customer_charge = u.customer_charge, customer_currency = u.customer_currency,"
       " record = CASE WHEN " +
       rating + " = '{}'::jsonb THEN c.record - 'rating' ELSE c.record || jsonb_build_object('rating', " + rating +

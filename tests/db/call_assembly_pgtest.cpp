@@ -151,6 +151,15 @@ TEST_F(CallAssemblyPg, AJoiningLegRelinksTwoStoredGroupsAndKeepsEachLegsOwnInter
   EXPECT_EQ(before[chain()[5].uuid], chain()[4].uuid);
   EXPECT_EQ(before[chain()[3].uuid], chain()[4].uuid);
 
+  // Rows stored before migration 006 have no leg_interaction_id: their
+  // interaction_id is the leg's own. A re-link must keep it.
+  {
+    pqxx::nontransaction tx(*conn_);
+    tx.exec_params(
+        "UPDATE cdrs SET leg_interaction_id = NULL WHERE account_id = $1 AND "
+        "leg_interaction_id = interaction_id",
+        account);
+  }
   store(*conn_, {row_of(chain()[2], account)});
   rows = legs(account);
   ASSERT_EQ(rows.size(), 6U);
@@ -162,6 +171,7 @@ TEST_F(CallAssemblyPg, AJoiningLegRelinksTwoStoredGroupsAndKeepsEachLegsOwnInter
   std::map<std::string, std::string> own;
   for (const auto& r : rows) own[r[0].as<std::string>()] = r[5].is_null() ? "" : r[5].as<std::string>();
   EXPECT_EQ(own[chain()[5].uuid], chain()[4].uuid);
+  EXPECT_EQ(own[chain()[4].uuid], chain()[4].uuid);
   EXPECT_EQ(own[chain()[2].uuid], chain()[2].uuid);
   pqxx::nontransaction tx(*conn_);
   EXPECT_EQ(
