@@ -49,43 +49,53 @@ struct StoredRow {
   int64_t gregorian_ts = 0;
 };
 
-std::string batch_sql(const ReprocessCommand& c) {
-  // `record - 'rating' - 'direction_class'`: what the writer had before the
-  // call step added them (rerate starts from it).
-  std::string sql =
+// The rows a run walks: after the cursor ($1..$3), in the window, of the
+// account, for rerate --deck those priced with the deck, those that found
+// none and those written before any deck existed. `params` fill $4 on.
+struct Window {
+  std::string where;
+  std::vector<std::string> params;
+};
+
+Window window_of(const ReprocessCommand& c, const std::string& from, const std::string& to) {
+  Window w;
+  auto param = [&w](const std::string& value) {
+    w.params.push_back(value);
+    return "$" + std::to_string(w.params.size() + 3);
+  };
+  w.where = " WHERE (account_id, ts, id) > ($1, $2::timestamptz, $3) AND ts >= " + param(from) +
+            "::timestamptz AND ts < " + param(to) + "::timestamptz";
+  if (!c.account.empty()) w.where += " AND account_id = " + param(c.account);
+  if (c.kind == ReprocessCommand::Kind::kRerate && !c.deck.empty()) {
+    const std::string d = param(c.deck);
+    w.where += " AND (record->'rating'->'customer'->>'deck' = " + d + " OR record->'rating'->'vendor'->>'deck' = " + d +
+               " OR record->'rating'->'customer'->>'status' = 'unrated' OR record->'rating'->'vendor'->>'status' ="
+               " 'unrated' OR NOT record ? 'rating')";
+  }
+  return w;
+}
+
+// The next batch after `at`. `record - 'rating' - 'direction_class'`: what
+// the writer had before the call step added them (rerate starts from it).
+pqxx::result fetch_batch(pqxx::transaction_base& tx, const Window& w, const Cursor& at, int limit) {
+  std::vector<std::string> params{at.account, at.ts, at.id};
+  params.insert(params.end(), w.params.begin(), w.params.end());
+  params.push_back(std::to_string(limit));
+  return tx.exec_params(
       "SELECT account_id, ts::text, id, call_id, source, coalesce(raw, ''), coalesce(raw_format, ''),"
       " coalesce(leg, ''), (record - 'rating' - 'direction_class')::text,"
-      " coalesce(leg_interaction_id, interaction_id, ''), gregorian_ts FROM cdrs"
-      " WHERE (account_id, ts, id) > ($1, $2::timestamptz, $3) AND ts >= $4::timestamptz AND ts < $5::timestamptz";
-  if (!c.account.empty()) sql += " AND account_id = $7";
-  if (c.kind == ReprocessCommand::Kind::kRerate && !c.deck.empty()) {
-    const std::string d = c.account.empty() ? "$7" : "$8";
-    // Rows priced with the deck, rows that found none, and rows written
-    // before any deck existed (no rating at all).
-    sql += " AND (record->'rating'->'customer'->>'deck' = " + d + " OR record->'rating'->'vendor'->>'deck' = " + d +
-           " OR record->'rating'->'customer'->>'status' = 'unrated' OR record->'rating'->'vendor'->>'status' ="
-           " 'unrated' OR NOT record ? 'rating')";
-  }
-  return sql + " ORDER BY account_id, ts, id LIMIT $6";
+      " coalesce(leg_interaction_id, interaction_id, ''), gregorian_ts FROM cdrs" +
+          w.where + " ORDER BY account_id, ts, id LIMIT $" + std::to_string(params.size()),
+      pqxx::prepare::make_dynamic_params(params));
 }
 
-std::string count_sql(const ReprocessCommand& c) {
-  std::string sql = batch_sql(c);
-  // The same predicate without the cursor and the limit: the window's size, for the ETA.
-  const size_t from = sql.find(" FROM cdrs");
-  const size_t order = sql.find(" ORDER BY");
-  // $6 (the limit) must still be referenced for its type to be known.
-  return "SELECT count(*)" + sql.substr(from, order - from) + " AND $6::int IS NOT NULL";
-}
-
-pqxx::result fetch(pqxx::transaction_base& tx, const std::string& sql, const ReprocessCommand& c, const Cursor& at,
-                   const std::string& from, const std::string& to, int limit) {
-  // The same parameters batch_sql() numbered: $7 the account, then the deck.
-  const bool deck = c.kind == ReprocessCommand::Kind::kRerate && !c.deck.empty();
-  if (c.account.empty() && !deck) return tx.exec_params(sql, at.account, at.ts, at.id, from, to, limit);
-  if (c.account.empty()) return tx.exec_params(sql, at.account, at.ts, at.id, from, to, limit, c.deck);
-  if (!deck) return tx.exec_params(sql, at.account, at.ts, at.id, from, to, limit, c.account);
-  return tx.exec_params(sql, at.account, at.ts, at.id, from, to, limit, c.account, c.deck);
+// The window's size, for the ETA.
+int64_t count_window(pqxx::transaction_base& tx, const Window& w) {
+  const Cursor start;
+  std::vector<std::string> params{start.account, start.ts, start.id};
+  params.insert(params.end(), w.params.begin(), w.params.end());
+  return tx.exec_params1("SELECT count(*) FROM cdrs" + w.where, pqxx::prepare::make_dynamic_params(params))[0]
+      .as<int64_t>();
 }
 
 // The record derived again from the raw document, as the ingest route
@@ -219,13 +229,13 @@ int run(pqxx::connection& conn, const ReprocessCommand& c, const std::string& fr
     }
     tx.commit();
   }
+  const Window window = window_of(c, from, to);
   int64_t total = 0;
   {
     pqxx::read_transaction tx(conn);
-    total = fetch(tx, count_sql(c), c, Cursor{}, from, to, 0)[0][0].as<int64_t>();
+    total = count_window(tx, window);
   }
   Progress progress(kind_name(c.kind), total, totals.done + totals.skipped);
-  const std::string sql = batch_sql(c);
   int64_t refused_logged = 0;
   // Rows this run moved to a key further on (the rules now derive another
   // id, time or account): the walk meets them again, already done.
@@ -240,7 +250,7 @@ int run(pqxx::connection& conn, const ReprocessCommand& c, const std::string& fr
     while (true) {
       try {
         pqxx::work tx(conn, "cdrd-reprocess");
-        const pqxx::result batch = fetch(tx, sql, c, cursor, from, to, c.batch_rows);
+        const pqxx::result batch = fetch_batch(tx, window, cursor, c.batch_rows);
         if (batch.empty()) {
           tx.exec_params("UPDATE cdrd_jobs SET finished_at = now(), updated_at = now() WHERE job = $1", key);
           tx.commit();

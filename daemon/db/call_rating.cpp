@@ -50,6 +50,11 @@ std::optional<int64_t> kazoo_cost(const std::vector<std::pair<std::string, std::
   return kazoo_cost_units(rate, billing_seconds, &error);
 }
 
+// No deck stored at all: rating is not in use, and a record gets no
+// "unrated" for it. Once any deck exists, every leg that should be priced
+// and is not says why.
+bool rating_in_use(const RatingSnapshot* snapshot) { return snapshot != nullptr && snapshot->deck_count() > 0; }
+
 }  // namespace
 
 std::string LegRatings::json() const {
@@ -76,23 +81,18 @@ std::string LegRatings::destination_name() const {
 
 std::optional<RateResult> rate_customer(const RatingSnapshot* snapshot, const RatingLeg& leg,
                                         const std::string& rated_at) {
-  if (snapshot == nullptr || snapshot->deck_count() == 0) return std::nullopt;
+  if (!rating_in_use(snapshot)) return std::nullopt;
   return result_of(snapshot->customer(engine_leg(leg), rated_at));
 }
 
 LegRatings rate_leg(const RatingSnapshot* snapshot, const RatingLeg& leg, bool root,
-                    const std::vector<std::pair<std::string, std::string>>& kazoo_vars, int64_t billing_seconds,
-                    const std::string& rated_at) {
+                    const std::vector<std::pair<std::string, std::string>>& kazoo_vars, const std::string& rated_at) {
   LegRatings out;
-  // No deck stored at all: rating is not in use, and a record gets no
-  // "unrated" for it. Once any deck exists, every leg that should be priced
-  // and is not says why.
-  if (snapshot != nullptr && snapshot->deck_count() > 0) {
-    const LegToRate engine = engine_leg(leg);
-    if (root) out.customer = result_of(snapshot->customer(engine, rated_at));
-    if (!leg.trunk.empty()) out.vendor = result_of(snapshot->vendor(engine, rated_at));
+  if (root) out.customer = rate_customer(snapshot, leg, rated_at);
+  if (!leg.trunk.empty() && rating_in_use(snapshot)) {
+    out.vendor = result_of(snapshot->vendor(engine_leg(leg), rated_at));
   }
-  out.kazoo_cost = kazoo_cost(kazoo_vars, billing_seconds);
+  out.kazoo_cost = kazoo_cost(kazoo_vars, leg.billing_seconds);
   return out;
 }
 

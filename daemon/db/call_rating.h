@@ -41,9 +41,9 @@ struct LegRatings {
 
 // Without a snapshot (no deck loaded yet) the customer and vendor sides are
 // absent; Kazoo's cost needs none.
+// Kazoo's cost is of leg.billing_seconds.
 LegRatings rate_leg(const RatingSnapshot* snapshot, const RatingLeg& leg, bool root,
-                    const std::vector<std::pair<std::string, std::string>>& kazoo_vars, int64_t billing_seconds,
-                    const std::string& rated_at);
+                    const std::vector<std::pair<std::string, std::string>>& kazoo_vars, const std::string& rated_at);
 std::optional<RateResult> rate_customer(const RatingSnapshot* snapshot, const RatingLeg& leg,
                                         const std::string& rated_at);
 

@@ -8,16 +8,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <ctime>
-#include <map>
 #include <optional>
-#include <set>
 #include <tuple>
 #include <unordered_map>
 
 #include "daemon/core/call_assembly.h"
 #include "daemon/db/call_rating.h"
+#include "daemon/rating/rating_time.h"
 
 namespace cdrd {
 namespace {
@@ -64,24 +61,21 @@ std::string stored_legs_sql() {
          " coalesce((extract(epoch FROM c.started_at) * 1000000)::bigint, 0),"
          " coalesce((extract(epoch FROM c.answered_at) * 1000000)::bigint, 0),"
          " coalesce((extract(epoch FROM (c.record->>'ended_at')::timestamptz) * 1000000)::bigint, 0),"
-         " coalesce(c.record->'rating' ? 'customer', false), coalesce(c.record->'destination'->>'name', ''),"
-         " coalesce(c.record->'rating'->'vendor'->>'name', ''),"
+         " coalesce(c.record->'rating' ? 'customer', false), coalesce(c.record->'rating'->'vendor'->>'name', ''),"
          " (SELECT array_agg(x.link) FROM cdr_links x WHERE x.account_id = c.account_id AND x.call_id = c.call_id),"
          " c.billing_seconds, c.source"
          " FROM legs JOIN cdrs c ON c.account_id = legs.account_id AND c.call_id = legs.call_id AND c.ts = legs.ts";
 }
 
-// A stored leg as stored_legs_sql() returns it.
+// A stored leg as stored_legs_sql() returns it: what assembly and rating
+// read of it, in their own shapes, and the call-level fields it has now.
 struct StoredLeg {
-  std::string id, ts, account_id, call_id, leg_interaction_id, interaction_id, direction_class;
-  bool is_loopback = false;
-  std::string trunk, call_direction, callee_e164;
-  int64_t started_us = 0, answered_us = 0, ended_us = 0;
+  std::string id, ts, source;
+  AssemblyLeg assembly;
+  RatingLeg rating;  // direction_class left empty: the call's, set when it is rated
+  std::string interaction_id, direction_class;
   bool has_customer = false;
-  std::string destination_name, vendor_rate_name;
-  std::vector<std::string> links;
-  int64_t billing_seconds = 0;
-  std::string source;
+  std::string vendor_rate_name;
 };
 
 // "{a,b,"c d"}" from array_agg: libpqxx 6.4's array_parser.
@@ -102,24 +96,27 @@ std::vector<StoredLeg> read_stored_legs(pqxx::transaction_base& tx) {
     StoredLeg s;
     s.id = row[0].as<std::string>();
     s.ts = row[1].as<std::string>();
-    s.account_id = row[2].as<std::string>();
-    s.call_id = row[3].as<std::string>();
-    s.leg_interaction_id = row[4].as<std::string>();
+    AssemblyLeg& a = s.assembly;
+    a.account_id = row[2].as<std::string>();
+    a.call_id = row[3].as<std::string>();
+    a.leg_interaction_id = row[4].as<std::string>();
     s.interaction_id = row[5].as<std::string>();
     s.direction_class = row[6].as<std::string>();
-    s.is_loopback = row[7].as<bool>();
-    s.trunk = row[8].as<std::string>();
-    s.call_direction = row[9].as<std::string>();
-    s.callee_e164 = row[10].as<std::string>();
-    s.started_us = row[11].as<int64_t>();
-    s.answered_us = row[12].as<int64_t>();
-    s.ended_us = row[13].as<int64_t>();
+    a.is_loopback = row[7].as<bool>();
+    a.trunk = row[8].as<std::string>();
+    a.call_direction = row[9].as<std::string>();
+    RatingLeg& r = s.rating;
+    r.account_id = a.account_id;
+    r.trunk = a.trunk;
+    r.callee_e164 = row[10].as<std::string>();
+    r.start_us = a.started_us = row[11].as<int64_t>();
+    r.answer_us = row[12].as<int64_t>();
+    r.end_us = row[13].as<int64_t>();
     s.has_customer = row[14].as<bool>();
-    s.destination_name = row[15].as<std::string>();
-    s.vendor_rate_name = row[16].as<std::string>();
-    s.links = parse_text_array(row[17]);
-    s.billing_seconds = row[18].as<int64_t>();
-    s.source = row[19].as<std::string>();
+    s.vendor_rate_name = row[15].as<std::string>();
+    a.links = parse_text_array(row[16]);
+    r.billing_seconds = row[17].as<int64_t>();
+    s.source = row[18].as<std::string>();
     out.push_back(std::move(s));
   }
   return out;
@@ -157,11 +154,24 @@ std::string call_fields_json(const std::string& interaction_id, const std::strin
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-RatingLeg leg_to_rate(const CdrRow& r, const std::string& direction_class) {
+// What assembly and rating read of a batch row (StoredLeg has them read from the table).
+AssemblyLeg assembly_leg(const CdrRow& r) {
+  AssemblyLeg leg;
+  leg.account_id = r.account_id;
+  leg.call_id = r.call_id;
+  leg.leg_interaction_id = r.leg_interaction_id.value_or("");
+  leg.links = links_of(r);
+  leg.started_us = r.started_us;
+  leg.is_loopback = r.is_loopback;
+  leg.trunk = r.trunk.value_or("");
+  leg.call_direction = r.call_direction.value_or("");
+  return leg;
+}
+
+RatingLeg rating_leg(const CdrRow& r) {
   RatingLeg leg;
   leg.account_id = r.account_id;
   leg.trunk = r.trunk.value_or("");
-  leg.direction_class = direction_class;
   leg.callee_e164 = r.callee_e164.value_or("");
   leg.start_us = r.started_us;
   leg.answer_us = r.answered_us;
@@ -170,16 +180,8 @@ RatingLeg leg_to_rate(const CdrRow& r, const std::string& direction_class) {
   return leg;
 }
 
-RatingLeg leg_to_rate(const StoredLeg& s, const std::string& direction_class) {
-  RatingLeg leg;
-  leg.account_id = s.account_id;
-  leg.trunk = s.trunk;
+RatingLeg with_class(RatingLeg leg, const std::string& direction_class) {
   leg.direction_class = direction_class;
-  leg.callee_e164 = s.callee_e164;
-  leg.start_us = s.started_us;
-  leg.answer_us = s.answered_us;
-  leg.end_us = s.ended_us;
-  leg.billing_seconds = s.billing_seconds;
   return leg;
 }
 
@@ -204,7 +206,7 @@ void write_relinks(pqxx::transaction_base& tx, const std::vector<Relink>& relink
         std::vector<std::string>{"id", "ts", "account_id", "interaction_id", "direction_class", "customer_charge",
                                  "customer_currency", "customer", "destination_name"});
     for (const Relink& r : relinks) {
-      copy << std::make_tuple(r.leg->id, r.leg->ts, r.leg->account_id, r.interaction_id, r.direction_class,
+      copy << std::make_tuple(r.leg->id, r.leg->ts, r.leg->assembly.account_id, r.interaction_id, r.direction_class,
                               r.customer_charge, r.customer_currency, r.customer_json, r.destination_name);
     }
     copy.complete();
@@ -271,15 +273,8 @@ std::vector<std::string> links_of(const CdrRow& row) {
 }
 
 std::string iso_now() {
-  const auto now = std::chrono::system_clock::now();
-  const int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-  const auto seconds = static_cast<std::time_t>(micros / 1000000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[40];
-  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(micros % 1000000));
-  return std::string(buf, static_cast<size_t>(n));
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return format_iso_time_us(std::chrono::duration_cast<std::chrono::microseconds>(now).count());
 }
 
 CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow*>& rows, const RatingSnapshot* rating,
@@ -290,7 +285,6 @@ CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow
   { copy_links(tx, std::vector<const CdrRow*>(rows.begin(), rows.end())); }
   // 2. The stored legs connected to them.
   const std::vector<StoredLeg> stored = read_stored_legs(tx);
-  out.stored_legs = stored.size();
   if (stored.size() >= static_cast<size_t>(kMaxStoredLegs)) {
     spdlog::warn("call assembly: the batch's links reach {} or more stored legs; only those are assembled",
                  kMaxStoredLegs);
@@ -301,70 +295,52 @@ CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow
   // takes part once, as the version the upsert keeps: the richer source;
   // among equals the stored row, else the first in the batch.
   const size_t participants = rows.size() + stored.size();
-  auto source_of = [&](size_t p) -> const std::string& {
-    return p < rows.size() ? rows[p]->source : stored[p - rows.size()].source;
+  std::vector<AssemblyLeg> batch_legs;
+  batch_legs.reserve(rows.size());
+  for (const CdrRow* r : rows) batch_legs.push_back(assembly_leg(*r));
+  auto leg_at = [&](size_t p) -> const AssemblyLeg& {
+    return p < rows.size() ? batch_legs[p] : stored[p - rows.size()].assembly;
   };
-  auto rank = [](const std::string& source) { return source == "esl" ? 1 : 2; };
-  std::vector<size_t> version(participants);  // the participant whose data stands for p's leg
+  auto rank_at = [&](size_t p) {
+    const std::string& source = p < rows.size() ? rows[p]->source : stored[p - rows.size()].source;
+    return source == "esl" ? 1 : 2;
+  };
+  // The participant whose data stands for each one's leg.
+  std::vector<size_t> version(participants);
   {
-    std::unordered_map<std::string, size_t> kept;
-    auto consider = [&](size_t p, const std::string& account, const std::string& call_id) {
-      std::string key = account;
-      key.push_back('\0');
-      key.append(call_id);
-      const auto [it, fresh] = kept.emplace(std::move(key), p);
-      if (!fresh && rank(source_of(p)) > rank(source_of(it->second))) it->second = p;
-    };
-    for (size_t j = 0; j < stored.size(); ++j) consider(rows.size() + j, stored[j].account_id, stored[j].call_id);
-    for (size_t i = 0; i < rows.size(); ++i) consider(i, rows[i]->account_id, rows[i]->call_id);
+    std::vector<std::string> keys(participants);
     for (size_t p = 0; p < participants; ++p) {
-      const std::string& account = p < rows.size() ? rows[p]->account_id : stored[p - rows.size()].account_id;
-      const std::string& call_id = p < rows.size() ? rows[p]->call_id : stored[p - rows.size()].call_id;
-      version[p] = kept.at(account + std::string(1, '\0') + call_id);
+      keys[p] = leg_at(p).account_id;
+      keys[p].push_back('\0');
+      keys[p].append(leg_at(p).call_id);
     }
+    std::unordered_map<std::string, size_t> kept;
+    auto consider = [&](size_t p) {
+      const auto [it, fresh] = kept.emplace(keys[p], p);
+      if (!fresh && rank_at(p) > rank_at(it->second)) it->second = p;
+    };
+    for (size_t p = rows.size(); p < participants; ++p) consider(p);  // stored first: they win ties
+    for (size_t p = 0; p < rows.size(); ++p) consider(p);
+    for (size_t p = 0; p < participants; ++p) version[p] = kept.at(keys[p]);
   }
   std::vector<AssemblyLeg> legs;
   std::vector<size_t> leg_of(participants);  // index into `legs` of each participant's kept version
-  std::unordered_map<size_t, size_t> leg_of_version;
   legs.reserve(participants);
   for (size_t p = 0; p < participants; ++p) {
     if (version[p] != p) continue;
-    AssemblyLeg leg;
-    if (p < rows.size()) {
-      const CdrRow* r = rows[p];
-      leg.account_id = r->account_id;
-      leg.call_id = r->call_id;
-      leg.leg_interaction_id = r->leg_interaction_id.value_or("");
-      leg.links = links_of(*r);
-      leg.started_us = r->started_us;
-      leg.is_loopback = r->is_loopback;
-      leg.trunk = r->trunk.value_or("");
-      leg.call_direction = r->call_direction.value_or("");
-    } else {
-      const StoredLeg& st = stored[p - rows.size()];
-      leg.account_id = st.account_id;
-      leg.call_id = st.call_id;
-      leg.leg_interaction_id = st.leg_interaction_id;
-      leg.links = st.links;
-      leg.started_us = st.started_us;
-      leg.is_loopback = st.is_loopback;
-      leg.trunk = st.trunk;
-      leg.call_direction = st.call_direction;
-    }
-    leg_of_version[p] = legs.size();
-    legs.push_back(std::move(leg));
+    leg_of[p] = legs.size();
+    legs.push_back(leg_at(p));
   }
-  for (size_t p = 0; p < participants; ++p) leg_of[p] = leg_of_version.at(version[p]);
   const std::vector<AssembledLeg> by_leg = assemble_calls(legs);
   std::vector<AssembledLeg> assembled(participants);
-  for (size_t p = 0; p < participants; ++p) assembled[p] = by_leg[leg_of[p]];
+  for (size_t p = 0; p < participants; ++p) assembled[p] = by_leg[leg_of[version[p]]];
 
   // 4-5. The batch rows.
   for (size_t i = 0; i < rows.size(); ++i) {
     CdrRow& r = *rows[i];
     const AssembledLeg& a = assembled[i];
     const LegRatings ratings =
-        rate_leg(rating, leg_to_rate(r, a.direction_class), a.root, r.kazoo_rate_vars, r.billing_seconds, rated_at);
+        rate_leg(rating, with_class(rating_leg(r), a.direction_class), a.root, r.kazoo_rate_vars, rated_at);
     count(ratings, &out);
     r.interaction_id = a.interaction_id;
     r.direction_class = a.direction_class;
@@ -401,7 +377,8 @@ CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow
     r.interaction_id = a.interaction_id;
     r.direction_class = a.direction_class;
     if (a.root) {
-      const std::optional<RateResult> customer = rate_customer(rating, leg_to_rate(s, a.direction_class), rated_at);
+      const std::optional<RateResult> customer =
+          rate_customer(rating, with_class(s.rating, a.direction_class), rated_at);
       if (customer) {
         (customer->rated ? out.customer_rated : out.customer_unrated) += 1;
         r.customer_json = customer->json;

@@ -37,8 +37,7 @@ class RatingSnapshot;  // daemon/rating/rating_snapshot.h
 void create_call_tables(pqxx::connection& conn);
 
 struct CallStepOutcome {
-  uint64_t stored_legs = 0;  // stored legs found connected to the batch
-  uint64_t relinked = 0;     // stored rows updated
+  uint64_t relinked = 0;  // stored rows updated
   uint64_t customer_rated = 0, customer_unrated = 0;
   uint64_t vendor_rated = 0, vendor_unrated = 0;
 };
@@ -62,7 +61,7 @@ InsertOutcome store_rows(pqxx::transaction_base& tx, std::vector<CdrRow*>& rows,
 // The links of one row, its own call_id first (usable_link() only).
 std::vector<std::string> links_of(const CdrRow& row);
 
-// ISO-8601 UTC "now" with microseconds, for rated_at.
+// ISO-8601 UTC "now" (format_iso_time_us()), for rated_at.
 std::string iso_now();
 
 }  // namespace cdrd
