@@ -87,9 +87,10 @@ auto copy_fields(const CdrRow& r, const std::string& record) {
       r.customer_currency, r.vendor_charge, r.vendor_currency);
 }
 
-// How complete a source's record is. mod_json_cdr, mod_xml_cdr and an import
-// carry the callflow and every variable; an ESL hangup event carries fewer.
-std::string source_rank(const std::string& column) { return "(CASE " + column + " WHEN 'esl' THEN 1 ELSE 2 END)"; }
+// source_rank() in SQL, for the upsert.
+std::string source_rank_sql(const std::string& column) {
+  return "(CASE " + column + " WHEN '" + std::string(kPoorerSource) + "' THEN 1 ELSE 2 END)";
+}
 
 // One row per (id, ts, account_id), the table's key (migration 004), the
 // richest record winning whichever arrived first:
@@ -110,11 +111,11 @@ std::string build_insert_sql(UpsertMode mode) {
     if (!updates.empty()) updates += ", ";
     updates += c + " = EXCLUDED." + c;
   }
-  const std::string guard = mode == UpsertMode::kReplace
-                                ? std::string()
-                                : " WHERE " + source_rank("cdrs.source") + " < " + source_rank("EXCLUDED.source");
+  const std::string guard = mode == UpsertMode::kReplace ? std::string()
+                                                         : " WHERE " + source_rank_sql("cdrs.source") + " < " +
+                                                               source_rank_sql("EXCLUDED.source");
   const std::string insert = "INSERT INTO cdrs (" + cols + ") SELECT DISTINCT ON (id, ts, account_id) " + cols +
-                             " FROM " + kStaging + " ORDER BY id, ts, account_id, " + source_rank("source") +
+                             " FROM " + kStaging + " ORDER BY id, ts, account_id, " + source_rank_sql("source") +
                              " DESC, ctid ON CONFLICT (id, ts, account_id) DO UPDATE SET " + updates + guard;
   // RETURNING gives the partition each row went to (tableoid), in the same
   // statement: rows with no monthly partition are counted as they land in
@@ -155,6 +156,8 @@ void insert_payload_only(pqxx::transaction_base& tx, const std::string& error, c
 }
 
 }  // namespace
+
+int source_rank(std::string_view source) { return source == kPoorerSource ? 1 : 2; }
 
 void create_staging_table(pqxx::connection& conn) {
   pqxx::nontransaction tx(conn);

@@ -7,6 +7,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <pqxx/connection>
@@ -28,6 +29,13 @@ struct QuarantineEntry {
   std::optional<std::string> payload;
   std::string log_id;  // how the warning names the record (its id when known)
 };
+
+// How complete a source's record is: mod_json_cdr, mod_xml_cdr and an import
+// carry the callflow and every variable (2); an ESL hangup event carries
+// fewer (1). Of two rows of one leg the upsert keeps the higher, and call
+// assembly (call_store.h) reads the same one.
+inline constexpr std::string_view kPoorerSource = "esl";
+int source_rank(std::string_view source);
 
 // CREATE TEMP TABLE cdrd_staging for this session. Throws pqxx errors.
 void create_staging_table(pqxx::connection& conn);

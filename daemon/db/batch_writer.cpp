@@ -402,20 +402,12 @@ struct BatchWriter::Impl {
                    std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
       rating = std::move(fresh);
     } catch (const std::exception& e) {
-      if (classify_db_error(e) != DbErrorClass::kOther && classify_db_error(e) != DbErrorClass::kBadRow) throw;
+      const DbErrorClass cls = classify_db_error(e);
+      if (cls != DbErrorClass::kOther && cls != DbErrorClass::kBadRow) throw;
       spdlog::error("rating: the rate decks could not be loaded, rating goes on with the previous ones: {}",
                     error_text(e));
     }
     rating_stale = false;
-  }
-
-  // Call assembly and rating (call_store.h) come first in each attempt: they
-  // set the rows' call-level fields from what is stored at that moment.
-  CallStepOutcome assemble(pqxx::work& tx, PreparedBatch& batch) {
-    std::vector<CdrRow*> rows;
-    rows.reserve(batch.rows.size());
-    for (auto& r : batch.rows) rows.push_back(&r);
-    return assemble_and_rate(tx, rows, rating.get(), iso_now());
   }
 
   Outcome write_batch(PreparedBatch& batch) {
@@ -443,7 +435,9 @@ struct BatchWriter::Impl {
     // Deferred constraints checked at the end of each statement, so each one
     // fails the half that holds its row instead of the whole COMMIT.
     tx.exec("SET CONSTRAINTS ALL IMMEDIATE");
-    out.calls = assemble(tx, batch);
+    // Call assembly and rating (call_store.h) come first in each attempt:
+    // they set the rows' call-level fields from what is stored at that moment.
+    out.calls = assemble_and_rate(tx, rows, rating.get(), iso_now());
     const std::vector<const CdrRow*> all(rows.begin(), rows.end());
     const auto mid = all.begin() + static_cast<std::ptrdiff_t>(all.size() / 2);
     bisect(tx, std::vector<const CdrRow*>(all.begin(), mid), &out);

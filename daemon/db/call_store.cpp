@@ -302,8 +302,7 @@ CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow
     return p < rows.size() ? batch_legs[p] : stored[p - rows.size()].assembly;
   };
   auto rank_at = [&](size_t p) {
-    const std::string& source = p < rows.size() ? rows[p]->source : stored[p - rows.size()].source;
-    return source == "esl" ? 1 : 2;
+    return source_rank(p < rows.size() ? rows[p]->source : stored[p - rows.size()].source);
   };
   // The participant whose data stands for each one's leg.
   std::vector<size_t> version(participants);
