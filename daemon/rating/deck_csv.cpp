@@ -1,5 +1,8 @@
 #include "daemon/rating/deck_csv.h"
 
+#include <rapidjson/encodings.h>
+#include <rapidjson/memorystream.h>
+
 #include "daemon/core/csv_reader.h"
 
 #include <algorithm>
@@ -39,40 +42,15 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Well-formed UTF-8 (no overlong forms, no surrogates): the database keeps
-// names as UTF-8 text and would refuse the whole COPY at a Latin-1 byte.
+// Well-formed UTF-8 (no overlong forms, no surrogates), by RapidJSON's
+// decoder: the database keeps names as UTF-8 text and would refuse the whole
+// COPY at a Latin-1 byte. A sequence cut short by the end reads a '\0' there,
+// which no continuation byte is, so it fails too.
 bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    for (size_t k = 1; k <= n; ++k) {
-      if (i + k >= s.size()) return false;
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
-      return false;
-    }
-    i += n + 1;
+  rapidjson::MemoryStream in(s.data(), s.size());
+  while (in.Tell() < s.size()) {
+    unsigned codepoint = 0;
+    if (!rapidjson::UTF8<>::Decode(in, &codepoint)) return false;
   }
   return true;
 }

@@ -148,6 +148,12 @@ TEST(DeckCsv, NamesAreUtf8) {
   // The same name in Latin-1.
   EXPECT_EQ(parse_error(std::string(kHeader) + "262,R\xE9union,60,0.1,60,0.1\n"),
             "deck.csv line 2, column name: is not UTF-8 text (save the file as UTF-8)");
+  // An overlong '/', a UTF-16 surrogate, a sequence cut short at the end of the name.
+  for (const char* bad : {"x\xC0\xAF", "x\xED\xA0\x80", "x\xC3"}) {
+    EXPECT_EQ(parse_error(std::string(kHeader) + "262," + bad + ",60,0.1,60,0.1\n"),
+              "deck.csv line 2, column name: is not UTF-8 text (save the file as UTF-8)")
+        << bad;
+  }
 }
 
 TEST(DeckCsv, EmptyFiles) {
