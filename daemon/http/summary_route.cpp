@@ -16,6 +16,7 @@
 #include "daemon/db/cdr_store.h"
 #include "daemon/db/cdr_summary.h"
 #include "daemon/http/api_request.h"
+#include "daemon/rating/decimal.h"
 
 namespace cdrd {
 namespace {
@@ -57,24 +58,16 @@ void put_counters(JsonWriter& w, const SummaryCounters& c) {
   put_ratio(w, "ner", c.answered + c.busy + c.noanswer + c.rejected, c.attempts);
 }
 
-// numerator / divisor (both >= 0, divisor > 0, divisor below 4.6e17) rounded
-// half up to 4 decimals, as text with all 4 ("0.6667", "60.5000"): long
-// division on integers, so the text is exact.
+// numerator / divisor (both >= 0, divisor > 0) rounded half up to 4
+// decimals, as text with all 4 ("0.6667", "60.5000"): exact, through the
+// rating library's Decimal (GMP rationals).
 std::string decimal_ratio(int64_t numerator, int64_t divisor) {
-  int64_t whole = numerator / divisor;
-  int64_t rest = numerator % divisor;
-  int64_t fraction = 0;
-  for (int i = 0; i < 4; ++i) {
-    rest *= 10;
-    fraction = fraction * 10 + rest / divisor;
-    rest %= divisor;
-  }
-  if (rest * 2 >= divisor && ++fraction == 10000) {
-    fraction = 0;
-    ++whole;
-  }
-  std::string digits = std::to_string(fraction);
-  return std::to_string(whole) + "." + std::string(4 - digits.size(), '0') + digits;
+  std::string text = Decimal(mpq_class(mpz_class(numerator), mpz_class(divisor))).to_string(4, PriceRounding::kHalfUp);
+  // Decimal drops trailing zeros; a call ratio always shows its 4 places.
+  const size_t point = text.find('.');
+  const size_t places = point == std::string::npos ? 0 : text.size() - point - 1;
+  if (point == std::string::npos) text += '.';
+  return text.append(4 - places, '0');
 }
 
 // A call ratio: a decimal string, null when the divisor is 0.
