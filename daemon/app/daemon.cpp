@@ -294,7 +294,7 @@ void Daemon::Impl::begin_shutdown(const char* why) {
 
 void Daemon::Impl::on_drain_tick(evutil_socket_t, short, void* self) {
   auto* d = static_cast<Impl*>(self);
-  if (d->http->in_flight() == 0 || std::chrono::steady_clock::now() >= d->drain_deadline) {
+  if (d->http->idle() || std::chrono::steady_clock::now() >= d->drain_deadline) {
     event_base_loopexit(d->base, nullptr);
   }
 }

@@ -20,6 +20,7 @@ struct ConnectionGate::Conn {
   HttpErrorJson error_json;
   void (*close_cb)(evhttp_connection*, void*) = nullptr;
   void* close_arg = nullptr;
+  int unsent_replies = 0;  // requests read whose reply is not written yet
 };
 
 ConnectionGate::ConnectionGate(event_base* base, Metrics* metrics) : base_(base), metrics_(metrics) {
@@ -113,6 +114,7 @@ void ConnectionGate::on_close(evhttp_connection* conn, void* arg) {
 void ConnectionGate::release(Conn* c) {
   // The bufferevent is still alive here: evhttp runs the close callback
   // before freeing it, and an unadopted one is held by bev_ref.
+  unsent_replies_ -= c->unsent_replies;  // the peer went away first
   c->error_json.detach();
   event_free(c->deadline);
   if (c->bev_ref) bufferevent_decref(c->bev);
@@ -140,6 +142,8 @@ void ConnectionGate::request_read(evhttp_request* req) {
   auto it = evcon ? conns_.find(evcon) : conns_.end();
   if (it == conns_.end()) return;
   evtimer_del(it->second->deadline);
+  ++it->second->unsent_replies;
+  ++unsent_replies_;
   // Runs when the reply has been written (not for a connection that closes
   // first: the close callback frees c, and evhttp never calls this then).
   evhttp_request_set_on_complete_cb(req, &ConnectionGate::on_reply_sent, it->second);
@@ -147,6 +151,10 @@ void ConnectionGate::request_read(evhttp_request* req) {
 
 void ConnectionGate::on_reply_sent(evhttp_request*, void* arg) {
   auto* c = static_cast<Conn*>(arg);
+  if (c->unsent_replies > 0) {
+    --c->unsent_replies;
+    --c->gate->unsent_replies_;
+  }
   c->gate->arm(c);  // the next request on this keep-alive connection
 }
 

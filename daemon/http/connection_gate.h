@@ -74,6 +74,10 @@ class ConnectionGate {
   void watch_close(evhttp_connection* conn, void (*cb)(evhttp_connection*, void*), void* arg);
 
   int open() const { return open_; }
+  // Requests read whole whose reply libevent has not finished writing: a
+  // reply handed to evhttp still sits in the connection's output buffer
+  // until the loop writes it, so a drain waits for this to reach 0 too.
+  int unsent_replies() const { return unsent_replies_; }
   bool accepting() const { return accepting_; }
 
  private:
@@ -96,6 +100,7 @@ class ConnectionGate {
   std::unordered_map<evhttp_connection*, Conn*> conns_;
   std::vector<evconnlistener*> listeners_;
   int open_ = 0;
+  int unsent_replies_ = 0;
   bool accepting_ = true;
   std::chrono::steady_clock::time_point last_limit_log_{};
 };

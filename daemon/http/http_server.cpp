@@ -123,6 +123,8 @@ bool HttpServer::listen(const std::vector<ListenerSpec>& listeners, std::shared_
   return true;
 }
 
+bool HttpServer::idle() const { return in_flight_ == 0 && gate_->unsent_replies() == 0; }
+
 int HttpServer::api_port() const {
   for (const auto& l : listeners_) {
     if (l->spec().role == ListenerRole::kReadApi) return l->port();

@@ -101,6 +101,10 @@ class HttpServer {
   void start_draining();
   // Ingest requests accepted but not yet answered.
   int in_flight() const { return in_flight_; }
+  // Every request answered and every answer written to its socket: a drain
+  // that stopped the loop at in_flight() == 0 could drop a reply still in
+  // its connection's output buffer.
+  bool idle() const;
   // The port of listen.http, and of listen.api (= bound_port() when the read
   // API shares listen.http); 0 before listen().
   int bound_port() const { return listeners_.empty() ? 0 : listeners_.front()->port(); }

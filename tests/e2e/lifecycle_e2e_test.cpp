@@ -250,7 +250,7 @@ TEST_F(LifecycleE2E, SigtermAnswersWhatIsInFlightCommitsTheBatchAndExitsZero) {
 
   lock.release();
   const HttpResponse read = reader.get();
-  EXPECT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(read.status, 200) << read.body << cdrd->log();
   EXPECT_EQ(cdrd->wait_exit(), 0) << cdrd->log();
   EXPECT_EQ(rows("acct-drain"), 1) << "the batch in flight was committed before the exit";
   EXPECT_NE(cdrd->log().find("cdrd stopped: every request answered"), std::string::npos) << cdrd->log();
