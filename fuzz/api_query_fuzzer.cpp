@@ -1,4 +1,4 @@
-// The read API's query string (daemon/http/api_query.h): libevent's query
+// The read API's query string (daemon/api/api_query.h): libevent's query
 // parsing, then the list routes' checks (window, page_size, start_key,
 // filters) and the summary's. The first byte picks JSON or CSV; the rest is
 // the query string. Invariants: an accepted query keeps the contract's
@@ -6,9 +6,9 @@
 // decodes re-encodes to a key that decodes to the same cursor.
 #include <string>
 
-#include "daemon/db/cdr_store.h"
-#include "daemon/http/api_query.h"
-#include "daemon/http/api_request.h"
+#include "daemon/api/cdr_store.h"
+#include "daemon/api/api_query.h"
+#include "daemon/api/api_request.h"
 #include "fuzz/fuzz_check.h"
 
 namespace {

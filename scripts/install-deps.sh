@@ -10,6 +10,8 @@ PACKAGES=(
   libbenchmark-dev
   libphonenumber-dev libicu-dev  # E.164 numbers, number types and country names (adapters/numbers)
   libgmp-dev  # exact rational arithmetic for money (daemon/rating)
+  libsodium-dev  # Argon2id password hashes of API users (daemon/auth)
+  libhowardhinnant-date-dev  # IANA time zones from the system tz database (daemon/api)
   python3-yaml python3-jsonschema  # tests/openapi/check_responses.py (Debian's, not pip)
   clang-format clang-tidy systemd
   ccache  # scripts/build.sh: rebuilds of unchanged sources come from the cache

@@ -9,7 +9,7 @@
 
 #include "adapters/numbers/phone_numbers.h"
 #include "daemon/core/cdr_record.h"
-#include "daemon/http/ingest_guard.h"
+#include "daemon/ingest/ingest_guard.h"
 
 namespace cdrd {
 

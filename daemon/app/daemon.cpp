@@ -28,11 +28,14 @@
 #include "daemon/core/metrics.h"
 #include "daemon/db/batch_writer.h"
 #include "daemon/esl/esl_client.h"
+#include "daemon/api/api_service.h"
+#include "daemon/api/kazoo/kazoo_dialect.h"
+#include "daemon/api/read_pool.h"
 #include "daemon/http/http_listener.h"
 #include "daemon/http/http_server.h"
 #include "daemon/http/loop_task_queue.h"
-#include "daemon/http/read_pool.h"
-#include "daemon/http/reject_store.h"
+#include "daemon/ingest/ingest_service.h"
+#include "daemon/ingest/reject_store.h"
 #include "daemon/spool/spool.h"
 
 namespace cdrd {
@@ -90,6 +93,10 @@ struct Daemon::Impl {
   event_base* base = nullptr;
   std::unique_ptr<LoopTaskQueue> loop_queue;
   std::unique_ptr<ReadPool> reads;
+  // The route handlers outlive the server, which tells them to let go of
+  // their requests before it frees its listeners.
+  std::unique_ptr<IngestService> ingest;
+  std::unique_ptr<ApiService> api;
   std::unique_ptr<HttpServer> http;
   std::vector<std::unique_ptr<EslClient>> esl_clients;
 
@@ -205,10 +212,6 @@ int Daemon::Impl::start() {
                                      static_cast<size_t>(config.api_max_queued_reads));
   HttpServer::Parts parts;
   parts.base = base;
-  parts.loop_queue = loop_queue.get();
-  parts.spool = spool.get();
-  parts.rejects = rejects.get();
-  parts.reads = reads.get();
   parts.metrics = &metrics;
   parts.readiness = [this](std::string* why) {
     if (!spool->healthy()) {
@@ -223,14 +226,21 @@ int Daemon::Impl::start() {
   };
   parts.input_links = [this] { return esl_states(); };
   http = std::make_unique<HttpServer>(parts);
-  const std::shared_ptr<const HttpSettings> settings = make_http_settings(config, token_key);
-  if (!http->listen(listener_specs(config), settings, &error)) {
+  const std::shared_ptr<const IngestSettings> ingest_settings = make_ingest_settings(config);
+  ingest = std::make_unique<IngestService>(
+      IngestService::Parts{loop_queue.get(), spool.get(), rejects.get(), &metrics}, ingest_settings);
+  api = std::make_unique<ApiService>(ApiService::Parts{loop_queue.get(), reads.get(), &metrics, http->gate()},
+                                     make_api_settings(config, token_key));
+  api->mount(make_kazoo_dialect());
+  http->add_handler(RouteFamily::kIngest, ingest.get());
+  http->add_handler(RouteFamily::kReadApi, api.get());
+  if (!http->listen(listener_specs(config), make_http_settings(config), &error)) {
     spdlog::critical("{}", error);
     return 1;
   }
   // The ESL clients share the HTTP routes' normalization rules (aliasing
   // pointer: the rules live as long as the settings that hold them).
-  const std::shared_ptr<const NormalizeOptions> normalize(settings, &settings->normalize);
+  const std::shared_ptr<const NormalizeOptions> normalize(ingest_settings, &ingest_settings->normalize);
   for (const FreeswitchNode& node : config.freeswitch) {
     EslClient::Parts esl_parts{base, spool.get(), rejects.get(), &metrics};
     EslClientOptions esl_options;
@@ -374,9 +384,11 @@ void Daemon::Impl::reload() {
     sd_notifyf(0, "READY=1\nSTATUS=%s", status.c_str());
     return;
   }
-  const std::shared_ptr<const HttpSettings> settings = make_http_settings(next, token_key);
-  http->apply(settings);
-  const std::shared_ptr<const NormalizeOptions> normalize(settings, &settings->normalize);
+  http->apply(make_http_settings(next));
+  api->apply(make_api_settings(next, token_key));
+  const std::shared_ptr<const IngestSettings> ingest_settings = make_ingest_settings(next);
+  ingest->apply(ingest_settings);
+  const std::shared_ptr<const NormalizeOptions> normalize(ingest_settings, &ingest_settings->normalize);
   for (auto& client : esl_clients) client->apply(normalize);
   set_log_format(*spdlog::default_logger(), next.log_format);
   spdlog::default_logger()->set_level(spdlog::level::from_str(next.log_level));
@@ -428,6 +440,8 @@ void Daemon::Impl::stop_storage() {
 
 void Daemon::Impl::free_loop() {
   http.reset();
+  api.reset();
+  ingest.reset();
   for (event* ev : {sigterm, sigint, sighup, drain_timer, watchdog_timer}) {
     if (ev) event_free(ev);
   }

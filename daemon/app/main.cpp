@@ -10,6 +10,7 @@
 #include "daemon/app/database_setup.h"
 #include "daemon/app/rates_command.h"
 #include "daemon/app/reprocess_command.h"
+#include "daemon/app/user_command.h"
 #include "daemon/config/config.h"
 #include "daemon/http/tls_context.h"
 
@@ -47,6 +48,25 @@ int run(int argc, char** argv) {
   key_revoke->fallthrough();
   CLI::App* key_list = api_key->add_subcommand("list", "list the keys: id, accounts, name, created, revoked");
   key_list->fallthrough();
+
+  // cdrd user create|list|revoke: the users of the read API's login routes (issue 13).
+  cdrd::UserCommand user_command;
+  CLI::App* user = app.add_subcommand("user", "create, list and revoke the users of the read API's login routes");
+  user->require_subcommand(1);
+  user->fallthrough();
+  CLI::App* user_create = user->add_subcommand(
+      "create", "add a user; the password is read from the terminal (no echo) or as stdin's first line");
+  user_create->add_option("--login", user_command.login, "the user's login (no ':')")->required();
+  user_create->add_option("--account", user_command.accounts, "an account the user may read (repeat for more; * = all)")
+      ->required()
+      ->allow_extra_args(false);
+  user_create->add_option("--owner-id", user_command.owner_id, "the Kazoo user id the user's tokens carry");
+  user_create->fallthrough();
+  CLI::App* user_list = user->add_subcommand("list", "list the users: login, accounts, owner id, created, revoked");
+  user_list->fallthrough();
+  CLI::App* user_revoke = user->add_subcommand("revoke", "revoke a user (and the tokens issued to it)");
+  user_revoke->add_option("login", user_command.login, "the user's login")->required();
+  user_revoke->fallthrough();
 
   // cdrd rates ...: rate decks and their assignments (issue 12).
   cdrd::RatesCommand rates_command;
@@ -161,6 +181,13 @@ int run(int argc, char** argv) {
                          : *key_revoke ? cdrd::ApiKeyCommand::Action::kRevoke
                                        : cdrd::ApiKeyCommand::Action::kList;
     return cdrd::run_api_key_command(config, key_command);
+  }
+
+  if (*user) {
+    user_command.action = *user_create   ? cdrd::UserCommand::Action::kCreate
+                          : *user_revoke ? cdrd::UserCommand::Action::kRevoke
+                                         : cdrd::UserCommand::Action::kList;
+    return cdrd::run_user_command(config, user_command);
   }
 
   if (*rates) {

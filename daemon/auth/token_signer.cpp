@@ -31,9 +31,16 @@ std::string payload_json(const TokenClaims& claims) {
   if (!claims.stored_key_id.empty()) {
     w.Key("kid");
     w.String(claims.stored_key_id);
-  } else {
+  } else if (!claims.config_key_digest.empty()) {
     w.Key("cfg");
     w.String(claims.config_key_digest);
+  } else {
+    w.Key("usr");
+    w.String(claims.user_login);
+    if (!claims.owner_id.empty()) {
+      w.Key("own");
+      w.String(claims.owner_id);
+    }
   }
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize());
@@ -54,13 +61,21 @@ bool parse_payload(const std::string& json, TokenClaims* claims) {
     out.accounts.emplace_back(account.GetString(), account.GetStringLength());
   }
   out.expires_at = exp->value.GetInt64();
-  const auto kid = doc.FindMember("kid");
-  const auto cfg = doc.FindMember("cfg");
-  const bool has_kid = kid != doc.MemberEnd() && kid->value.IsString() && kid->value.GetStringLength() > 0;
-  const bool has_cfg = cfg != doc.MemberEnd() && cfg->value.IsString() && cfg->value.GetStringLength() > 0;
-  if (has_kid == has_cfg) return false;
-  if (has_kid) out.stored_key_id.assign(kid->value.GetString(), kid->value.GetStringLength());
-  if (has_cfg) out.config_key_digest.assign(cfg->value.GetString(), cfg->value.GetStringLength());
+  // Each origin member, when present, must be a non-empty string; exactly
+  // one must be present, and "own" only beside "usr".
+  const auto origin = [&doc](const char* name, std::string* value) {
+    const auto m = doc.FindMember(name);
+    if (m == doc.MemberEnd()) return 0;
+    if (!m->value.IsString() || m->value.GetStringLength() == 0) return -1;
+    value->assign(m->value.GetString(), m->value.GetStringLength());
+    return 1;
+  };
+  const int kid = origin("kid", &out.stored_key_id);
+  const int cfg = origin("cfg", &out.config_key_digest);
+  const int usr = origin("usr", &out.user_login);
+  const int own = origin("own", &out.owner_id);
+  if (kid < 0 || cfg < 0 || usr < 0 || own < 0 || kid + cfg + usr != 1) return false;
+  if (own == 1 && usr != 1) return false;
   *claims = std::move(out);
   return true;
 }
@@ -87,6 +102,16 @@ std::string TokenSigner::mac(const std::string& signed_part) const {
 }
 
 std::string TokenSigner::sign(const TokenClaims& claims) const {
+  const int origins = static_cast<int>(!claims.stored_key_id.empty()) +
+                      static_cast<int>(!claims.config_key_digest.empty()) +
+                      static_cast<int>(!claims.user_login.empty());
+  if (origins != 1) {
+    throw std::invalid_argument(
+        "token claims: exactly one of stored_key_id, config_key_digest and user_login must be set");
+  }
+  if (!claims.owner_id.empty() && claims.user_login.empty()) {
+    throw std::invalid_argument("token claims: owner_id is only for a user_login token");
+  }
   const std::string payload = base64url_encode(payload_json(claims));
   return payload + "." + base64url_encode(mac(payload));
 }

@@ -11,7 +11,7 @@
 #include "adapters/freeswitch/normalize.h"
 #include "adapters/numbers/phone_numbers.h"
 #include "daemon/config/config_values.h"
-#include "daemon/http/ingest_guard.h"
+#include "daemon/ingest/ingest_guard.h"
 
 namespace cdrd {
 

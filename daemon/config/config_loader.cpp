@@ -17,7 +17,7 @@
 #include "daemon/config/config_env.h"
 #include "daemon/config/config_keys.h"
 #include "daemon/config/config_values.h"
-#include "daemon/http/ingest_guard.h"
+#include "daemon/ingest/ingest_guard.h"
 
 namespace cdrd {
 namespace {

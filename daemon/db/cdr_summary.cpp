@@ -40,10 +40,15 @@ constexpr const char* kWindow =
     " FROM cdrs c WHERE c.account_id = $1 AND c.ts >= to_timestamp($2) AND c.ts <= to_timestamp($3) AND NOT "
     "c.is_loopback";
 
-// The bucket of a leg, as column k of the innermost select. Buckets are UTC
-// hours / days whatever the session's TimeZone.
+// The bucket of a leg, as column k of the innermost select. A time bucket is
+// the instant (timestamptz) its hour / day starts at in the query's zone
+// ($5), whatever the session's TimeZone. date_trunc's zone argument does
+// `ts AT TIME ZONE zone`, truncates, and turns the local start back into an
+// instant: with the offset of that local start for a day (so 23 / 25-hour
+// days), with the leg's own offset for an hour (so the hour repeated in
+// autumn is two buckets; a plain AT TIME ZONE round trip would merge them).
 std::string key_expr(SummaryGrouping g) {
-  if (is_time_grouping(g)) return "date_trunc($4, c.ts AT TIME ZONE 'UTC')";
+  if (is_time_grouping(g)) return "date_trunc($4, c.ts, $5)";
   return std::string("c.") + info_of(g)->column;
 }
 
@@ -61,12 +66,15 @@ std::string key_order(SummaryGrouping g, const std::string& alias) {
 }
 
 // The selected legs with the columns `columns`, plus k when grouped; the
-// parameters start with the account, the window and the unit, then the
-// filters'.
+// parameters start with the account, the window, the unit and the zone,
+// then the filters'.
 std::string selected_legs(const CdrSummaryQuery& q, const std::string& columns, std::vector<std::string>* params) {
   *params = {q.account_id, std::to_string(q.from_gregorian - kGregorianUnixOffset),
              std::to_string(q.to_gregorian - kGregorianUnixOffset)};
-  if (is_time_grouping(q.group_by)) params->emplace_back(summary_grouping_name(q.group_by));
+  if (is_time_grouping(q.group_by)) {
+    params->emplace_back(summary_grouping_name(q.group_by));
+    params->push_back(q.time_zone);
+  }
   std::string sql = "SELECT ";
   if (q.group_by != SummaryGrouping::kNone) sql += key_expr(q.group_by) + " AS k, ";
   sql += columns;

@@ -33,13 +33,14 @@
 
 #include <pqxx/connection>
 
-#include "daemon/db/cdr_filter.h"
+#include "daemon/api/cdr_filter.h"
 
 namespace cdrd {
 
 enum class SummaryGrouping {
   kNone,
-  // Time buckets: UTC hour / day of the leg's end.
+  // Time buckets: hour / day of the leg's end in CdrSummaryQuery::time_zone
+  // (UTC by default).
   kHour,
   kDay,
   // Value buckets: one per distinct value of a column of `cdrs` (NULL is a
@@ -65,6 +66,14 @@ struct CdrSummaryQuery {
   int64_t from_gregorian = 0;  // inclusive, compared with the record's timestamp (the end of the leg)
   int64_t to_gregorian = 0;    // inclusive
   SummaryGrouping group_by = SummaryGrouping::kNone;
+  // The zone of the time buckets, as PostgreSQL text: sql_zone() of the
+  // request's tz / utc_offset (daemon/api/time_zone.h). The buckets are cut
+  // by date_trunc(unit, ts, zone), PostgreSQL's AT TIME ZONE round trip that
+  // keeps the instants: a day bucket is the zone's local day (23 or 25 hours
+  // across a DST change), an hour bucket a local hour (the two 02:00 hours
+  // of an autumn change stay two buckets). Unused without a time grouping.
+  // Any other text may be refused by PostgreSQL (22023: a 500 to the client).
+  std::string time_zone = "UTC";
   // ANDed with the account and the window, as in the list (cdr_filter.h).
   std::vector<CdrFilter> filters;
 };
@@ -99,7 +108,7 @@ struct ChargeSums {
 using SummaryCharges = std::map<std::string, ChargeSums>;
 
 struct SummaryBucket {
-  int64_t start_gregorian = 0;     // time groupings: the UTC hour or day the bucket starts at, Gregorian seconds
+  int64_t start_gregorian = 0;     // time groupings: the instant the bucket's hour or day starts at, Gregorian seconds
   std::optional<std::string> key;  // value groupings: the column's value; nullopt for NULL
   SummaryCounters counters;
   CallCounters calls;
@@ -116,8 +125,9 @@ struct CdrSummary {
 };
 
 // A statement summarize_cdrs() runs and its parameters: $1 account_id, $2 /
-// $3 the window in Unix seconds, $4 the date_trunc unit for a time grouping,
-// then the filters' values. Exposed so a test can EXPLAIN it.
+// $3 the window in Unix seconds, for a time grouping $4 the date_trunc unit
+// and $5 the time zone, then the filters' values. Exposed so a test can
+// EXPLAIN it.
 struct SummaryStatement {
   std::string sql;
   std::vector<std::string> params;

@@ -15,7 +15,7 @@
 #include "adapters/freeswitch/esl_event.h"
 #include "daemon/core/cdr_record.h"
 #include "daemon/core/metrics.h"
-#include "daemon/http/reject_store.h"
+#include "daemon/ingest/reject_store.h"
 #include "daemon/spool/spool.h"
 
 namespace cdrd {

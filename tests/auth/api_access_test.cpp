@@ -1,6 +1,6 @@
 // authorize_account() on the loop thread: configured keys, tokens, and what
 // is left to ApiGrant::verify() (stored keys; tests/e2e cover that part).
-#include "daemon/http/api_access.h"
+#include "daemon/api/api_access.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 
 #include "daemon/auth/api_key_secret.h"
 #include "daemon/auth/token_signer.h"
-#include "daemon/http/http_server.h"
+#include "daemon/api/api_settings.h"
 
 namespace cdrd {
 namespace {
@@ -34,7 +34,7 @@ struct Outcome {
   ApiError err;
 };
 
-Outcome authorize(const HttpSettings& settings, const std::string& credential, const std::string& account) {
+Outcome authorize(const ApiSettings& settings, const std::string& credential, const std::string& account) {
   Outcome o;
   ApiGrant grant;
   o.allowed = authorize_account(settings, credential, account, &grant, &o.err);
@@ -45,7 +45,7 @@ const ApiKey kAKey{"a-key", {"acct-a"}};
 const ApiKey kAllKey{"all-key", {"*"}};
 
 TEST(ApiAccess, ConfiguredKeysReadOnlyTheirAccounts) {
-  const auto settings = make_http_settings(config_with_keys({kAKey, kAllKey}), kTokenKey);
+  const auto settings = make_api_settings(config_with_keys({kAKey, kAllKey}), kTokenKey);
   EXPECT_TRUE(authorize(*settings, "a-key", "acct-a").allowed);
   const Outcome other = authorize(*settings, "a-key", "acct-b");
   EXPECT_FALSE(other.allowed);
@@ -55,7 +55,7 @@ TEST(ApiAccess, ConfiguredKeysReadOnlyTheirAccounts) {
 }
 
 TEST(ApiAccess, MissingAndUnknownCredentialsAre401) {
-  const auto settings = make_http_settings(config_with_keys({kAKey}), kTokenKey);
+  const auto settings = make_api_settings(config_with_keys({kAKey}), kTokenKey);
   const Outcome none = authorize(*settings, "", "acct-a");
   EXPECT_EQ(none.err.status, 401);
   EXPECT_NE(none.err.message.find("no credentials"), std::string::npos);
@@ -66,7 +66,7 @@ TEST(ApiAccess, MissingAndUnknownCredentialsAre401) {
 }
 
 TEST(ApiAccess, TokenFromAConfiguredKeyReadsItsAccountsOnly) {
-  const auto settings = make_http_settings(config_with_keys({kAKey}), kTokenKey);
+  const auto settings = make_api_settings(config_with_keys({kAKey}), kTokenKey);
   const std::string token = token_for(kAKey, unix_now() + 600);
   EXPECT_TRUE(authorize(*settings, token, "acct-a").allowed);
   const Outcome other = authorize(*settings, token, "acct-b");
@@ -75,7 +75,7 @@ TEST(ApiAccess, TokenFromAConfiguredKeyReadsItsAccountsOnly) {
 }
 
 TEST(ApiAccess, ExpiredTokenIs401SayingSo) {
-  const auto settings = make_http_settings(config_with_keys({kAKey}), kTokenKey);
+  const auto settings = make_api_settings(config_with_keys({kAKey}), kTokenKey);
   const Outcome o = authorize(*settings, token_for(kAKey, unix_now() - 1), "acct-a");
   EXPECT_FALSE(o.allowed);
   EXPECT_EQ(o.err.status, 401);
@@ -83,7 +83,7 @@ TEST(ApiAccess, ExpiredTokenIs401SayingSo) {
 }
 
 TEST(ApiAccess, TamperedOrForeignTokenIs401NotValid) {
-  const auto settings = make_http_settings(config_with_keys({kAKey}), kTokenKey);
+  const auto settings = make_api_settings(config_with_keys({kAKey}), kTokenKey);
   std::string token = token_for(kAKey, unix_now() + 600);
   token[2] = token[2] == 'A' ? 'B' : 'A';
   const Outcome tampered = authorize(*settings, token, "acct-a");
@@ -101,9 +101,9 @@ TEST(ApiAccess, TamperedOrForeignTokenIs401NotValid) {
 
 TEST(ApiAccess, TokenOfAKeyRemovedFromTheConfigurationIsRefused) {
   const std::string token = token_for(kAKey, unix_now() + 600);
-  ASSERT_TRUE(authorize(*make_http_settings(config_with_keys({kAKey}), kTokenKey), token, "acct-a").allowed);
+  ASSERT_TRUE(authorize(*make_api_settings(config_with_keys({kAKey}), kTokenKey), token, "acct-a").allowed);
   // SIGHUP with a-key gone: its tokens stop working although still signed and unexpired.
-  const auto reloaded = make_http_settings(config_with_keys({kAllKey}), kTokenKey);
+  const auto reloaded = make_api_settings(config_with_keys({kAllKey}), kTokenKey);
   const Outcome o = authorize(*reloaded, token, "acct-a");
   EXPECT_FALSE(o.allowed);
   EXPECT_EQ(o.err.status, 401);
@@ -113,13 +113,13 @@ TEST(ApiAccess, TokenOfAKeyRemovedFromTheConfigurationIsRefused) {
 TEST(ApiAccess, TokenFollowsItsKeysNarrowedAccounts) {
   const ApiKey ab{"ab-key", {"acct-a", "acct-b"}};
   const std::string token = token_for(ab, unix_now() + 600);
-  const auto reloaded = make_http_settings(config_with_keys({{"ab-key", {"acct-a"}}}), kTokenKey);
+  const auto reloaded = make_api_settings(config_with_keys({{"ab-key", {"acct-a"}}}), kTokenKey);
   EXPECT_TRUE(authorize(*reloaded, token, "acct-a").allowed);
   EXPECT_EQ(authorize(*reloaded, token, "acct-b").err.status, 403);
 }
 
 TEST(ApiAccess, StoredKeyAndItsTokensAreLeftToTheDatabaseCheck) {
-  const auto settings = make_http_settings(config_with_keys({}), kTokenKey);
+  const auto settings = make_api_settings(config_with_keys({}), kTokenKey);
   // Any well-formed stored key passes the loop's check; ApiGrant::verify()
   // looks it up (tests/db and tests/e2e).
   EXPECT_TRUE(authorize(*settings, generate_api_key().key, "acct-a").allowed);
@@ -134,7 +134,7 @@ TEST(ApiAccess, StoredKeyAndItsTokensAreLeftToTheDatabaseCheck) {
 }
 
 TEST(ApiAccess, WithoutATokenKeyTokensAreNotAccepted) {
-  const auto settings = make_http_settings(config_with_keys({kAKey}));
+  const auto settings = make_api_settings(config_with_keys({kAKey}));
   const Outcome o = authorize(*settings, token_for(kAKey, unix_now() + 600), "acct-a");
   EXPECT_EQ(o.err.status, 401);
 }

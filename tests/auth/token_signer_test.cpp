@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <stdexcept>
 #include <string>
 
 #include "daemon/auth/base64url.h"
@@ -37,6 +38,20 @@ std::string hmac_sha256(const std::string& key, const std::string& data) {
   EVP_MAC_CTX_free(ctx);
   EVP_MAC_free(mac);
   return std::string(reinterpret_cast<const char*>(out), n);
+}
+
+// A token over `json` as the payload, MAC'd apart from TokenSigner: what a
+// signer of another version (earlier or later) would have handed out.
+std::string token_over(const std::string& json) {
+  const std::string payload = base64url_encode(json);
+  return payload + "." + base64url_encode(hmac_sha256(kKey, payload));
+}
+
+// The JSON inside a token's payload part.
+std::string payload_of(const std::string& token) {
+  std::string json;
+  EXPECT_TRUE(base64url_decode(token.substr(0, token.find('.')), &json)) << token;
+  return json;
 }
 
 // Replaces one character of `s` at `pos` by another of the base64url alphabet.
@@ -166,6 +181,92 @@ TEST(TokenSigner, CorrectlySignedForeignPayloadIsMalformed) {
   const std::string good = base64url_encode("{\"acc\":[\"a\"],\"exp\":9999999999,\"kid\":\"x\"}");
   ASSERT_EQ(signer.verify(good + "." + base64url_encode(hmac_sha256(kKey, good)), kNow, &out), TokenStatus::kValid);
   EXPECT_EQ(out.stored_key_id, "x");
+}
+
+TEST(TokenSigner, UserOriginRoundTripsWithItsOwner) {
+  const TokenSigner signer(kKey);
+  TokenClaims claims;
+  claims.accounts = {"acct-a"};
+  claims.expires_at = kNow + 60;
+  claims.user_login = "alice";
+  claims.owner_id = "8a2b4c6d";
+  const std::string token = signer.sign(claims);
+  EXPECT_EQ(payload_of(token), "{\"acc\":[\"acct-a\"],\"exp\":1700000060,\"usr\":\"alice\",\"own\":\"8a2b4c6d\"}");
+  TokenClaims out;
+  ASSERT_EQ(signer.verify(token, kNow, &out), TokenStatus::kValid);
+  EXPECT_EQ(out.user_login, "alice");
+  EXPECT_EQ(out.owner_id, "8a2b4c6d");
+  EXPECT_TRUE(out.stored_key_id.empty());
+  EXPECT_TRUE(out.config_key_digest.empty());
+  EXPECT_TRUE(out.allows("acct-a"));
+  EXPECT_FALSE(out.allows("acct-b"));
+  EXPECT_EQ(signer.verify(token, kNow + 60, &out), TokenStatus::kExpired);
+
+  // Without an owner the payload has no "own".
+  claims.owner_id.clear();
+  const std::string plain = signer.sign(claims);
+  EXPECT_EQ(payload_of(plain), "{\"acc\":[\"acct-a\"],\"exp\":1700000060,\"usr\":\"alice\"}");
+  ASSERT_EQ(signer.verify(plain, kNow, &out), TokenStatus::kValid);
+  EXPECT_EQ(out.user_login, "alice");
+  EXPECT_TRUE(out.owner_id.empty());
+}
+
+// Payloads exactly as the signer wrote them before users existed: tokens
+// handed out then stay valid.
+TEST(TokenSigner, TokensOfTheEarlierPayloadFormatStillVerify) {
+  const TokenSigner signer(kKey);
+  TokenClaims out;
+  ASSERT_EQ(
+      signer.verify(token_over("{\"acc\":[\"acct-a\",\"acct-b\"],\"exp\":1700003600,\"kid\":\"0123456789abcdef\"}"),
+                    kNow, &out),
+      TokenStatus::kValid);
+  EXPECT_EQ(out.stored_key_id, "0123456789abcdef");
+  EXPECT_EQ(out.accounts, (std::vector<std::string>{"acct-a", "acct-b"}));
+  EXPECT_EQ(out.expires_at, 1700003600);
+  EXPECT_TRUE(out.user_login.empty());
+  EXPECT_TRUE(out.owner_id.empty());
+  ASSERT_EQ(signer.verify(token_over("{\"acc\":[\"*\"],\"exp\":1700000060,\"cfg\":\"q1w2e3r4t5y6u7i8\"}"), kNow, &out),
+            TokenStatus::kValid);
+  EXPECT_EQ(out.config_key_digest, "q1w2e3r4t5y6u7i8");
+  EXPECT_TRUE(out.user_login.empty());
+  // ... and what sign() writes for a stored key is still that format.
+  EXPECT_EQ(payload_of(signer.sign(stored_claims())),
+            "{\"acc\":[\"acct-a\",\"acct-b\"],\"exp\":1700003600,\"kid\":\"0123456789abcdef\"}");
+}
+
+TEST(TokenSigner, UserPayloadsWeDoNotWriteAreMalformed) {
+  const TokenSigner signer(kKey);
+  TokenClaims out;
+  for (const std::string& json : {
+           std::string("{\"acc\":[\"a\"],\"exp\":9999999999,\"usr\":\"alice\",\"kid\":\"x\"}"),  // two origins
+           std::string("{\"acc\":[\"a\"],\"exp\":9999999999,\"usr\":\"alice\",\"cfg\":\"y\"}"),
+           std::string("{\"acc\":[\"a\"],\"exp\":9999999999,\"usr\":\"\"}"),                    // empty login
+           std::string("{\"acc\":[\"a\"],\"exp\":9999999999,\"usr\":7}"),                       // not a string
+           std::string("{\"acc\":[\"a\"],\"exp\":9999999999,\"kid\":\"x\",\"own\":\"u\"}"),     // owner of a key
+           std::string("{\"acc\":[\"a\"],\"exp\":9999999999,\"own\":\"u\"}"),                   // owner alone
+           std::string("{\"acc\":[\"a\"],\"exp\":9999999999,\"usr\":\"alice\",\"own\":\"\"}"),  // empty owner
+           std::string("{\"acc\":[\"a\"],\"exp\":9999999999,\"usr\":\"alice\",\"own\":[\"u\"]}"),
+           std::string(
+               "{\"acc\":[\"a\"],\"exp\":9999999999,\"kid\":\"\",\"cfg\":\"y\"}"),  // an empty origin beside one
+       }) {
+    EXPECT_EQ(signer.verify(token_over(json), kNow, &out), TokenStatus::kMalformed) << json;
+  }
+}
+
+TEST(TokenSigner, SignRefusesClaimsThatCouldNeverVerify) {
+  const TokenSigner signer(kKey);
+  TokenClaims none;
+  none.accounts = {"acct-a"};
+  none.expires_at = kNow + 60;
+  EXPECT_THROW(signer.sign(none), std::invalid_argument);
+  TokenClaims two = none;
+  two.stored_key_id = "0123456789abcdef";
+  two.user_login = "alice";
+  EXPECT_THROW(signer.sign(two), std::invalid_argument);
+  TokenClaims key_with_owner = none;
+  key_with_owner.config_key_digest = config_key_digest("a-key");
+  key_with_owner.owner_id = "u";
+  EXPECT_THROW(signer.sign(key_with_owner), std::invalid_argument);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // filter_<field> on the list and interaction queries (CdrListQuery::filters)
 // against rows inserted with plain SQL, the 003 use cases among them, and
 // keyset paging while new rows arrive.
-#include "daemon/db/cdr_filter.h"
+#include "daemon/api/cdr_filter.h"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -15,7 +15,7 @@
 #include <tuple>
 #include <vector>
 
-#include "daemon/db/cdr_store.h"
+#include "daemon/api/cdr_store.h"
 #include "daemon/db/migrations.h"
 #include "tests/support/pg_server.h"
 

@@ -1,5 +1,5 @@
 // CdrStore's read queries and cursors against rows inserted with plain SQL.
-#include "daemon/db/cdr_store.h"
+#include "daemon/api/cdr_store.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/db/cdr_store.h"
+#include "daemon/api/cdr_store.h"
 #include "daemon/db/migrations.h"
 #include "tests/support/pg_server.h"
 
@@ -554,6 +554,163 @@ TEST_F(CdrSummaryTest, PlanUsesTheAccountTimeIndex) {
       EXPECT_EQ(text.find("Seq Scan"), std::string::npos) << summary_grouping_name(g) << "\n" << text;
     }
   }
+}
+
+// Buckets in a time zone (issue 13): the legs of acct-tz end on both sides
+// of Europe/Berlin's DST changes, each answered, a call alone, with billed
+// seconds of its own power of two, so a bucket's billed seconds name its
+// legs. Berlin's 2026-03-29 runs from 2026-03-28T23:00Z to 2026-03-29T22:00Z
+// (23 h: 02:00 CET is 03:00 CEST, at 01:00Z); its 2026-10-25 from
+// 2026-10-24T22:00Z to 2026-10-25T23:00Z (25 h: 03:00 CEST is 02:00 CET,
+// at 01:00Z, so 02:00..02:59 happens twice).
+struct ZoneRow {
+  const char* id;
+  int64_t gregorian_ts;
+  int billing_seconds;
+  const char* leg;
+  const char* customer_charge;  // EUR; nullptr: none
+};
+
+// clang-format off
+const std::vector<ZoneRow> kZoneRows = {
+    {"202603-s1", gregorian(2026, 3, 28, 22, 59, 59), 1, "A", nullptr},     // Berlin 28th 23:59:59 CET
+    {"202603-s2", gregorian(2026, 3, 28, 23, 0, 0), 2, "A", nullptr},       // Berlin 29th 00:00:00 CET
+    {"202603-s3", gregorian(2026, 3, 29, 0, 59, 59), 4, "A", nullptr},      // Berlin 29th 01:59:59 CET
+    {"202603-s4", gregorian(2026, 3, 29, 1, 0, 0), 8, "A", "0.5"},          // Berlin 29th 03:00:00 CEST
+    {"202603-s5", gregorian(2026, 3, 29, 21, 59, 59), 16, "B", nullptr},    // Berlin 29th 23:59:59 CEST
+    {"202603-s6", gregorian(2026, 3, 29, 22, 0, 0), 32, "A", nullptr},      // Berlin 30th 00:00:00 CEST
+    {"202610-a1", gregorian(2026, 10, 24, 21, 59, 59), 64, "A", nullptr},   // Berlin 24th 23:59:59 CEST
+    {"202610-a2", gregorian(2026, 10, 24, 22, 0, 0), 128, "A", nullptr},    // Berlin 25th 00:00:00 CEST
+    {"202610-a3", gregorian(2026, 10, 25, 0, 30, 0), 256, "A", "0.25"},     // Berlin 25th 02:30:00 CEST
+    {"202610-a4", gregorian(2026, 10, 25, 1, 30, 0), 512, "A", "0.125"},    // Berlin 25th 02:30:00 CET
+    {"202610-a5", gregorian(2026, 10, 25, 22, 59, 59), 1024, "A", nullptr}, // Berlin 25th 23:59:59 CET
+    {"202610-a6", gregorian(2026, 10, 25, 23, 0, 0), 2048, "A", nullptr},   // Berlin 26th 00:00:00 CET
+};
+// clang-format on
+
+const int64_t kSpringFrom = gregorian(2026, 3, 28);
+const int64_t kSpringTo = gregorian(2026, 3, 30, 23, 59, 59);
+const int64_t kAutumnFrom = gregorian(2026, 10, 24);
+const int64_t kAutumnTo = gregorian(2026, 10, 26, 23, 59, 59);
+
+class CdrSummaryZoneTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dsn_ = new std::string(create_migrated_database("cdr_summary_tz"));
+    pqxx::connection conn(*dsn_);
+    pqxx::work tx(conn);
+    for (const ZoneRow& r : kZoneRows) {
+      tx.exec_params(
+          "INSERT INTO cdrs (id, ts, gregorian_ts, account_id, call_id, source, record, billing_status, "
+          "billing_seconds, leg, customer_charge, customer_currency) "
+          "VALUES ($1, to_timestamp($2), $3, 'acct-tz', $1, 'json_cdr', '{}', 'answered', $4, $5, $6::numeric, "
+          "CASE WHEN $6 IS NULL THEN NULL ELSE 'EUR' END)",
+          r.id, r.gregorian_ts - kGregorianUnixOffset, r.gregorian_ts, r.billing_seconds, r.leg, r.customer_charge);
+    }
+    tx.commit();
+  }
+  static void TearDownTestSuite() {
+    delete dsn_;
+    dsn_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(dsn_, nullptr);
+    conn_ = std::make_unique<pqxx::connection>(*dsn_);
+    // The session's zone must not matter.
+    pqxx::nontransaction(*conn_).exec("SET TimeZone = 'America/New_York'");
+  }
+
+  CdrSummary summarize(int64_t from, int64_t to, SummaryGrouping group_by, const std::string& zone,
+                       const std::vector<std::pair<std::string, std::string>>& filters = {}) {
+    CdrSummaryQuery q;
+    q.account_id = "acct-tz";
+    q.from_gregorian = from;
+    q.to_gregorian = to;
+    q.group_by = group_by;
+    q.time_zone = zone;
+    for (const auto& [name, value] : filters) {
+      CdrFilter filter;
+      std::string error;
+      EXPECT_TRUE(parse_cdr_filter(name, value, &filter, &error)) << error;
+      q.filters.push_back(filter);
+    }
+    return summarize_cdrs(*conn_, q);
+  }
+
+  // One bucket of `legs` answered one-leg calls billed `billed` seconds in all.
+  static void expect_legs(const SummaryBucket& b, int64_t start_gregorian, int64_t legs, int64_t billed,
+                          const std::string& charges, const std::string& what) {
+    EXPECT_EQ(b.start_gregorian, start_gregorian) << what;
+    expect_bucket(b, {{legs, legs, 0, 0, 0, 0, billed}, {legs, legs, billed}, charges}, what);
+  }
+
+  static std::string* dsn_;
+  std::unique_ptr<pqxx::connection> conn_;
+};
+
+std::string* CdrSummaryZoneTest::dsn_ = nullptr;
+
+TEST_F(CdrSummaryZoneTest, UtcDaysByDefault) {
+  CdrSummaryQuery q;
+  EXPECT_EQ(q.time_zone, "UTC");
+  // UTC 28th: s1 s2 (1 + 2); 29th: s3 s4 s5 s6 (4 + 8 + 16 + 32).
+  const CdrSummary s = summarize(kSpringFrom, kSpringTo, SummaryGrouping::kDay, "UTC");
+  ASSERT_EQ(s.buckets.size(), 2u);
+  expect_legs(s.buckets[0], gregorian(2026, 3, 28), 2, 3, "", "UTC 28th");
+  expect_legs(s.buckets[1], gregorian(2026, 3, 29), 4, 60, "EUR=0.5/0;", "UTC 29th");
+}
+
+TEST_F(CdrSummaryZoneTest, BerlinSpringDayHas23Hours) {
+  const CdrSummary s = summarize(kSpringFrom, kSpringTo, SummaryGrouping::kDay, "Europe/Berlin");
+  expect_counters(s.totals, {6, 6, 0, 0, 0, 0, 63}, "totals");
+  ASSERT_EQ(s.buckets.size(), 3u);
+  // 28th (from 27th 23:00Z): s1. 29th (from 28th 23:00Z): s2 s3 s4 s5. 30th (from 29th 22:00Z): s6.
+  expect_legs(s.buckets[0], gregorian(2026, 3, 27, 23), 1, 1, "", "Berlin 28th");
+  expect_legs(s.buckets[1], gregorian(2026, 3, 28, 23), 4, 30, "EUR=0.5/0;", "Berlin 29th");
+  expect_legs(s.buckets[2], gregorian(2026, 3, 29, 22), 1, 32, "", "Berlin 30th");
+  // Filters' parameters follow the zone's: without the B-leg s5.
+  const CdrSummary a = summarize(kSpringFrom, kSpringTo, SummaryGrouping::kDay, "Europe/Berlin", {{"filter_leg", "A"}});
+  ASSERT_EQ(a.buckets.size(), 3u);
+  expect_legs(a.buckets[1], gregorian(2026, 3, 28, 23), 3, 14, "EUR=0.5/0;", "Berlin 29th A-legs");
+}
+
+TEST_F(CdrSummaryZoneTest, BerlinAutumnDayHas25Hours) {
+  const CdrSummary s = summarize(kAutumnFrom, kAutumnTo, SummaryGrouping::kDay, "Europe/Berlin");
+  ASSERT_EQ(s.buckets.size(), 3u);
+  // 24th (from 23rd 22:00Z): a1. 25th (from 24th 22:00Z): a2 a3 a4 a5. 26th (from 25th 23:00Z): a6.
+  expect_legs(s.buckets[0], gregorian(2026, 10, 23, 22), 1, 64, "", "Berlin 24th");
+  expect_legs(s.buckets[1], gregorian(2026, 10, 24, 22), 4, 1920, "EUR=0.375/0;", "Berlin 25th");
+  expect_legs(s.buckets[2], gregorian(2026, 10, 25, 23), 1, 2048, "", "Berlin 26th");
+}
+
+TEST_F(CdrSummaryZoneTest, BerlinHoursAcrossBothChanges) {
+  // Spring: s3 in 01:00 CET (00:00Z), s4 in 03:00 CEST (01:00Z): no 02:00 hour.
+  CdrSummary s = summarize(kSpringFrom, kSpringTo, SummaryGrouping::kHour, "Europe/Berlin");
+  ASSERT_EQ(s.buckets.size(), 6u);
+  expect_legs(s.buckets[2], gregorian(2026, 3, 29, 0), 1, 4, "", "01:00 CET");
+  expect_legs(s.buckets[3], gregorian(2026, 3, 29, 1), 1, 8, "EUR=0.5/0;", "03:00 CEST");
+  // Autumn: 02:00 CEST (00:00Z) and 02:00 CET (01:00Z) are two hours.
+  s = summarize(kAutumnFrom, kAutumnTo, SummaryGrouping::kHour, "Europe/Berlin");
+  ASSERT_EQ(s.buckets.size(), 6u);
+  expect_legs(s.buckets[1], gregorian(2026, 10, 24, 22), 1, 128, "", "00:00 CEST");
+  expect_legs(s.buckets[2], gregorian(2026, 10, 25, 0), 1, 256, "EUR=0.25/0;", "02:00 CEST");
+  expect_legs(s.buckets[3], gregorian(2026, 10, 25, 1), 1, 512, "EUR=0.125/0;", "02:00 CET");
+}
+
+TEST_F(CdrSummaryZoneTest, FixedOffsetDays) {
+  // utc_offset=-18000 (sql_zone "<-05>+05"): s1..s4 end on the 28th (17:59:59 to 20:00 local), s5 s6 on the
+  // 29th (16:59:59, 17:00); days start at 05:00Z.
+  CdrSummary s = summarize(kSpringFrom, kSpringTo, SummaryGrouping::kDay, "<-05>+05");
+  ASSERT_EQ(s.buckets.size(), 2u);
+  expect_legs(s.buckets[0], gregorian(2026, 3, 28, 5), 4, 15, "EUR=0.5/0;", "-05:00 28th");
+  expect_legs(s.buckets[1], gregorian(2026, 3, 29, 5), 2, 48, "", "-05:00 29th");
+  // utc_offset=19800 ("<+0530>-05:30"): s1..s4 on the 29th (04:29:59 to 06:30), s5 s6 on the 30th (03:29:59,
+  // 03:30); days start at 18:30Z the day before.
+  s = summarize(kSpringFrom, kSpringTo, SummaryGrouping::kDay, "<+0530>-05:30");
+  ASSERT_EQ(s.buckets.size(), 2u);
+  expect_legs(s.buckets[0], gregorian(2026, 3, 28, 18, 30), 4, 15, "EUR=0.5/0;", "+05:30 29th");
+  expect_legs(s.buckets[1], gregorian(2026, 3, 29, 18, 30), 2, 48, "", "+05:30 30th");
 }
 
 }  // namespace

@@ -18,7 +18,7 @@
 
 #include "daemon/core/cdr_record.h"
 #include "daemon/core/metrics.h"
-#include "daemon/http/reject_store.h"
+#include "daemon/ingest/reject_store.h"
 #include "daemon/spool/spool.h"
 #include "tests/esl/esl_test_server.h"
 #include "tests/support/test_files.h"

@@ -11,12 +11,12 @@
 #include <future>
 #include <thread>
 
-#include "daemon/db/cdr_store.h"
-#include "daemon/http/api_auth.h"
-#include "daemon/http/api_query.h"
-#include "daemon/http/api_request.h"
+#include "daemon/api/cdr_store.h"
+#include "daemon/api/api_auth.h"
+#include "daemon/api/api_query.h"
+#include "daemon/api/api_request.h"
 #include "daemon/http/loop_task_queue.h"
-#include "daemon/http/reject_store.h"
+#include "daemon/ingest/reject_store.h"
 
 namespace cdrd {
 namespace {

@@ -1,7 +1,7 @@
-// Unit tests of the ingest guard (daemon/http/ingest_guard.h): CIDR parsing
+// Unit tests of the ingest guard (daemon/ingest/ingest_guard.h): CIDR parsing
 // and matching, basic-auth header parsing, the verdicts, and the config
 // loader's checks of ingest.allow_from and the listeners' TLS pairs.
-#include "daemon/http/ingest_guard.h"
+#include "daemon/ingest/ingest_guard.h"
 
 #include <gtest/gtest.h>
 
