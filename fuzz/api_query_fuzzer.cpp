@@ -6,9 +6,9 @@
 // decodes re-encodes to a key that decodes to the same cursor.
 #include <string>
 
-#include "daemon/api/cdr_store.h"
 #include "daemon/api/api_query.h"
 #include "daemon/api/api_request.h"
+#include "daemon/api/cdr_store.h"
 #include "fuzz/fuzz_check.h"
 
 namespace {

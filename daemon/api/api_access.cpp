@@ -2,12 +2,12 @@
 
 #include <ctime>
 
+#include "daemon/api/api_settings.h"
+#include "daemon/api/cdr_store.h"
 #include "daemon/auth/api_key_secret.h"
 #include "daemon/auth/token_signer.h"
 #include "daemon/db/api_key_store.h"
-#include "daemon/api/cdr_store.h"
 #include "daemon/http/http_reply.h"
-#include "daemon/api/api_settings.h"
 
 namespace cdrd {
 namespace {

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "daemon/api/cdr_store.h"
 #include "daemon/api/api_request.h"
+#include "daemon/api/cdr_store.h"
 
 namespace cdrd {
 

@@ -23,14 +23,14 @@
 #include <thread>
 #include <vector>
 
+#include "daemon/api/api_service.h"
+#include "daemon/api/kazoo/kazoo_dialect.h"
+#include "daemon/api/read_pool.h"
 #include "daemon/app/database_setup.h"
 #include "daemon/auth/token_key.h"
 #include "daemon/core/metrics.h"
 #include "daemon/db/batch_writer.h"
 #include "daemon/esl/esl_client.h"
-#include "daemon/api/api_service.h"
-#include "daemon/api/kazoo/kazoo_dialect.h"
-#include "daemon/api/read_pool.h"
 #include "daemon/http/http_listener.h"
 #include "daemon/http/http_server.h"
 #include "daemon/http/loop_task_queue.h"
@@ -227,8 +227,8 @@ int Daemon::Impl::start() {
   parts.input_links = [this] { return esl_states(); };
   http = std::make_unique<HttpServer>(parts);
   const std::shared_ptr<const IngestSettings> ingest_settings = make_ingest_settings(config);
-  ingest = std::make_unique<IngestService>(
-      IngestService::Parts{loop_queue.get(), spool.get(), rejects.get(), &metrics}, ingest_settings);
+  ingest = std::make_unique<IngestService>(IngestService::Parts{loop_queue.get(), spool.get(), rejects.get(), &metrics},
+                                           ingest_settings);
   api = std::make_unique<ApiService>(ApiService::Parts{loop_queue.get(), reads.get(), &metrics, http->gate()},
                                      make_api_settings(config, token_key));
   api->mount(make_kazoo_dialect());

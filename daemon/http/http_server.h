@@ -18,8 +18,8 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "daemon/config/config.h"

@@ -20,8 +20,8 @@
 #include "adapters/canonical/canonical_import.h"
 #include "daemon/core/metrics.h"
 #include "daemon/http/http_reply.h"
-#include "daemon/ingest/ingest_service.h"
 #include "daemon/http/loop_task_queue.h"
+#include "daemon/ingest/ingest_service.h"
 #include "daemon/ingest/reject_store.h"
 #include "daemon/spool/spool.h"
 
@@ -177,14 +177,13 @@ void IngestService::handle_import(evhttp_request* req, const std::string& reques
       parts_.metrics->unavailable.fetch_add(1, std::memory_order_relaxed);
       if (p->refused == Spool::AppendResult::kFull) {
         finish(req, request_id, 503,
-                      error_body("spool_full", "the spool is full (database behind); retry later", request_id));
+               error_body("spool_full", "the spool is full (database behind); retry later", request_id));
       } else if (p->refused != Spool::AppendResult::kQueued || p->not_durable) {
         finish(req, request_id, 503,
-                      error_body("spool_unavailable", "the spool could not store the CDRs; retry", request_id));
+               error_body("spool_unavailable", "the spool could not store the CDRs; retry", request_id));
       } else {
-        finish(
-            req, request_id, 503,
-            error_body("rejects_unavailable", "the rejects store could not keep the bad rows; retry", request_id));
+        finish(req, request_id, 503,
+               error_body("rejects_unavailable", "the rejects store could not keep the bad rows; retry", request_id));
       }
       return;
     }

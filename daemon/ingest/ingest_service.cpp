@@ -133,7 +133,7 @@ void IngestService::handle_cdr_post(evhttp_request* req, const std::string& requ
           } else {
             parts_.metrics->unavailable.fetch_add(1, std::memory_order_relaxed);
             finish(req, request_id, 503,
-                          error_body("spool_unavailable", "the spool could not store the CDR; retry", request_id));
+                   error_body("spool_unavailable", "the spool could not store the CDR; retry", request_id));
           }
         });
       });
@@ -148,15 +148,14 @@ void IngestService::handle_cdr_post(evhttp_request* req, const std::string& requ
   }
 }
 
-void IngestService::finish(evhttp_request* req, const std::string& request_id, int status,
-                               const std::string& body) {
+void IngestService::finish(evhttp_request* req, const std::string& request_id, int status, const std::string& body) {
   --in_flight_;
   // If the client went away, evhttp detached `req` and this frees it.
   send_body(req, status, "application/json", body, request_id);
 }
 
 void IngestService::reject(evhttp_request* req, const std::string& request_id, int status, const std::string& code,
-                        const std::string& message, const std::string& route, std::string body) {
+                           const std::string& message, const std::string& route, std::string body) {
   parts_.metrics->rejected.fetch_add(1, std::memory_order_relaxed);
   RejectedInput input;
   input.request_id = request_id;
@@ -174,9 +173,8 @@ void IngestService::reject(evhttp_request* req, const std::string& request_id, i
         finish(req, request_id, status, error_body(code, message, request_id));
       } else {
         // The payload could not be kept: make the sender retry rather than lose it.
-        finish(
-            req, request_id, 503,
-            error_body("rejects_unavailable", message + " (and the rejects store failed; retry)", request_id));
+        finish(req, request_id, 503,
+               error_body("rejects_unavailable", message + " (and the rejects store failed; retry)", request_id));
       }
     });
   });

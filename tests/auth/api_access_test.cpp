@@ -6,9 +6,9 @@
 
 #include <string>
 
+#include "daemon/api/api_settings.h"
 #include "daemon/auth/api_key_secret.h"
 #include "daemon/auth/token_signer.h"
-#include "daemon/api/api_settings.h"
 
 namespace cdrd {
 namespace {

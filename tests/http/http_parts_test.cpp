@@ -11,10 +11,10 @@
 #include <future>
 #include <thread>
 
-#include "daemon/api/cdr_store.h"
 #include "daemon/api/api_auth.h"
 #include "daemon/api/api_query.h"
 #include "daemon/api/api_request.h"
+#include "daemon/api/cdr_store.h"
 #include "daemon/http/loop_task_queue.h"
 #include "daemon/ingest/reject_store.h"
 

@@ -11,16 +11,16 @@
 #include <ctime>
 #include <pqxx/pqxx>
 
+#include "daemon/api/api_access.h"
+#include "daemon/api/api_request.h"
+#include "daemon/api/api_service.h"
+#include "daemon/api/cdr_store.h"
+#include "daemon/api/kazoo/kazoo_dialect.h"
 #include "daemon/auth/api_key_secret.h"
 #include "daemon/auth/token_signer.h"
 #include "daemon/core/metrics.h"
 #include "daemon/db/api_key_store.h"
-#include "daemon/api/cdr_store.h"
-#include "daemon/api/api_access.h"
-#include "daemon/api/api_request.h"
 #include "daemon/http/http_reply.h"
-#include "daemon/api/api_service.h"
-#include "daemon/api/kazoo/kazoo_dialect.h"
 
 namespace cdrd {
 namespace {

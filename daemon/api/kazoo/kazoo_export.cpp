@@ -7,8 +7,8 @@
 #include <future>
 
 #include "adapters/canonical/cdr_csv.h"
-#include "daemon/core/metrics.h"
 #include "daemon/api/api_request.h"
+#include "daemon/core/metrics.h"
 #include "daemon/http/stream_reply.h"
 
 namespace cdrd {

@@ -17,15 +17,15 @@
 #include <vector>
 
 #include "adapters/canonical/cdr_csv.h"
-#include "daemon/core/metrics.h"
-#include "daemon/api/cdr_store.h"
 #include "daemon/api/api_access.h"
 #include "daemon/api/api_query.h"
 #include "daemon/api/api_request.h"
-#include "daemon/api/kazoo/kazoo_export.h"
-#include "daemon/http/http_reply.h"
 #include "daemon/api/api_service.h"
+#include "daemon/api/cdr_store.h"
 #include "daemon/api/kazoo/kazoo_dialect.h"
+#include "daemon/api/kazoo/kazoo_export.h"
+#include "daemon/core/metrics.h"
+#include "daemon/http/http_reply.h"
 #include "daemon/http/stream_reply.h"
 
 namespace cdrd {

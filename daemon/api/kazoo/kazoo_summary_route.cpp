@@ -12,10 +12,10 @@
 #include <optional>
 #include <utility>
 
+#include "daemon/api/api_request.h"
 #include "daemon/api/cdr_filter.h"
 #include "daemon/api/cdr_store.h"
 #include "daemon/db/cdr_summary.h"
-#include "daemon/api/api_request.h"
 #include "daemon/rating/decimal.h"
 
 namespace cdrd {
