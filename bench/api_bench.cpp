@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <map>
 #include <random>
 
@@ -140,6 +141,16 @@ std::string url_encode(const std::string& s) {
   return out;
 }
 
+// "YYYY-MM-DDTHH:MM:SSZ" of Unix seconds.
+std::string iso_utc(int64_t unix_seconds) {
+  const auto t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 class Bench {
  public:
   Bench(const Settings& s, const BenchDataset& d, std::vector<std::string> accounts, pqxx::connection* db)
@@ -227,6 +238,31 @@ class Bench {
         k.bytes += reply.bytes;
       } else {
         record_error(&k, reply);
+      }
+    }
+    return k;
+  }
+
+  // (f) the PBX dialect's list (seed 001) of one day of a random row's
+  // account (big accounts more often): the first 100 calls and the total
+  // `count`, which is the bounded count of issue 13 (call_row_source.h).
+  KindResult call_counts(int count) {
+    KindResult k{"PBX list of a day + count"};
+    while (static_cast<int>(k.requests) < count && !out_of_time()) {
+      for (const BenchRowKey& row : random_rows(std::min<int>(500, count - static_cast<int>(k.requests)))) {
+        if (out_of_time()) break;
+        const int64_t day = day_of(row.gregorian_ts) - kGregorianUnixOffset;
+        const std::string target = fmt::format("/api/cdrs?account_id={}&start_time={}&end_time={}&top=100",
+                                               row.account_id, iso_utc(day), iso_utc(day + 86399));
+        const BenchReply reply = client_.get(target, {{"Authorization", "Bearer " + s_.key}});
+        ++k.requests;
+        if (reply.status == 200 && reply.body.rfind("{\"count\":", 0) == 0) {
+          k.latencies_us.push_back(to_us(reply.total_ms));
+          k.rows += static_cast<uint64_t>(std::stoll(reply.body.substr(9)));
+          k.bytes += reply.bytes;
+        } else {
+          record_error(&k, reply);
+        }
       }
     }
     return k;
@@ -451,6 +487,7 @@ int run(const Settings& s) {
   kinds.push_back(bench.next_pages(s.requests));
   kinds.push_back(bench.by_id(s.requests));
   kinds.push_back(bench.summaries(s.requests));
+  kinds.push_back(bench.call_counts(s.requests));
   kinds.push_back(bench.csv_exports(s.exports));
   const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   print_report(s, d, kinds, wall_s);

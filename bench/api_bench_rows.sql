@@ -250,7 +250,8 @@ WITH inserted AS (
   INSERT INTO cdrs (id, ts, gregorian_ts, account_id, call_id, started_at, answered_at, duration_seconds,
                     billing_seconds, ringing_seconds, call_direction, hangup_cause, hangup_code, billing_status,
                     caller_id_number, callee_id_number, from_uri, to_uri, other_leg_call_id, interaction_id,
-                    media_server, leg, source, imported, is_loopback, received_at, record, raw, raw_format)
+                    media_server, leg, source, imported, is_loopback, received_at, record, raw, raw_format,
+                    call_root)
   SELECT r->>'id',
          timestamptz 'epoch' + ((r->>'timestamp')::bigint - 62167219200) * interval '1 second',
          (r->>'timestamp')::bigint,
@@ -267,7 +268,8 @@ WITH inserted AS (
          coalesce((r->>'imported')::boolean, false),
          coalesce((r->>'is_loopback')::boolean, false),
          timestamptz 'epoch' + ((r->>'timestamp')::bigint - 62167219200 + 2) * interval '1 second',
-         r, NULL, NULL
+         r, NULL, NULL,
+         r->>'leg' = 'A'  -- the A-leg starts first: call assembly's root (migration 009)
   FROM cdrd_bench_records(first_n, last_n, total_rows, accounts, skew, seed, window_start, window_end) AS b(n, r)
   ON CONFLICT (id, ts, account_id) DO NOTHING
   RETURNING 1

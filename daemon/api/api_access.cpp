@@ -7,6 +7,7 @@
 #include "daemon/auth/api_key_secret.h"
 #include "daemon/auth/token_signer.h"
 #include "daemon/db/api_key_store.h"
+#include "daemon/db/user_store.h"
 #include "daemon/http/http_reply.h"
 
 namespace cdrd {
@@ -18,10 +19,11 @@ ApiError forbidden(const std::string& account_id) {
 }
 
 // A token: signature, expiry, and that the key it was minted from is still
-// there (a configured one here; a stored one in ApiGrant::verify()).
+// there (a configured one here; a stored one, or the user, in
+// ApiGrant::verify()).
 bool authorize_token(const ApiSettings& settings, const std::string& token, const std::string& account_id,
-                     std::string* stored_key_id, ApiError* err) {
-  TokenClaims claims;
+                     TokenClaims* verified, ApiError* err) {
+  TokenClaims& claims = *verified;
   switch (settings.tokens->verify(token, unix_now(), &claims)) {
     case TokenStatus::kValid:
       break;
@@ -50,7 +52,6 @@ bool authorize_token(const ApiSettings& settings, const std::string& token, cons
     *err = forbidden(account_id);
     return false;
   }
-  *stored_key_id = claims.stored_key_id;
   return true;
 }
 
@@ -59,6 +60,17 @@ bool authorize_token(const ApiSettings& settings, const std::string& token, cons
 int64_t unix_now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 std::optional<ApiError> ApiGrant::verify(CdrStore& store) const {
+  if (!user_login_.empty()) {
+    // One lookup through the primary key (find_api_user's prepared statement).
+    const std::optional<StoredUser> user =
+        store.run([this](pqxx::connection& conn) { return find_api_user(conn, user_login_); });
+    if (!user) return unauthorized("the auth token is not valid: its user no longer exists");
+    if (user->revoked()) {
+      return unauthorized("the auth token is not valid: the user " + user->login + " has been revoked");
+    }
+    if (!user->allows(account_id_)) return forbidden(account_id_);
+    return std::nullopt;
+  }
   if (stored_key_.empty() && stored_key_id_.empty()) return std::nullopt;
   const bool is_token = stored_key_.empty();
   const std::optional<StoredApiKey> key = store.run([this, is_token](pqxx::connection& conn) {
@@ -106,7 +118,11 @@ bool authorize_account(const ApiSettings& settings, const std::string& credentia
   } else if (parse_api_key(credential, &key_id)) {
     out.stored_key_ = credential;
   } else if (settings.tokens && credential.find('.') != std::string::npos) {
-    if (!authorize_token(settings, credential, account_id, &out.stored_key_id_, err)) return false;
+    TokenClaims claims;
+    if (!authorize_token(settings, credential, account_id, &claims, err)) return false;
+    out.stored_key_id_ = claims.stored_key_id;  // "" for a configured key's token
+    out.user_login_ = claims.user_login;
+    out.owner_id_ = claims.owner_id;
   } else {
     *err = unauthorized("the credentials are not valid");
     return false;

@@ -23,6 +23,8 @@ std::shared_ptr<const ApiSettings> make_api_settings(const Config& config, const
   s->auth = ApiAuth(config.api_keys);
   if (!token_key.empty()) s->tokens = std::make_shared<const TokenSigner>(token_key);
   s->token_ttl_s = config.api_token_ttl_s;
+  s->cors_origins = config.api_cors_origins;
+  s->max_window_s = config.api_max_window_s;
   // An export holds its read thread while the client reads: one thread
   // always stays for paged reads.
   s->max_exports = std::max(1, std::min(config.api_max_exports, config.read_pool_size - 1));

@@ -2,6 +2,7 @@
 // a request keeps the settings it started with.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@ struct ApiSettings {
   std::shared_ptr<const TokenSigner> tokens;
   int token_ttl_s = 3600;
   int max_exports = 2;  // streamed reads (paginate=false, CSV, NDJSON) at once; more get 429
+  std::vector<std::string> cors_origins;  // api.cors_origins: browsers' origins answered with CORS headers
+  int64_t max_window_s = 2682000;         // api.max_window_s: the longest (and the default) list window
 };
 // `token_key`: the HMAC key of auth tokens (daemon/auth/token_key.h).
 std::shared_ptr<const ApiSettings> make_api_settings(const Config& config, const std::string& token_key = "");

@@ -1,5 +1,8 @@
 #include "daemon/api/cdr_filter.h"
 
+#include <rapidjson/document.h>
+
+#include <algorithm>
 #include <cstring>
 
 namespace cdrd {
@@ -7,169 +10,210 @@ namespace {
 
 using Kind = CdrFilter::Kind;
 using Type = CdrFilter::Type;
+using Test = CdrFilter::Test;
 
-struct FilterField {
-  const char* field;  // after "filter_"
-  Kind kind;
+struct ColumnField {
+  const char* field;  // the record's top-level field
   Type type;
-  const char* what;  // column or record member
+  const char* column;
 };
 
-// Typed columns first: they are what the table indexes and stores typed.
-// Everything else is a string member of the canonical record
-// (ARCHITECTURE.md). account_id is not here: the account is the one in the
-// path, which the credential was checked against.
-const FilterField kFields[] = {
-    {"id", Kind::kColumn, Type::kText, "id"},
-    {"call_id", Kind::kColumn, Type::kText, "call_id"},
-    {"call_direction", Kind::kColumn, Type::kText, "call_direction"},
-    {"hangup_cause", Kind::kColumn, Type::kText, "hangup_cause"},
-    {"hangup_code", Kind::kColumn, Type::kText, "hangup_code"},
-    {"billing_status", Kind::kColumn, Type::kText, "billing_status"},
-    {"caller_id_number", Kind::kColumn, Type::kText, "caller_id_number"},
-    {"callee_id_number", Kind::kColumn, Type::kText, "callee_id_number"},
-    {"from_uri", Kind::kColumn, Type::kText, "from_uri"},
-    {"to_uri", Kind::kColumn, Type::kText, "to_uri"},
-    {"other_leg_call_id", Kind::kColumn, Type::kText, "other_leg_call_id"},
-    {"interaction_id", Kind::kColumn, Type::kText, "interaction_id"},
-    {"media_server", Kind::kColumn, Type::kText, "media_server"},
-    {"leg", Kind::kColumn, Type::kText, "leg"},
-    {"source", Kind::kColumn, Type::kText, "source"},
-    {"timestamp", Kind::kColumn, Type::kInteger, "gregorian_ts"},
-    {"duration_seconds", Kind::kColumn, Type::kInteger, "duration_seconds"},
-    {"billing_seconds", Kind::kColumn, Type::kInteger, "billing_seconds"},
-    {"ringing_seconds", Kind::kColumn, Type::kInteger, "ringing_seconds"},
-    {"imported", Kind::kColumn, Type::kBoolean, "imported"},
-    {"is_loopback", Kind::kColumn, Type::kBoolean, "is_loopback"},
-    // Issue 12's billing columns (migration 006).
-    {"sip_call_id", Kind::kColumn, Type::kText, "sip_call_id"},
-    {"trunk", Kind::kColumn, Type::kText, "trunk"},
-    {"direction_class", Kind::kColumn, Type::kText, "direction_class"},
-    {"caller_e164", Kind::kColumn, Type::kText, "caller_e164"},
-    {"callee_e164", Kind::kColumn, Type::kText, "callee_e164"},
-    {"destination_country", Kind::kColumn, Type::kText, "destination_country"},
-    {"customer_currency", Kind::kColumn, Type::kText, "customer_currency"},
-    {"vendor_currency", Kind::kColumn, Type::kText, "vendor_currency"},
-    {"caller_id_name", Kind::kRecordMember, Type::kText, "caller_id_name"},
-    {"callee_id_name", Kind::kRecordMember, Type::kText, "callee_id_name"},
-    {"disposition", Kind::kRecordMember, Type::kText, "disposition"},
-    {"sip_term_status", Kind::kRecordMember, Type::kText, "sip_term_status"},
-    {"from", Kind::kRecordMember, Type::kText, "from"},
-    {"to", Kind::kRecordMember, Type::kText, "to"},
-    {"request", Kind::kRecordMember, Type::kText, "request"},
-    {"from_tag", Kind::kRecordMember, Type::kText, "from_tag"},
-    {"to_tag", Kind::kRecordMember, Type::kText, "to_tag"},
-    {"user_agent", Kind::kRecordMember, Type::kText, "user_agent"},
-    {"local_sdp", Kind::kRecordMember, Type::kText, "local_sdp"},
-    {"remote_sdp", Kind::kRecordMember, Type::kText, "remote_sdp"},
-    {"digits_dialed", Kind::kRecordMember, Type::kText, "digits_dialed"},
-    {"presence_id", Kind::kRecordMember, Type::kText, "presence_id"},
-    {"node", Kind::kRecordMember, Type::kText, "node"},
-    {"app_name", Kind::kRecordMember, Type::kText, "app_name"},
-    {"app_version", Kind::kRecordMember, Type::kText, "app_version"},
-    {"other_leg_caller_id_name", Kind::kRecordMember, Type::kText, "other_leg_caller_id_name"},
-    {"other_leg_caller_id_number", Kind::kRecordMember, Type::kText, "other_leg_caller_id_number"},
-    {"other_leg_destination_number", Kind::kRecordMember, Type::kText, "other_leg_destination_number"},
-    {"other_leg_direction", Kind::kRecordMember, Type::kText, "other_leg_direction"},
-    {"fax_success", Kind::kRecordMember, Type::kText, "fax_success"},
-    {"fax_result_code", Kind::kRecordMember, Type::kText, "fax_result_code"},
-    {"fax_result_text", Kind::kRecordMember, Type::kText, "fax_result_text"},
-    {"fax_ecm_used", Kind::kRecordMember, Type::kText, "fax_ecm_used"},
-    {"fax_transferred_pages", Kind::kRecordMember, Type::kText, "fax_transferred_pages"},
-    {"fax_total_pages", Kind::kRecordMember, Type::kText, "fax_total_pages"},
-    {"fax_bad_rows", Kind::kRecordMember, Type::kText, "fax_bad_rows"},
-    {"fax_transfer_rate", Kind::kRecordMember, Type::kText, "fax_transfer_rate"},
-    {"started_at", Kind::kRecordMember, Type::kText, "started_at"},
-    {"answered_at", Kind::kRecordMember, Type::kText, "answered_at"},
-    {"ended_at", Kind::kRecordMember, Type::kText, "ended_at"},
-    {"media_server_ip", Kind::kRecordMember, Type::kText, "media_server_ip"},
-    {"sip_network_ip", Kind::kRecordMember, Type::kText, "sip_network_ip"},
-    {"local_rtp_ip", Kind::kRecordMember, Type::kText, "local_rtp_ip"},
-    {"remote_rtp_ip", Kind::kRecordMember, Type::kText, "remote_rtp_ip"},
-    {"rang_at", Kind::kRecordMember, Type::kText, "rang_at"},
-    {"hangup_disposition", Kind::kRecordMember, Type::kText, "hangup_disposition"},
-    {"hangup_cause_q850", Kind::kRecordMember, Type::kText, "hangup_cause_q850"},
-    {"sip_term_phrase", Kind::kRecordMember, Type::kText, "sip_term_phrase"},
-    {"sip_network_port", Kind::kRecordMember, Type::kText, "sip_network_port"},
-    {"sip_transport", Kind::kRecordMember, Type::kText, "sip_transport"},
-    {"accountcode", Kind::kRecordMember, Type::kText, "accountcode"},
-    {"recording_url", Kind::kRecordMember, Type::kText, "recording_url"},
-    {"answered_by", Kind::kRecordMember, Type::kText, "answered_by"},
+// The top-level fields held as typed columns of cdrs (ARCHITECTURE.md): a
+// filter on them uses the column, which the indexes hold. Each column holds
+// the record's value of the same name (timestamp: gregorian_ts), except the
+// booleans, which are false where the record has no member: filter_imported=
+// false matches the rows that were not imported.
+const ColumnField kColumns[] = {
+    {"id", Type::kText, "id"},
+    {"call_id", Type::kText, "call_id"},
+    {"call_direction", Type::kText, "call_direction"},
+    {"hangup_cause", Type::kText, "hangup_cause"},
+    {"hangup_code", Type::kText, "hangup_code"},
+    {"billing_status", Type::kText, "billing_status"},
+    {"caller_id_number", Type::kText, "caller_id_number"},
+    {"callee_id_number", Type::kText, "callee_id_number"},
+    {"from_uri", Type::kText, "from_uri"},
+    {"to_uri", Type::kText, "to_uri"},
+    {"other_leg_call_id", Type::kText, "other_leg_call_id"},
+    {"interaction_id", Type::kText, "interaction_id"},
+    {"media_server", Type::kText, "media_server"},
+    {"leg", Type::kText, "leg"},
+    {"source", Type::kText, "source"},
+    {"timestamp", Type::kInteger, "gregorian_ts"},
+    {"duration_seconds", Type::kInteger, "duration_seconds"},
+    {"billing_seconds", Type::kInteger, "billing_seconds"},
+    {"ringing_seconds", Type::kInteger, "ringing_seconds"},
+    {"imported", Type::kBoolean, "imported"},
+    {"is_loopback", Type::kBoolean, "is_loopback"},
+    {"sip_call_id", Type::kText, "sip_call_id"},
+    {"trunk", Type::kText, "trunk"},
+    {"direction_class", Type::kText, "direction_class"},
+    {"caller_e164", Type::kText, "caller_e164"},
+    {"callee_e164", Type::kText, "callee_e164"},
 };
 
-// The objects of strings whose keys can be filtered: filter_<object>.<key>.
-const char* const kObjects[] = {"custom_channel_vars", "custom_sip_headers", "custom_application_vars"};
-constexpr size_t kMaxKeyLength = 128;
+// What Kazoo's kz_term:is_empty/1 calls empty (has_value, value_missing):
+// "", "0", "NULL", "undefined", 0, null, [] and {}, as jsonb.
+constexpr const char* kEmptyJsonValues =
+    "('\"\"'::jsonb, '\"0\"'::jsonb, '\"NULL\"'::jsonb, '\"undefined\"'::jsonb, '0'::jsonb, 'null'::jsonb, "
+    "'[]'::jsonb, '{}'::jsonb)";
 
-bool valid_key(const std::string& key) {
-  if (key.empty() || key.size() > kMaxKeyLength) return false;
-  for (char c : key) {
-    const bool ok =
-        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-    if (!ok) return false;
+bool ends_with(const std::string& s, const char* suffix) {
+  const size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+bool all_digits(const std::string& s, size_t from, size_t n) {
+  if (s.size() < from + n) return false;
+  return std::all_of(s.begin() + static_cast<std::ptrdiff_t>(from), s.begin() + static_cast<std::ptrdiff_t>(from + n),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Kazoo's cb_cdrs:fix_qs_filter_keys/1: a CDR id is "YYYYMM-" + the call id.
+std::string without_month_prefix(const std::string& value) {
+  if (value.size() > 7 && all_digits(value, 0, 6) && value[6] == '-') return value.substr(7);
+  return value;
+}
+
+// "a.b.c" -> {a, b, c}; false when a segment is empty or there are too many.
+bool split_path(const std::string& dotted, std::vector<std::string>* out) {
+  out->clear();
+  size_t start = 0;
+  for (;;) {
+    const size_t dot = dotted.find('.', start);
+    const std::string segment = dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (segment.empty()) return false;
+    out->push_back(segment);
+    if (out->size() > kMaxFilterPathSegments) return false;
+    if (dot == std::string::npos) return true;
+    start = dot + 1;
   }
+}
+
+// The values a filter value stands for: the members of a JSON list (strings,
+// or numbers as written), the text of a JSON string as well as the value
+// itself, else the value itself. False with *why for a list member of
+// another type or a list too long.
+bool values_of(const std::string& value, std::vector<std::string>* out, std::string* why) {
+  out->clear();
+  if (!value.empty() && (value.front() == '[' || value.front() == '"')) {
+    rapidjson::Document doc;
+    doc.Parse<rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag>(value.data(),
+                                                                                               value.size());
+    if (!doc.HasParseError() && doc.IsArray()) {
+      if (doc.Size() > kMaxFilterValues) {
+        *why = "a list of at most " + std::to_string(kMaxFilterValues) + " values";
+        return false;
+      }
+      for (const auto& member : doc.GetArray()) {
+        if (!member.IsString()) {
+          *why = "a list of strings and numbers only";
+          return false;
+        }
+        out->emplace_back(member.GetString(), member.GetStringLength());
+      }
+      return true;
+    }
+    if (!doc.HasParseError() && doc.IsString()) {
+      out->push_back(value);
+      out->emplace_back(doc.GetString(), doc.GetStringLength());
+      return true;
+    }
+  }
+  out->push_back(value);
   return true;
 }
 
-// Which field the parameter names; false when none.
-bool find_field(const std::string& field, CdrFilter* out) {
-  for (const FilterField& f : kFields) {
-    if (field == f.field) {
-      out->kind = f.kind;
-      out->type = f.type;
-      out->what = f.what;
-      return true;
-    }
-  }
-  for (const char* object : kObjects) {
-    const size_t n = std::strlen(object);
-    if (field.size() > n && field.compare(0, n, object) == 0 && field[n] == '.') {
-      out->kind = Kind::kObjectKey;
-      out->type = Type::kText;
-      out->what = object;
-      out->key = field.substr(n + 1);
-      return true;
-    }
-  }
-  return false;
+bool valid_integer(const std::string& v) {
+  return !v.empty() && v.size() <= 18 && v.find_first_not_of("0123456789") == std::string::npos;
 }
 
 }  // namespace
 
+bool is_cdr_filter_parameter(const std::string& parameter) {
+  return parameter.rfind("filter_", 0) == 0 || parameter == "has_key" || parameter == "key_missing" ||
+         parameter == "has_value" || parameter == "value_missing";
+}
+
 bool parse_cdr_filter(const std::string& parameter, const std::string& value, CdrFilter* out, std::string* error) {
-  static const std::string kPrefix = "filter_";
   auto bad = [&](const std::string& why) {
     *error = parameter + ": " + why;
     return false;
   };
-  if (parameter.compare(0, kPrefix.size(), kPrefix) != 0) return bad("not a filter parameter");
   *out = CdrFilter{};
   out->parameter = parameter;
-  if (!find_field(parameter.substr(kPrefix.size()), out)) {
-    if (parameter == "filter_account_id") return bad("not a filter: the account is the one in the path");
-    return bad("unknown field; filter on a top-level field of the CDR or on custom_channel_vars.<name>");
+  std::string field;
+  if (parameter == "has_key" || parameter == "key_missing" || parameter == "has_value" || parameter == "value_missing") {
+    out->test = parameter == "has_key"       ? Test::kHasKey
+                : parameter == "key_missing" ? Test::kKeyMissing
+                : parameter == "has_value"   ? Test::kHasValue
+                                             : Test::kValueMissing;
+    if (!split_path(value, &out->path)) {
+      return bad("expected a dotted path into the CDR (custom_channel_vars.owner_id), at most " +
+                 std::to_string(kMaxFilterPathSegments) + " segments, none empty; got '" + value + "'");
+    }
+    out->what = value;
+    out->value = value;
+    return true;
   }
-  if (out->kind == Kind::kObjectKey && !valid_key(out->key)) {
-    return bad("the key after '" + out->what + ".' must be 1 to " + std::to_string(kMaxKeyLength) +
-               " characters of A-Z a-z 0-9 _ . -");
+  if (parameter.rfind("filter_not_", 0) == 0) {
+    out->test = Test::kNotEquals;
+    field = parameter.substr(std::strlen("filter_not_"));
+  } else if (parameter.rfind("filter_", 0) == 0) {
+    field = parameter.substr(std::strlen("filter_"));
+  } else {
+    return bad("not a filter parameter");
   }
-  if (value.empty()) return bad("empty value");
-  std::string v = value;
-  if (v.back() == '*') {
+  if (!split_path(field, &out->path)) {
+    return bad("the field after '" + parameter.substr(0, parameter.size() - field.size()) +
+               "' must be a dotted path into the CDR, at most " + std::to_string(kMaxFilterPathSegments) +
+               " segments, none empty");
+  }
+  out->what = field;
+  for (const ColumnField& c : kColumns) {
+    if (field == c.field) {
+      out->kind = Kind::kColumn;
+      out->type = c.type;
+      out->what = c.column;
+      out->path.clear();
+      break;
+    }
+  }
+  out->value = ends_with(field, "call_id") ? without_month_prefix(value) : value;
+  std::string why;
+  if (!values_of(out->value, &out->values, &why)) return bad(why);
+  if (ends_with(field, "call_id")) {
+    for (std::string& v : out->values) v = without_month_prefix(v);
+  }
+  if (out->values.size() == 1 && !out->values[0].empty() && out->values[0].back() == '*' &&
+      out->values[0] == out->value) {
     if (out->type != Type::kText) return bad("a prefix ('*') applies only to text fields");
-    v.pop_back();
-    if (v.empty()) return bad("'*' alone matches everything; give a prefix before it or leave the filter out");
+    out->values[0].pop_back();
+    if (out->values[0].empty()) {
+      return bad("'*' alone matches everything; give a prefix before it or leave the filter out");
+    }
     out->prefix = true;
   }
-  if (out->type == Type::kInteger) {
-    if (v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
-      return bad("expected a non-negative integer, got '" + value + "'");
+  for (const std::string& v : out->values) {
+    if (out->type == Type::kInteger && !valid_integer(v)) {
+      return bad("expected a non-negative integer (or a list of them), got '" + value + "'");
     }
-  } else if (out->type == Type::kBoolean && v != "true" && v != "false") {
-    return bad("expected true or false, got '" + value + "'");
+    if (out->type == Type::kBoolean && v != "true" && v != "false") {
+      return bad("expected true or false, got '" + value + "'");
+    }
   }
-  out->value = v;
   return true;
+}
+
+CdrFilter owner_filter(const std::string& owner_id) {
+  CdrFilter f;
+  f.parameter = "owner_id";
+  f.kind = Kind::kPath;
+  f.what = "custom_channel_vars.owner_id";
+  f.path = {"custom_channel_vars", "owner_id"};
+  f.value = owner_id;
+  f.values = {owner_id};
+  return f;
 }
 
 void append_filter_sql(const std::vector<CdrFilter>& filters, const std::string& alias, std::string* sql,
@@ -178,31 +222,46 @@ void append_filter_sql(const std::vector<CdrFilter>& filters, const std::string&
     params->push_back(value);
     return "$" + std::to_string(params->size());
   };
+  // ARRAY[$n::text, ...]: the path as bound text parameters.
+  const auto path_array = [&](const std::vector<std::string>& path) {
+    std::string a = "ARRAY[";
+    for (size_t i = 0; i < path.size(); ++i) a += (i ? ", " : "") + placeholder(path[i]) + "::text";
+    return a + "]";
+  };
   for (const CdrFilter& f : filters) {
-    std::string expr;
-    switch (f.kind) {
-      case Kind::kColumn:
-        expr = alias + "." + f.what;
-        break;
-      case Kind::kRecordMember:
-        expr = "(" + alias + ".record->>'" + f.what + "')";
-        break;
-      case Kind::kObjectKey:
-        expr = "(" + alias + ".record->'" + f.what + "'->>" + placeholder(f.key) + "::text)";
-        break;
-    }
-    const std::string value = placeholder(f.value);
-    switch (f.type) {
-      case Type::kText:
-        *sql += f.prefix ? " AND starts_with(" + expr + ", " + value + ")" : " AND " + expr + " = " + value;
-        break;
-      case Type::kInteger:
-        *sql += " AND " + expr + " = " + value + "::bigint";
-        break;
-      case Type::kBoolean:
-        *sql += " AND " + expr + " = " + value + "::boolean";
+    switch (f.test) {
+      case Test::kHasKey:
+      case Test::kKeyMissing:
+        *sql += " AND (" + alias + ".record #> " + path_array(f.path) + ")" +
+                (f.test == Test::kHasKey ? " IS NOT NULL" : " IS NULL");
+        continue;
+      case Test::kHasValue:
+      case Test::kValueMissing:
+        *sql += std::string(" AND ") + (f.test == Test::kHasValue ? "" : "NOT ") + "COALESCE((" + alias +
+                ".record #> " + path_array(f.path) + ") NOT IN " + kEmptyJsonValues + ", false)";
+        continue;
+      case Test::kEquals:
+      case Test::kNotEquals:
         break;
     }
+    std::string expr = f.kind == Kind::kColumn ? alias + "." + f.what
+                                               : "(" + alias + ".record #>> " + path_array(f.path) + ")";
+    const bool negated = f.test == Test::kNotEquals;
+    const char* cast = f.type == Type::kInteger ? "::bigint" : f.type == Type::kBoolean ? "::boolean" : "";
+    // A missing field is "" (Kazoo's default); only text can be "".
+    const bool any_empty = std::find(f.values.begin(), f.values.end(), "") != f.values.end();
+    if (f.type == Type::kText && (any_empty || negated)) expr = "COALESCE(" + expr + ", '')";
+    std::string test;
+    if (f.prefix) {
+      test = "starts_with(" + expr + ", " + placeholder(f.values[0]) + ")";
+    } else if (f.values.size() == 1) {
+      test = expr + " = " + placeholder(f.values[0]) + cast;
+    } else {
+      test = expr + " IN (";
+      for (size_t i = 0; i < f.values.size(); ++i) test += (i ? ", " : "") + placeholder(f.values[i]) + cast;
+      test += ")";
+    }
+    *sql += negated ? " AND NOT (" + test + ")" : " AND " + test;
   }
 }
 

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstring>
 #include <future>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -25,6 +26,8 @@
 
 #include "daemon/api/api_service.h"
 #include "daemon/api/kazoo/kazoo_dialect.h"
+#include "daemon/api/portsip/portsip_dialect.h"
+#include "daemon/api/wavix/wavix_dialect.h"
 #include "daemon/api/read_pool.h"
 #include "daemon/app/database_setup.h"
 #include "daemon/auth/token_key.h"
@@ -231,7 +234,16 @@ int Daemon::Impl::start() {
                                            ingest_settings);
   api = std::make_unique<ApiService>(ApiService::Parts{loop_queue.get(), reads.get(), &metrics, http->gate()},
                                      make_api_settings(config, token_key));
-  api->mount(make_kazoo_dialect());
+  // api.dialects, in its order (the config loader checked the names).
+  const std::map<std::string, std::unique_ptr<ApiDialect> (*)()> dialects = {
+      {"kazoo", &make_kazoo_dialect},
+      {"portsip", &make_portsip_dialect},
+      {"wavix", &make_wavix_dialect},
+  };
+  for (const std::string& name : config.api_dialects) {
+    const auto it = dialects.find(name);
+    if (it != dialects.end()) api->mount(it->second());
+  }
   http->add_handler(RouteFamily::kIngest, ingest.get());
   http->add_handler(RouteFamily::kReadApi, api.get());
   if (!http->listen(listener_specs(config), make_http_settings(config), &error)) {

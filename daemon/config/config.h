@@ -113,6 +113,14 @@ struct Config {
   int api_token_ttl_s = 3600;      // lifetime of a token from PUT /v2/api_auth. Default 1 hour.
   int api_max_exports = 2;         // concurrent streamed reads (paginate=false, CSV); more get 429. Default 2.
   int api_max_queued_reads = 256;  // read requests waiting for a read-pool thread; more get 503. Default 256.
+  // Origins whose browsers may call the read API (CORS: OPTIONS preflights and
+  // Access-Control-* headers); "*" = any. Default none.
+  std::vector<std::string> api_cors_origins;
+  // The longest list / summary window, and the default one (Kazoo's
+  // crossbar maximum_range). Default 31 days and an hour.
+  int api_max_window_s = 2682000;
+  // Read API dialects mounted, in this order (api/<name>/). Default all four.
+  std::vector<std::string> api_dialects{"kazoo", "portsip", "wavix", "yeti"};
 
   // log.*
   std::string log_level = "info";   // trace, debug, info, warn, error, critical, off

@@ -216,6 +216,13 @@ const std::vector<Key<Config>>& config_keys() {
               "concurrent streamed reads (paginate=false, CSV); more get 429"),
       integer("api.max_queued_reads", &Config::api_max_queued_reads, 1, 100000, kRestart,
               "read requests waiting for a read-pool thread; more get 503"),
+      text_list("api.cors_origins", &Config::api_cors_origins, kReload,
+                "origins (scheme://host[:port]) whose browsers may call the read API (CORS); \"*\" = any"),
+      integer("api.max_window_s", &Config::api_max_window_s, 60, int64_t{366} * 86400, kReload,
+              "the longest created_from..created_to window of a list or summary, and the default one"),
+      text_list("api.dialects", &Config::api_dialects, kRestart,
+                "read API dialects mounted, in this order: kazoo (/v1, /v2), portsip (/api/cdrs), wavix (/v1/cdr),"
+                " yeti (/api/rest/customer/v1)"),
       one_of("log.level", &Config::log_level, "trace|debug|info|warn|error|critical|off", kReload,
              "least severity logged"),
       one_of("log.format", &Config::log_format, "text|json", kReload, "json = one JSON object per line"),

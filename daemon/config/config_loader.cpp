@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <filesystem>
@@ -254,6 +255,18 @@ bool finish(const std::string& name, const ValueOrigins& origins, Config* config
     std::string why;
     if (!IngestGuard::make({}, config->ingest_allow_from, &guard, &why)) {
       *error = fmt::format("{}: {}", where(origins, "ingest.allow_from", name), why);
+      return false;
+    }
+  }
+  for (size_t i = 0; i < config->api_dialects.size(); ++i) {
+    const std::string& d = config->api_dialects[i];
+    const bool known = d == "kazoo" || d == "portsip" || d == "wavix" || d == "yeti";
+    const bool repeated =
+        std::find(config->api_dialects.begin(), config->api_dialects.begin() + static_cast<std::ptrdiff_t>(i), d) !=
+        config->api_dialects.begin() + static_cast<std::ptrdiff_t>(i);
+    if (!known || repeated) {
+      *error = fmt::format("{}: {} '{}'; each of kazoo, portsip, wavix, yeti at most once",
+                           where(origins, "api.dialects", name), known ? "repeated dialect" : "unknown dialect", d);
       return false;
     }
   }

@@ -58,7 +58,8 @@ const std::vector<std::string>& copy_columns() {
                                                 "customer_charge",
                                                 "customer_currency",
                                                 "vendor_charge",
-                                                "vendor_currency"};
+                                                "vendor_currency",
+                                                "call_root"};
   return columns;
 }
 
@@ -84,7 +85,7 @@ auto copy_fields(const CdrRow& r, const std::string& record) {
       r.billing_status, r.caller_id_number, r.callee_id_number, r.from_uri, r.to_uri, r.other_leg_call_id,
       r.interaction_id, r.media_server, r.leg, r.source, r.imported, r.is_loopback, r.sip_call_id, r.trunk,
       r.direction_class, r.caller_e164, r.callee_e164, r.destination_country, r.leg_interaction_id, r.customer_charge,
-      r.customer_currency, r.vendor_charge, r.vendor_currency);
+      r.customer_currency, r.vendor_charge, r.vendor_currency, r.call_root);
 }
 
 // source_rank() in SQL, for the upsert.

@@ -63,7 +63,7 @@ std::string stored_legs_sql() {
          " coalesce((extract(epoch FROM (c.record->>'ended_at')::timestamptz) * 1000000)::bigint, 0),"
          " coalesce(c.record->'rating' ? 'customer', false), coalesce(c.record->'rating'->'vendor'->>'name', ''),"
          " (SELECT array_agg(x.link) FROM cdr_links x WHERE x.account_id = c.account_id AND x.call_id = c.call_id),"
-         " c.billing_seconds, c.source"
+         " c.billing_seconds, c.source, c.call_root"
          " FROM legs JOIN cdrs c ON c.account_id = legs.account_id AND c.call_id = legs.call_id AND c.ts = legs.ts";
 }
 
@@ -74,6 +74,7 @@ struct StoredLeg {
   AssemblyLeg assembly;
   RatingLeg rating;  // direction_class left empty: the call's, set when it is rated
   std::string interaction_id, direction_class;
+  bool call_root = false;
   bool has_customer = false;
   std::string vendor_rate_name;
 };
@@ -117,6 +118,7 @@ std::vector<StoredLeg> read_stored_legs(pqxx::transaction_base& tx) {
     a.links = parse_text_array(row[16]);
     r.billing_seconds = row[17].as<int64_t>();
     s.source = row[18].as<std::string>();
+    s.call_root = row[19].as<bool>();
     out.push_back(std::move(s));
   }
   return out;
@@ -194,6 +196,7 @@ void count(const LegRatings& r, CallStepOutcome* out) {
 struct Relink {
   const StoredLeg* leg;
   std::string interaction_id, direction_class;
+  bool call_root = false;
   std::optional<std::string> customer_charge, customer_currency;
   std::optional<std::string> customer_json;  // absent: the leg carries no customer rating any more
   std::optional<std::string> destination_name;
@@ -203,11 +206,11 @@ void write_relinks(pqxx::transaction_base& tx, const std::vector<Relink>& relink
   {
     pqxx::stream_to copy(
         tx, kRelink,
-        std::vector<std::string>{"id", "ts", "account_id", "interaction_id", "direction_class", "customer_charge",
-                                 "customer_currency", "customer", "destination_name"});
+        std::vector<std::string>{"id", "ts", "account_id", "interaction_id", "direction_class", "call_root",
+                                 "customer_charge", "customer_currency", "customer", "destination_name"});
     for (const Relink& r : relinks) {
       copy << std::make_tuple(r.leg->id, r.leg->ts, r.leg->assembly.account_id, r.interaction_id, r.direction_class,
-                              r.customer_charge, r.customer_currency, r.customer_json, r.destination_name);
+                              r.call_root, r.customer_charge, r.customer_currency, r.customer_json, r.destination_name);
     }
     copy.complete();
   }
@@ -220,7 +223,7 @@ void write_relinks(pqxx::transaction_base& tx, const std::vector<Relink>& relink
       // leg_interaction_id NULL (a row stored before migration 006) means its
       // interaction_id is the leg's own: saved before it is overwritten.
       "UPDATE cdrs c SET leg_interaction_id = coalesce(c.leg_interaction_id, c.interaction_id),"
-      " interaction_id = u.interaction_id, direction_class = u.direction_class,"
+      " interaction_id = u.interaction_id, direction_class = u.direction_class, call_root = u.call_root,"
       " customer_charge = u.customer_charge, customer_currency = u.customer_currency,"
       " record = CASE WHEN " +
       rating + " = '{}'::jsonb THEN c.record - 'rating' ELSE c.record || jsonb_build_object('rating', " + rating +
@@ -256,7 +259,7 @@ void create_call_tables(pqxx::connection& conn) {
   tx.exec(std::string("CREATE TEMP TABLE IF NOT EXISTS ") + kBatchLinks +
           " (account_id text, link text, call_id text, ts timestamptz) ON COMMIT DELETE ROWS");
   tx.exec(std::string("CREATE TEMP TABLE IF NOT EXISTS ") + kRelink +
-          " (id text, ts timestamptz, account_id text, interaction_id text, direction_class text,"
+          " (id text, ts timestamptz, account_id text, interaction_id text, direction_class text, call_root boolean,"
           " customer_charge numeric, customer_currency text, customer jsonb, destination_name text)"
           " ON COMMIT DELETE ROWS");
 }
@@ -343,6 +346,7 @@ CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow
     count(ratings, &out);
     r.interaction_id = a.interaction_id;
     r.direction_class = a.direction_class;
+    r.call_root = a.root;
     r.customer_charge.reset();
     r.customer_currency.reset();
     r.vendor_charge.reset();
@@ -370,9 +374,12 @@ CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow
     const StoredLeg& s = stored[j];
     const AssembledLeg& a = assembled[rows.size() + j];
     const bool class_changed = s.direction_class != a.direction_class;
-    if (s.interaction_id == a.interaction_id && !class_changed && s.has_customer == a.root) continue;
+    if (s.interaction_id == a.interaction_id && !class_changed && s.has_customer == a.root && s.call_root == a.root) {
+      continue;
+    }
     Relink r;
     r.leg = &s;
+    r.call_root = a.root;
     r.interaction_id = a.interaction_id;
     r.direction_class = a.direction_class;
     if (a.root) {

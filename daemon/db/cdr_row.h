@@ -34,6 +34,7 @@ struct CdrRow {
   std::optional<std::string> leg_interaction_id;
   // Set by call assembly and rating (daemon/db/call_store.h), not read from the record.
   std::optional<std::string> direction_class, customer_charge, customer_currency, vendor_charge, vendor_currency;
+  bool call_root = false;  // the leg that stands for its call (migration 009)
   std::string source;
   bool imported = false;
   bool is_loopback = false;  // an internal half of a loopback/ pair; billing queries skip it

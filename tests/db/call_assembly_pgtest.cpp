@@ -10,6 +10,7 @@
 #include <chrono>
 #include <map>
 #include <numeric>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -91,12 +92,13 @@ class CallAssemblyPg : public ::testing::Test {
     create_staging_table(*conn_);
     create_call_tables(*conn_);
   }
-  // (call_id, interaction_id column, record's interaction_id, direction_class column, record's direction_class)
+  // (call_id, interaction_id column, record's interaction_id, direction_class column, record's direction_class,
+  // leg_interaction_id, trunk, call_root)
   pqxx::result legs(const std::string& account) {
     pqxx::nontransaction tx(*conn_);
     return tx.exec_params(
         "SELECT call_id, interaction_id, record->>'interaction_id', direction_class, record->>'direction_class',"
-        " leg_interaction_id, trunk FROM cdrs WHERE account_id = $1 ORDER BY call_id",
+        " leg_interaction_id, trunk, call_root FROM cdrs WHERE account_id = $1 ORDER BY call_id",
         account);
   }
   std::string dsn_;
@@ -132,6 +134,8 @@ TEST_F(CallAssemblyPg, ThreeHopChainIsOneInteractionInEveryArrivalOrder) {
       EXPECT_EQ(r[2].as<std::string>(), a_uuid) << account << " " << call_id;
       EXPECT_EQ(r[3].as<std::string>(), "outbound") << account << " " << call_id;
       EXPECT_EQ(r[4].as<std::string>(), "outbound") << account << " " << call_id;
+      // The A-leg (chain()[0], the earliest started) stands for the call, whatever came first.
+      EXPECT_EQ(r[7].as<bool>(), call_id == a_uuid) << account << " " << call_id;
     }
     if (HasFailure()) return;
   }
@@ -150,6 +154,12 @@ TEST_F(CallAssemblyPg, AJoiningLegRelinksTwoStoredGroupsAndKeepsEachLegsOwnInter
   // internal), which names the second loopback's b-half as its interaction.
   EXPECT_EQ(before[chain()[5].uuid], chain()[4].uuid);
   EXPECT_EQ(before[chain()[3].uuid], chain()[4].uuid);
+  // Two calls, two roots: the A-leg and the carrier leg.
+  std::set<std::string> roots;
+  for (const auto& r : rows) {
+    if (r[7].as<bool>()) roots.insert(r[0].as<std::string>());
+  }
+  EXPECT_EQ(roots, (std::set<std::string>{chain()[0].uuid, chain()[5].uuid}));
 
   // Rows stored before migration 006 have no leg_interaction_id: their
   // interaction_id is the leg's own. A re-link must keep it.
@@ -166,6 +176,8 @@ TEST_F(CallAssemblyPg, AJoiningLegRelinksTwoStoredGroupsAndKeepsEachLegsOwnInter
   for (const auto& r : rows) {
     EXPECT_EQ(r[1].as<std::string>(), chain()[0].uuid) << r[0].as<std::string>();
     EXPECT_EQ(r[2].as<std::string>(), chain()[0].uuid) << r[0].as<std::string>();
+    // The re-link leaves one root: the carrier leg is no longer one.
+    EXPECT_EQ(r[7].as<bool>(), r[0].as<std::string>() == chain()[0].uuid) << r[0].as<std::string>();
   }
   // leg_interaction_id keeps what each leg named itself.
   std::map<std::string, std::string> own;

@@ -233,10 +233,12 @@ TEST_F(EslE2E, LibresbcLegsAreOneInteraction) {
   EXPECT_EQ(std::string(a["interaction_id"].GetString()), a_leg);
   EXPECT_EQ(std::string(b["interaction_id"].GetString()), a_leg);
 
-  // Both legs end at 1621654556 (+ 62167219200 = 63788873756).
+  // Both legs end at 1621654556 (+ 62167219200 = 63788873756). detail=full:
+  // the stored A-leg with its legs (Kazoo's row has no "legs").
   r = http_request(cdrd->port(), "GET",
-                   "/v2/accounts/sbc-tenant/cdrs/interaction?created_from=63788873000&created_to=63788874000", "",
-                   kAllKey);
+                   "/v2/accounts/sbc-tenant/cdrs/interaction?created_from=63788873000&created_to=63788874000"
+                   "&detail=full",
+                   "", kAllKey);
   ASSERT_EQ(r.status, 200) << r.body;
   doc = parse_json(r.body);
   ASSERT_EQ(doc["data"].Size(), 1u) << r.body;

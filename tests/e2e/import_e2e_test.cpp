@@ -263,7 +263,8 @@ TEST_F(ImportE2E, AnExportOfOneAccountImportsIntoAnotherAndLeavesTheOriginal) {
   // The samples end in 2018: list them in a window around the 2017 sample's end.
   const auto list_a = [&] {
     HttpResponse r = http_request(
-        port(), "GET", "/v2/accounts/acct-a/cdrs?created_from=63682800000&created_to=63682900000", "", kAllKey);
+        port(), "GET", "/v2/accounts/acct-a/cdrs?created_from=63682800000&created_to=63682900000&detail=full", "",
+        kAllKey);
     return r;
   };
   HttpResponse before;
@@ -286,7 +287,8 @@ TEST_F(ImportE2E, AnExportOfOneAccountImportsIntoAnotherAndLeavesTheOriginal) {
   EXPECT_EQ(parse_json(r.body)["data"]["accepted"].GetInt(), 3);
   HttpResponse b_list;
   const auto list_b = [&] {
-    return http_request(port(), "GET", "/v2/accounts/acct-b/cdrs?created_from=63682800000&created_to=63682900000", "",
+    return http_request(port(), "GET",
+                        "/v2/accounts/acct-b/cdrs?created_from=63682800000&created_to=63682900000&detail=full", "",
                         kAllKey);
   };
   ASSERT_TRUE(eventually([&] {
@@ -392,8 +394,9 @@ TEST_F(ImportE2E, TheCsvExportOfOneAccountImportsIntoAnother) {
   }
   const auto export_csv = [&](const std::string& account) {
     return http_request(port(), "GET",
-                        "/v2/accounts/" + account + "/cdrs?created_from=63682800000&created_to=63682900000", "",
-                        {{"X-Auth-Token", "all-key"}, {"Accept", "text/csv"}});
+                        "/v2/accounts/" + account +
+                            "/cdrs?created_from=63682800000&created_to=63682900000&detail=full",
+                        "", {{"X-Auth-Token", "all-key"}, {"Accept", "text/csv"}});
   };
   const auto rows_of = [](const std::string& csv) {
     std::vector<std::vector<std::string>> rows;

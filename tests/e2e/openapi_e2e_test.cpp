@@ -42,6 +42,9 @@ const std::string kLegs = "/v2/accounts/{account_id}/cdrs/legs/{interaction_id}"
 const std::string kInteraction = "/v2/accounts/{account_id}/cdrs/interaction";
 const std::string kSummary = "/v2/accounts/{account_id}/cdrs/summary";
 const std::string kApiAuth = "/v2/api_auth";
+const std::string kUserAuth = "/v2/user_auth";
+const std::string kUserList = "/v2/accounts/{account_id}/users/{user_id}/cdrs";
+const std::string kUserInteraction = "/v2/accounts/{account_id}/users/{user_id}/cdrs/interaction";
 const std::string kIngestJson = "/ingest/freeswitch/json";
 const std::string kIngestXml = "/ingest/freeswitch/xml";
 const std::string kImport = "/ingest/cdr";
@@ -93,18 +96,20 @@ const std::vector<RouteRequest> kRoutes = {
     {"GET", kList, "/v2/accounts/default/cdrs?created_from=63682000000&created_to=63685000000", kAllKey, "", 400},
     {"GET", kList, "/v2/accounts/default/cdrs?created_from=yesterday", kAllKey, "", 400},
     {"GET", kList, "/v2/accounts/default/cdrs?start_key=forged", kAllKey, "", 400},
-    {"GET", kList, "/v2/accounts/default/cdrs?colour=blue", kAllKey, "", 400},
+    {"GET", kList, "/v2/accounts/default/cdrs?ascending=sideways", kAllKey, "", 400},
+    {"GET", kList, "/v2/accounts/default/cdrs?accept=xml", kAllKey, "", 400},
     // Get by id.
     {"GET", kGet, "/v2/accounts/default/cdrs/" + kId2017, kAllKey, "", 200},
     {"GET", kGet, "/v1/accounts/acct-a/cdrs/" + kIdA, kAKey, "", 200},
     {"GET", kGet, "/v2/accounts/default/cdrs/201801-no-such-call", kAllKey, "", 404},
-    {"GET", kGet, "/v2/accounts/default/cdrs/" + kId2017 + "?colour=blue", kAllKey, "", 400},
+    {"GET", kGet, "/v2/accounts/default/cdrs/" + kId2017 + "?accept=xml", kAllKey, "", 400},
     {"GET", kGet, "/v2/accounts/default/cdrs/" + kId2017, {}, "", 401},
     {"GET", kGet, "/v2/accounts/default/cdrs/" + kId2017, kAKey, "", 403},
     // Legs.
     {"GET", kLegs, "/v2/accounts/default/cdrs/legs/" + kUuid2017, kAllKey, "", 200},
-    {"GET", kLegs, "/v2/accounts/default/cdrs/legs/no-such-call", kAllKey, "", 404},
-    {"GET", kLegs, "/v2/accounts/default/cdrs/legs/" + kUuid2017 + "?colour=blue", kAllKey, "", 400},
+    {"GET", kLegs, "/v2/accounts/default/cdrs/legs/no-such-call", kAllKey, "", 200},
+    {"GET", kLegs, "/v2/accounts/default/cdrs/legs/" + kId2017, kAllKey, "", 200},
+    {"GET", kLegs, "/v2/accounts/default/cdrs/legs/" + kUuid2017 + "?accept=xml", kAllKey, "", 400},
     {"GET", kLegs, "/v2/accounts/default/cdrs/legs/" + kUuid2017, {}, "", 401},
     {"GET", kLegs, "/v2/accounts/default/cdrs/legs/" + kUuid2017, kAKey, "", 403},
     // Interaction.
@@ -157,9 +162,73 @@ const std::vector<RouteRequest> kRoutes = {
     {"POST", kImport, kImport, {{"Content-Type", "application/pdf"}}, "%PDF-1.4 not a CDR", 415},
     // Filters, paginate=false, CSV (items 1 and 2).
     {"GET", kList, "/v2/accounts/default/cdrs?" + kWindow2017 + "&filter_callee_id_number=100*", kAllKey, "", 200},
-    {"GET", kList, "/v2/accounts/default/cdrs?" + kWindow2017 + "&filter_no_such_field=1", kAllKey, "", 400},
+    {"GET", kList, "/v2/accounts/default/cdrs?" + kWindow2017 + "&filter_no_such_field=1", kAllKey, "", 200},
+    {"GET", kList, "/v2/accounts/default/cdrs?" + kWindow2017 + "&filter_billing_seconds=abc", kAllKey, "", 400},
     {"GET", kList, "/v2/accounts/default/cdrs?" + kWindow2017 + "&paginate=false", kAllKey, "", 200},
     {"GET", kInteraction, "/v2/accounts/default/cdrs/interaction?" + kWindow2017 + "&filter_leg=A", kAllKey, "", 200},
+    // Kazoo's parameters (issue 13, section 2).
+    {"GET",
+     kList,
+     "/v2/accounts/default/cdrs?" + kWindow2017 + "&descending=true&detail=full&tz=Europe/Berlin",
+     kAllKey,
+     "",
+     200},
+    {"GET",
+     kList,
+     "/v2/accounts/default/cdrs?" + kWindow2017 +
+         "&ascending=1&utc_offset=-18000&has_key=custom_channel_vars&filter_not_leg=B&value_missing=trunk" +
+         "&filter_hangup_cause=" + url_encode(R"(["NORMAL_CLEARING","USER_BUSY"])"),
+     kAllKey,
+     "",
+     200},
+    {"GET", kList, "/v1/accounts/default/cdrs?" + kWindow2017 + "&paginate=false", kAllKey, "", 200},
+    {"GET",
+     kList,
+     "/v2/accounts/default/cdrs?" + kWindow2017 + "&accept=csv&file_name=calls.csv",
+     kAllKey,
+     "",
+     200},
+    {"GET",
+     kList,
+     "/v2/accounts/default/cdrs?" + kWindow2017 + "&detail=full",
+     {{"X-Auth-Token", "all-key"}, {"Accept", "text/comma-separated-values"}, {"X-File-Name", "full.csv"}},
+     "",
+     200},
+    {"GET", kInteraction, "/v2/accounts/default/cdrs/interaction?" + kWindow2017 + "&detail=full", kAllKey, "", 200},
+    {"GET", kInteraction, "/v2/accounts/default/cdrs/interaction?" + kWindow2017 + "&accept=csv", kAllKey, "", 200},
+    {"GET", kInteraction, "/v2/accounts/default/cdrs/interaction?" + kWindow2017 + "&paginate=false", kAllKey, "", 200},
+    {"GET", kSummary, "/v2/accounts/default/cdrs/summary?" + kWindow2017 + "&format=kazoo", kAllKey, "", 200},
+    {"GET",
+     kSummary,
+     "/v2/accounts/default/cdrs/summary?" + kWindow2017 + "&group_by=hour&tz=America/New_York",
+     kAllKey,
+     "",
+     200},
+    {"GET", kSummary, "/v2/accounts/default/cdrs/summary?format=kazoo&group_by=day", kAllKey, "", 400},
+    // Users (the owner's rows) and the CORS preflights.
+    {"GET", kUserList, "/v2/accounts/default/users/owner-1/cdrs?" + kWindow2017, kAllKey, "", 200},
+    {"GET", kUserList, "/v1/accounts/default/users/owner-1/cdrs?" + kWindow2017, kAllKey, "", 200},
+    {"GET", kUserList, "/v2/accounts/default/users/owner-1/cdrs?page_size=0", kAllKey, "", 400},
+    {"GET", kUserList, "/v2/accounts/default/users/owner-1/cdrs", kAKey, "", 403},
+    {"GET", kUserList, "/v2/accounts/default/users/owner-1/cdrs", {}, "", 401},
+    {"GET",
+     kUserInteraction,
+     "/v2/accounts/default/users/owner-1/cdrs/interaction?" + kWindow2017,
+     kAllKey,
+     "",
+     200},
+    {"GET", kUserInteraction, "/v2/accounts/default/users/owner-1/cdrs/interaction", kAKey, "", 403},
+    {"OPTIONS",
+     kList,
+     "/v2/accounts/default/cdrs",
+     {{"Origin", "https://ui.example"}, {"Access-Control-Request-Method", "GET"}},
+     "",
+     200},
+    {"OPTIONS", kUserAuth, "/v2/user_auth", {{"Origin", "https://ui.example"}}, "", 200},
+    {"PUT", kUserAuth, kUserAuth, {}, R"({"data":{"credentials":"secret","account_name":"default"}})", 400},
+    {"PUT", kUserAuth, "/v1/user_auth", {}, R"({"data":{"credentials":"00000000000000000000000000000000",)"
+                                            R"("account_name":"default"}})", 401},
+    {"GET", kUserAuth, kUserAuth, {}, "", 405},
     {"GET",
      kList,
      "/v2/accounts/default/cdrs?" + kWindow2017,
@@ -341,12 +410,47 @@ TEST(OpenApiDocument, AcceptsHandWrittenAnswersOfEveryShape) {
                  {"transfer-encoding", "chunked"}};
   csv.body = "id,call_id,account_id,timestamp\r\n201801-x,x,a,63682885615\r\n";
   log.add({"GET", kList, "/v2/accounts/a/cdrs?filter_callee_id_number=4420*&paginate=false", {}, "", 200}, csv);
+  // The read API's errors: Kazoo's envelope with code.
+  const auto kazoo_error = [](int status, const std::string& code, const std::string& message) {
+    return R"({"auth_token":"","request_id":"r1","node":"bm9kZQ","version":"0.1.0",)"
+           R"("timestamp":"2026-01-01T00:00:00Z","status":"error","message":")" +
+           message + R"(","error":")" + std::to_string(status) + R"(","data":{"message":")" + message +
+           R"("},"code":")" + code + R"("})";
+  };
   log.add({"GET", kList, "/v2/accounts/a/cdrs?paginate=false", {}, "", 429},
-          json_response(429, R"({"code":"too_many_exports","message":"2 exports run","request_id":"r1"})",
-                        {{"retry-after", "1"}}));
+          json_response(429, kazoo_error(429, "too_many_exports", "2 exports run"), {{"retry-after", "1"}}));
   log.add({"GET", kList, "/v2/accounts/a/cdrs", {}, "", 503},
-          json_response(503, R"({"code":"too_many_requests","message":"retry","request_id":"r1"})",
-                        {{"retry-after", "1"}}));
+          json_response(503, kazoo_error(503, "too_many_requests", "retry"), {{"retry-after", "1"}}));
+  log.add({"PUT", kUserAuth, kUserAuth, {}, "", 429},
+          json_response(429, kazoo_error(429, "too_many_requests", "too many failed logins"), {{"retry-after", "42"}}));
+  log.add({"PUT", kUserAuth, kUserAuth, {}, "", 201},
+          json_response(201, R"({"auth_token":"eyJ.sig","data":{"account_id":"a","accounts":["a"],"owner_id":"u1",)"
+                             R"("expires_at":"2026-01-01T01:00:00Z","expires_in":3600},)" +
+                                 envelope + "}"));
+  // Kazoo's rows and its CSV, Kazoo's summary.
+  log.add({"GET", kInteraction, "/v2/accounts/a/cdrs/interaction", {}, "", 200},
+          json_response(200, R"({"data":[{"id":"202401-x","call_id":"x","caller_id_number":"","caller_id_name":"",)"
+                             R"("callee_id_number":"","callee_id_name":"","duration_seconds":"","billing_seconds":0,)"
+                             R"("timestamp":"63872532000","hangup_cause":"","disposition":"","other_leg_call_id":"",)"
+                             R"("owner_id":"","to":"","from":"","direction":"","request":"","authorizing_id":"",)"
+                             R"("cost":"0","dialed_number":"","calling_from":"","datetime":"2024-01-15 10:00:00",)"
+                             R"("unix_timestamp":"1705312800","rfc_1036":"Mon, 15 Jan 2024 10:00:00 GMT",)"
+                             R"("iso_8601":"2024-01-15","iso_8601_combined":"2024-01-15T10:00:00Z","call_type":"",)"
+                             R"("rate":"0.0","rate_name":"","bridge_id":"","recording_url":"","media_recordings":[],)"
+                             R"("media_server":"","call_priority":"","interaction_id":"",)"
+                             R"("inception_direction":"termination"}],"page_size":1,)" +
+                                 envelope + "}"));
+  log.add({"GET", kSummary, "/v2/accounts/a/cdrs/summary?format=kazoo", {}, "", 200},
+          json_response(200, R"({"data":{"inbound":{},"outbound":{"carrier.example":{"international":)"
+                             R"({"total":60,"uk-mobile":60}}}},)" +
+                                 envelope + "}"));
+  HttpResponse kazoo_csv;
+  kazoo_csv.status = 200;
+  kazoo_csv.headers = {{"content-type", "text/csv; charset=utf-8"},
+                       {"x-request-id", "r1"},
+                       {"content-disposition", "attachment; filename=\"result.csv\""}};
+  kazoo_csv.body = "\"ID\",\"call_id\",\"caller_id_number\"\n\"202401-x\",\"x\",\"\"\n";
+  log.add({"GET", kList, "/v2/accounts/a/cdrs?accept=csv", {}, "", 200}, kazoo_csv);
   // A CSV answer without Content-Disposition is caught.
   csv.headers.erase("content-disposition");
   log.add({"GET", kGet, "/v2/accounts/a/cdrs/201801-x", {}, "", 200}, csv);
@@ -416,6 +520,24 @@ class OpenApiE2E : public ::testing::Test {
     EXPECT_FALSE(doc2.HasMember("next_start_key")) << page2.body;
   }
 
+  // PUT /v2/user_auth for a user made by `cdrd user create` (its own
+  // configuration on the same database): 201 with printf %s alice:secret | md5sum.
+  void log_a_user_in() {
+    TempDir cli;
+    write_file(cli.file("cdrd.yaml"),
+               "state_dir: " + cli.file("state") + "\ndatabase:\n  dsn: \"" + dsn_ + "\"\nlog:\n  level: warn\n");
+    const CommandResult made = run_command("cd " + cli.path() + " && printf '%s\\n' secret | " + CDRD_BINARY +
+                                           " user create --login alice --account default --owner-id owner-1"
+                                           " -c cdrd.yaml");
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+    send({"PUT",
+          kUserAuth,
+          kUserAuth,
+          {{"Content-Type", "application/json"}},
+          R"({"data":{"credentials":"6f622058968bb90757e6c6ed79e5df81","account_name":"default"}})",
+          201});
+  }
+
   // 504: a lock held on cdrs keeps the read waiting past statement_timeout.
   void read_past_the_statement_timeout() {
     pqxx::connection c(dsn_);
@@ -444,6 +566,7 @@ class OpenApiE2E : public ::testing::Test {
 TEST_F(OpenApiE2E, EveryDocumentedRouteAnswersWithTheDocumentedShape) {
   ingest_samples();
   for (const RouteRequest& rq : kRoutes) send(rq);
+  log_a_user_in();
   page_through();
   read_past_the_statement_timeout();
   ask_a_cdrd_without_database();

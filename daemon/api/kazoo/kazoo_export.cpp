@@ -2,9 +2,9 @@
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <spdlog/spdlog.h>
 
 #include <future>
+#include <stdexcept>
 
 #include "adapters/canonical/cdr_csv.h"
 #include "daemon/api/api_request.h"
@@ -38,15 +38,28 @@ std::string json_tail(const ExportPlan& plan, uint64_t rows) {
 
 }  // namespace
 
-std::string csv_filename(const std::string& stem) {
-  std::string name = stem;
-  for (char& c : name) {
-    const bool ok =
-        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-    if (!ok) c = '_';
+void append_json_row(const ExportPlan& plan, std::string_view record, std::string* out) {
+  if (!plan.full) {
+    *out += kazoo_row_json(record, plan.row);
+  } else if (plan.row.zone.kind == ZoneChoice::Kind::kUtc) {
+    out->append(record.data(), record.size());
+  } else {
+    *out += localize_record(record, plan.row.zone);
   }
-  return name + ".csv";
 }
+
+void append_csv_row(const ExportPlan& plan, std::string_view record, std::string* out) {
+  if (!plan.full) {
+    append_kazoo_csv_row(record, plan.row, out);
+    return;
+  }
+  // The column cells of a jsonb object; anything else cannot be stored.
+  if (!append_cdr_csv_row(localize_record(record, plan.row.zone), out)) {
+    throw std::invalid_argument("a stored record is not a JSON object");
+  }
+}
+
+std::string csv_header(const ExportPlan& plan) { return plan.full ? cdr_csv_header() : kazoo_csv_header(plan.row); }
 
 bool produce_export(CdrStore& store, const ExportPlan& plan, StreamReply& out, Metrics* metrics) {
   CdrListQuery q = plan.query;
@@ -70,7 +83,7 @@ bool produce_export(CdrStore& store, const ExportPlan& plan, StreamReply& out, M
       if (plan.csv) {
         out.start(200, {{"Content-Type", "text/csv; charset=utf-8"},
                         {"Content-Disposition", "attachment; filename=\"" + plan.filename + "\""}});
-        if (!send(cdr_csv_header())) return false;
+        if (!send(csv_header(plan))) return false;
       } else {
         out.start(200, {{"Content-Type", "application/json"}});
         if (!send("{\"data\":[")) return false;
@@ -80,17 +93,16 @@ bool produce_export(CdrStore& store, const ExportPlan& plan, StreamReply& out, M
     metrics->api_export_rows.fetch_add(page.records.size(), std::memory_order_relaxed);
     const bool first_batch = rows == 0;
     rows += page.records.size();
-    converting = std::async(std::launch::async, [records = std::move(page.records), csv = plan.csv, first_batch,
-                                                 request_id = plan.request_id] {
+    // A record the projection cannot read throws here, and get() rethrows
+    // it: the transfer is cut and the error logged (api_service.cpp).
+    converting = std::async(std::launch::async, [records = std::move(page.records), &plan, first_batch] {
       std::string text;
       for (const std::string& record : records) {
-        if (csv) {
-          // The column cells of a jsonb object; anything else cannot be stored.
-          if (!append_cdr_csv_row(record, &text))
-            spdlog::error("export {}: a stored record is not a JSON object", request_id);
+        if (plan.csv) {
+          append_csv_row(plan, record, &text);
         } else {
           if (!text.empty() || !first_batch) text.push_back(',');
-          text += record;
+          append_json_row(plan, record, &text);
         }
       }
       return text;

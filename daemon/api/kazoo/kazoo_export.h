@@ -6,8 +6,10 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "daemon/api/cdr_store.h"
+#include "daemon/api/kazoo/kazoo_row.h"
 
 namespace cdrd {
 
@@ -18,14 +20,21 @@ struct ExportPlan {
   CdrListQuery query;  // page_size is the batch size
   bool interactions = false;
   bool csv = false;
+  // detail=full: the stored records (JSON) and cdr_csv.h's CSV, which
+  // POST /ingest/cdr reads back; else Kazoo's rows (kazoo_row.h).
+  bool full = false;
+  KazooRowOptions row;    // Kazoo's rows; row.zone localizes the full records too
   std::string filename;   // CSV: the Content-Disposition file name
   std::string start_key;  // JSON: echoed as "start_key" when given
   std::string request_id;
 };
 
-// "<stem>.csv" with every character of `stem` other than A-Z a-z 0-9 . _ -
-// replaced by '_', so it goes into Content-Disposition without quoting rules.
-std::string csv_filename(const std::string& stem);
+// One record as a row of the plan's JSON / CSV body (appended to *out);
+// throws std::invalid_argument for a record that is no JSON object.
+void append_json_row(const ExportPlan& plan, std::string_view record, std::string* out);
+void append_csv_row(const ExportPlan& plan, std::string_view record, std::string* out);
+// The CSV header line of the plan.
+std::string csv_header(const ExportPlan& plan);
 
 // Read-pool thread. Sends the whole window: the status and headers once the
 // first batch was read (so an error before that is still a plain error

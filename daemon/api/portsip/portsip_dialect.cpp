@@ -1,0 +1,291 @@
+// PortSIP's routes: routing, the account choice, the access check and the
+// parameter checks run on the loop thread; the rows and the body are built on
+// a read-pool thread (ApiService::submit), logins too (Argon2id).
+#include "daemon/api/portsip/portsip_dialect.h"
+
+#include <event2/http.h>
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <optional>
+#include <pqxx/pqxx>
+#include <utility>
+#include <vector>
+
+#include "daemon/api/api_access.h"
+#include "daemon/api/api_query.h"
+#include "daemon/api/api_service.h"
+#include "daemon/api/api_settings.h"
+#include "daemon/api/call_row_source.h"
+#include "daemon/api/cdr_store.h"
+#include "daemon/api/portsip/portsip_api.h"
+#include "daemon/api/record_view.h"
+#include "daemon/auth/api_key_secret.h"
+#include "daemon/auth/password_hash.h"
+#include "daemon/auth/token_signer.h"
+#include "daemon/db/user_store.h"
+#include "daemon/http/http_reply.h"
+
+namespace cdrd {
+namespace {
+
+// The path's segments, percent-decoded ("/api/cdrs/a%2Fb" -> api, cdrs, a/b).
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    const size_t j = path.find('/', i);
+    const std::string seg = path.substr(i, j == std::string::npos ? std::string::npos : j - i);
+    size_t n = 0;
+    char* decoded = evhttp_uridecode(seg.c_str(), 0, &n);
+    out.emplace_back(decoded != nullptr ? std::string(decoded, n) : seg);
+    free(decoded);  // NOLINT(cppcoreguidelines-no-malloc): evhttp_uridecode's buffer
+    if (j == std::string::npos) break;
+    i = j + 1;
+  }
+  return out;
+}
+
+RouteReply error_of(const ApiError& error) {
+  RouteReply reply;
+  reply.status = error.status;
+  reply.body = portsip_error_body(error);
+  return reply;
+}
+
+// What the loop thread can tell of the accounts a credential may read.
+enum class CredentialKind {
+  kAccounts,   // a configured key, or a token that verifies: *accounts
+  kStoredKey,  // a stored key: its accounts are in the database
+  kInvalid,    // none, or nothing cdrd accepts: authorize_account() says why
+};
+
+CredentialKind credential_accounts(const ApiSettings& settings, const std::string& credential,
+                                   std::vector<std::string>* accounts) {
+  if (credential.empty()) return CredentialKind::kInvalid;
+  if (const ApiKey* key = settings.auth.find(credential)) {
+    *accounts = key->accounts;
+    return CredentialKind::kAccounts;
+  }
+  std::string key_id;
+  if (parse_api_key(credential, &key_id)) return CredentialKind::kStoredKey;
+  if (settings.tokens && credential.find('.') != std::string::npos) {
+    TokenClaims claims;
+    if (settings.tokens->verify(credential, unix_now(), &claims) == TokenStatus::kValid) {
+      *accounts = claims.accounts;
+      return CredentialKind::kAccounts;
+    }
+  }
+  return CredentialKind::kInvalid;
+}
+
+// The account the request reads: ?account_id=, else the credential's only
+// one. False with *err: 400 naming account_id, or the credential's 401.
+bool choose_account(const ApiSettings& settings, const std::string& credential, const ApiParams& params,
+                    std::string* account, ApiError* err) {
+  if (const auto it = params.find("account_id"); it != params.end()) {
+    if (it->second.empty()) {
+      *err = {400, "invalid_parameter", "account_id: must not be empty"};
+      return false;
+    }
+    *account = it->second;
+    return true;
+  }
+  std::vector<std::string> accounts;
+  switch (credential_accounts(settings, credential, &accounts)) {
+    case CredentialKind::kAccounts:
+      if (accounts.size() == 1 && accounts.front() != "*") {
+        *account = accounts.front();
+        return true;
+      }
+      *err = {400, "invalid_parameter",
+              "account_id: required: these credentials may read several accounts; name the one to read"};
+      return false;
+    case CredentialKind::kStoredKey:
+      *err = {400, "invalid_parameter",
+              "account_id: required with a stored API key (cdrd_...); name the account to read"};
+      return false;
+    case CredentialKind::kInvalid:
+      break;
+  }
+  ApiGrant unused;
+  if (!authorize_account(settings, credential, "", &unused, err)) return false;
+  *err = {400, "invalid_parameter", "account_id: required; name the account to read"};
+  return false;
+}
+
+// The root record's custom_channel_vars.owner_id is `owner`.
+bool owned_by(const CallRow& row, const std::string& owner) {
+  const RecordView root(row.root, "CallRow.root");
+  return root.sub_str("custom_channel_vars", "owner_id") == owner;
+}
+
+// "application/x-www-form-urlencoded" (any case, parameters after ';').
+bool is_form(const std::string& content_type) {
+  std::string media = content_type.substr(0, content_type.find(';'));
+  for (char& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!media.empty() && media.back() == ' ') media.pop_back();
+  return media == "application/x-www-form-urlencoded";
+}
+
+// An Argon2id hash to check a password against when the login is unknown,
+// so that an unknown login costs what a known one does.
+const std::string& decoy_hash() {
+  static const std::string hash = hash_user_secret(kazoo_credentials("-", "-"));
+  return hash;
+}
+
+}  // namespace
+
+std::unique_ptr<ApiDialect> make_portsip_dialect() { return std::make_unique<PortsipDialect>(); }
+
+RouteReply PortsipDialect::error_reply(const ApiError& error, const std::string& /*request_id*/) const {
+  return error_of(error);
+}
+
+bool PortsipDialect::handle(ApiService& service, const ApiCall& call) {
+  const std::vector<std::string> seg = split_path(call.path);
+  if (seg.size() < 2 || seg[0] != "api") return false;
+  if (seg[1] == "login" && (seg.size() == 2 || (seg.size() == 4 && seg[2] == "oauth" && seg[3] == "token"))) {
+    handle_login(service, call);
+    return true;
+  }
+  if (seg[1] != "cdrs") return false;
+  if (seg.size() > 3) {
+    service.fail(*this, call.req, call.request_id, {404, "not_found", "no route for " + call.path});
+    return true;
+  }
+  handle_cdrs(service, call, seg.size() == 3 ? seg[2] : "");
+  return true;
+}
+
+void PortsipDialect::handle_cdrs(ApiService& service, const ApiCall& call, const std::string& id) const {
+  evhttp_request* req = call.req;
+  const std::string request_id = call.request_id;
+  auto fail = [&](const ApiError& error) { service.fail(*this, req, request_id, error); };
+  // HEAD is answered as GET; evhttp leaves the body out.
+  if ((evhttp_request_get_command(req) & (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)) == 0) {
+    fail({405, "method_not_allowed", "use GET for " + call.path});
+    return;
+  }
+  ApiParams params;
+  if (const char* q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req))) {
+    if (!parse_api_query_string(q, &params)) {
+      fail({400, "invalid_parameter", "the query string is malformed"});
+      return;
+    }
+  }
+  const std::shared_ptr<const ApiSettings> settings = service.settings();
+  const std::string credential = request_credential(req, params);
+  std::string account;
+  ApiGrant grant;
+  ApiError err;
+  if (!choose_account(*settings, credential, params, &account, &err) ||
+      !authorize_account(*settings, credential, account, &grant, &err)) {
+    fail(err);
+    return;
+  }
+  const std::string owner = grant.owner_id();
+
+  if (!id.empty()) {
+    for (const auto& [name, value] : params) {
+      if (!is_portsip_side_parameter(name)) {
+        spdlog::debug("read api request {}: ignoring unknown query parameter '{}'", request_id, name);
+      }
+    }
+    service.submit(*this, req, request_id, grant, [account, id, owner](CdrStore& store) {
+      std::optional<CallRow> row =
+          store.run([&](pqxx::connection& conn) { return call_by_root_id(conn, account, id); });
+      if (row && !owner.empty() && !owned_by(*row, owner)) row.reset();
+      if (!row) return error_of({404, "not_found", "no CDR " + id});
+      RouteReply reply;
+      reply.body = portsip_single_body(*row);
+      return reply;
+    });
+    return;
+  }
+
+  PortsipListRequest list;
+  if (!parse_portsip_list(params, unix_now(), settings->max_window_s, &list, &err)) {
+    fail(err);
+    return;
+  }
+  for (const std::string& name : list.ignored) {
+    spdlog::debug("read api request {}: ignoring unknown query parameter '{}'", request_id, name);
+  }
+  RowWindow window = std::move(list.window);
+  window.account_id = account;
+  // A user token with an owner reads that owner's calls only.
+  if (!owner.empty()) {
+    window.conditions.push_back({"c.record->'custom_channel_vars'->>'owner_id'", RowCondition::Op::kEq, {owner}, ""});
+  }
+  service.submit(*this, req, request_id, grant, [window = std::move(window)](CdrStore& store) {
+    const CallPage page = store.run([&](pqxx::connection& conn) { return list_calls(conn, window); });
+    RouteReply reply;
+    reply.body = portsip_list_body(page);
+    return reply;
+  });
+}
+
+void PortsipDialect::handle_login(ApiService& service, const ApiCall& call) {
+  evhttp_request* req = call.req;
+  const std::string request_id = call.request_id;
+  auto fail = [&](const ApiError& error) { service.fail(*this, req, request_id, error); };
+  if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+    fail({405, "method_not_allowed", "use POST for " + call.path});
+    return;
+  }
+  const std::shared_ptr<const ApiSettings> settings = service.settings();
+  if (!settings->tokens) {
+    fail({503, "tokens_unavailable",
+          "this cdrd has no token key (api.token_secret, else state_dir/api_token.key); access tokens cannot be "
+          "issued"});
+    return;
+  }
+  PortsipLogin login;
+  ApiError err;
+  if (!parse_portsip_login(request_body(req), is_form(request_header(req, "Content-Type")), &login, &err)) {
+    fail(err);
+    return;
+  }
+  const std::string address = request_peer_address(req);
+  int64_t wait_s = 0;
+  {
+    const std::lock_guard<std::mutex> lock(logins_mutex_);
+    wait_s = logins_.admit(address, LoginLimiter::Clock::now());
+  }
+  if (wait_s > 0) {
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", std::to_string(wait_s).c_str());
+    fail({429, "too_many_requests",
+          "too many failed logins from " + address + "; retry in " + std::to_string(wait_s) + " s"});
+    return;
+  }
+  service.submit_unchecked(*this, req, request_id, [this, settings, login, address](CdrStore& store) {
+    const std::optional<StoredUser> user =
+        store.run([&](pqxx::connection& conn) { return find_api_user(conn, login.username); });
+    const std::string credentials = kazoo_credentials(login.username, login.password);
+    // Checked whether or not the user exists (or is revoked): the answer
+    // takes as long either way and says the same.
+    const bool good = verify_user_secret(user ? user->secret_hash : decoy_hash(), credentials);
+    if (!user || user->revoked() || !good) return error_of({401, "unauthorized", "invalid username or password"});
+    {
+      const std::lock_guard<std::mutex> lock(logins_mutex_);
+      logins_.succeeded(address);
+    }
+    TokenClaims claims;
+    claims.accounts = user->accounts;
+    claims.user_login = user->login;
+    claims.owner_id = user->owner_id;
+    claims.expires_at = unix_now() + settings->token_ttl_s;
+    RouteReply reply;
+    reply.body = portsip_token_body(settings->tokens->sign(claims), settings->token_ttl_s);
+    return reply;
+  });
+}
+
+}  // namespace cdrd
