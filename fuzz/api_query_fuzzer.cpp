@@ -58,8 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(request.ignored.size() + filters <= params.size(), "a parameter is a filter, ignored or known");
     for (const cdrd::CdrFilter& filter : list.filters) {
       check(!filter.what.empty(), "a filter names a field");
-      const bool tests_value = filter.test == cdrd::CdrFilter::Test::kEquals ||
-                               filter.test == cdrd::CdrFilter::Test::kNotEquals;
+      const bool tests_value =
+          filter.test == cdrd::CdrFilter::Test::kEquals || filter.test == cdrd::CdrFilter::Test::kNotEquals;
       check(!tests_value || !filter.values.empty(), "a value filter has a value to compare");
       check(filter.values.size() <= cdrd::kMaxFilterValues, "at most kMaxFilterValues values");
       check(filter.kind == cdrd::CdrFilter::Kind::kColumn || !filter.path.empty(), "a record filter has a path");

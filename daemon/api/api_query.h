@@ -36,8 +36,8 @@ bool parse_list_window(const ApiParams& params, int64_t now_gregorian, int64_t m
                        ApiError* err);
 
 struct ListOptions {
-  bool csv = false;       // a CSV export: the whole window is streamed
-  bool paginate = true;   // false under /v1 (Kazoo v1 never paginates)
+  bool csv = false;      // a CSV export: the whole window is streamed
+  bool paginate = true;  // false under /v1 (Kazoo v1 never paginates)
   int64_t now_gregorian = 0;
   int64_t max_window_s = kDefaultMaxWindowSeconds;
 };

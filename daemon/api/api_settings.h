@@ -22,8 +22,10 @@ struct ApiSettings {
   std::shared_ptr<const TokenSigner> tokens;
   int token_ttl_s = 3600;
   int max_exports = 2;  // streamed reads (paginate=false, CSV, NDJSON) at once; more get 429
-  std::vector<std::string> cors_origins;  // api.cors_origins: browsers' origins answered with CORS headers
-  int64_t max_window_s = 2682000;         // api.max_window_s: the longest (and the default) list window
+  // api.cors_origins: the browsers' origins answered with CORS headers.
+  std::vector<std::string> cors_origins;
+  // api.max_window_s: the longest (and the default) list window.
+  int64_t max_window_s = 2682000;
 };
 // `token_key`: the HMAC key of auth tokens (daemon/auth/token_key.h).
 std::shared_ptr<const ApiSettings> make_api_settings(const Config& config, const std::string& token_key = "");

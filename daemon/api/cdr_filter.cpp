@@ -99,7 +99,7 @@ bool values_of(const std::string& value, std::vector<std::string>* out, std::str
   if (!value.empty() && (value.front() == '[' || value.front() == '"')) {
     rapidjson::Document doc;
     doc.Parse<rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag>(value.data(),
-                                                                                               value.size());
+                                                                                             value.size());
     if (!doc.HasParseError() && doc.IsArray()) {
       if (doc.Size() > kMaxFilterValues) {
         *why = "a list of at most " + std::to_string(kMaxFilterValues) + " values";
@@ -143,7 +143,8 @@ bool parse_cdr_filter(const std::string& parameter, const std::string& value, Cd
   *out = CdrFilter{};
   out->parameter = parameter;
   std::string field;
-  if (parameter == "has_key" || parameter == "key_missing" || parameter == "has_value" || parameter == "value_missing") {
+  if (parameter == "has_key" || parameter == "key_missing" || parameter == "has_value" ||
+      parameter == "value_missing") {
     out->test = parameter == "has_key"       ? Test::kHasKey
                 : parameter == "key_missing" ? Test::kKeyMissing
                 : parameter == "has_value"   ? Test::kHasValue
@@ -244,8 +245,8 @@ void append_filter_sql(const std::vector<CdrFilter>& filters, const std::string&
       case Test::kNotEquals:
         break;
     }
-    std::string expr = f.kind == Kind::kColumn ? alias + "." + f.what
-                                               : "(" + alias + ".record #>> " + path_array(f.path) + ")";
+    std::string expr =
+        f.kind == Kind::kColumn ? alias + "." + f.what : "(" + alias + ".record #>> " + path_array(f.path) + ")";
     const bool negated = f.test == Test::kNotEquals;
     const char* cast = f.type == Type::kInteger ? "::bigint" : f.type == Type::kBoolean ? "::boolean" : "";
     // A missing field is "" (Kazoo's default); only text can be "".

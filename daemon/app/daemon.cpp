@@ -28,6 +28,7 @@
 #include "daemon/api/kazoo/kazoo_dialect.h"
 #include "daemon/api/portsip/portsip_dialect.h"
 #include "daemon/api/wavix/wavix_dialect.h"
+#include "daemon/api/yeti/yeti_dialect.h"
 #include "daemon/api/read_pool.h"
 #include "daemon/app/database_setup.h"
 #include "daemon/auth/token_key.h"
@@ -239,6 +240,7 @@ int Daemon::Impl::start() {
       {"kazoo", &make_kazoo_dialect},
       {"portsip", &make_portsip_dialect},
       {"wavix", &make_wavix_dialect},
+      {"yeti", &make_yeti_dialect},
   };
   for (const std::string& name : config.api_dialects) {
     const auto it = dialects.find(name);

@@ -70,7 +70,8 @@ TEST(KazooListQueryTest, WindowDefaultsToThirtyOneDaysAndAnHourAndIsInclusive) {
             "created_from: created_to 63872532095 is more than 2682000 seconds from created_from 63869850094");
   EXPECT_EQ(refused("created_from=63872532096&created_to=63872532095"),
             "created_from: created_to 63872532095 is prior to created_from 63872532096");
-  EXPECT_EQ(refused("created_to=soon"), "created_to: expected Gregorian seconds (an integer >= 62167219200), got 'soon'");
+  EXPECT_EQ(refused("created_to=soon"),
+            "created_to: expected Gregorian seconds (an integer >= 62167219200), got 'soon'");
   // api.max_window_s
   ListOptions small;
   small.max_window_s = 3600;
@@ -212,17 +213,33 @@ TEST(KazooFilterTest, ConditionsAreBoundSql) {
             "'\"NULL\"'::jsonb, '\"undefined\"'::jsonb, '0'::jsonb, 'null'::jsonb, '[]'::jsonb, '{}'::jsonb), false)"
             " AND COALESCE((c.record #>> ARRAY[$16::text]), '') = $17"
             " AND (c.record #>> ARRAY[$18::text, $19::text]) = $20");
-  EXPECT_EQ(params, (std::vector<std::string>{"acct", "1", "2", "51", "4420", "custom_channel_vars", "owner_id", "o-1",
-                                              "30", "USER_BUSY", "NO_ANSWER", "NORMAL_CLEARING", "custom_channel_vars",
-                                              "owner_id", "recording_url", "caller_id_name", "",
-                                              "custom_channel_vars", "owner_id", "user-1"}));
+  EXPECT_EQ(params, (std::vector<std::string>{"acct",
+                                              "1",
+                                              "2",
+                                              "51",
+                                              "4420",
+                                              "custom_channel_vars",
+                                              "owner_id",
+                                              "o-1",
+                                              "30",
+                                              "USER_BUSY",
+                                              "NO_ANSWER",
+                                              "NORMAL_CLEARING",
+                                              "custom_channel_vars",
+                                              "owner_id",
+                                              "recording_url",
+                                              "caller_id_name",
+                                              "",
+                                              "custom_channel_vars",
+                                              "owner_id",
+                                              "user-1"}));
 }
 
 TEST(KazooSummaryQueryTest, FormatZoneAndUnknownParameters) {
   SummaryRequest r;
   ApiError err;
-  ASSERT_TRUE(parse_summary_request(params_of("format=kazoo&colour=blue&utc_offset=-18000&filter_leg=A"), "acct",
-                                    kNow, kDefaultMaxWindowSeconds, &r, &err))
+  ASSERT_TRUE(parse_summary_request(params_of("format=kazoo&colour=blue&utc_offset=-18000&filter_leg=A"), "acct", kNow,
+                                    kDefaultMaxWindowSeconds, &r, &err))
       << err.message;
   EXPECT_TRUE(r.kazoo_format);
   EXPECT_EQ(r.ignored, std::vector<std::string>{"colour"});
@@ -233,8 +250,7 @@ TEST(KazooSummaryQueryTest, FormatZoneAndUnknownParameters) {
   EXPECT_FALSE(parse_summary_request(params_of("format=kazoo&group_by=day"), "acct", kNow, kDefaultMaxWindowSeconds,
                                      &bad, &err));
   EXPECT_EQ(err.message, "group_by: Kazoo's summary (format=kazoo) has no buckets; leave group_by out");
-  EXPECT_FALSE(
-      parse_summary_request(params_of("format=xml"), "acct", kNow, kDefaultMaxWindowSeconds, &bad, &err));
+  EXPECT_FALSE(parse_summary_request(params_of("format=xml"), "acct", kNow, kDefaultMaxWindowSeconds, &bad, &err));
   EXPECT_EQ(err.message, "format: expected cdrd or kazoo, got 'xml'");
   EXPECT_FALSE(parse_summary_request(params_of("tz=Nowhere/Else"), "acct", kNow, kDefaultMaxWindowSeconds, &bad, &err));
   EXPECT_EQ(err.message.rfind("tz: ", 0), 0u) << err.message;

@@ -60,13 +60,41 @@ ZoneChoice zone(const std::map<std::string, std::string>& params) {
 }
 
 TEST(KazooRowTest, ColumnsAreKazoosInOrder) {
-  const std::vector<std::string_view> expected = {
-      "id",         "call_id",         "caller_id_number", "caller_id_name", "callee_id_number",  "callee_id_name",
-      "duration_seconds", "billing_seconds", "timestamp",  "hangup_cause",   "disposition",       "other_leg_call_id",
-      "owner_id",   "to",              "from",             "direction",      "request",           "authorizing_id",
-      "cost",       "dialed_number",   "calling_from",     "datetime",       "unix_timestamp",    "rfc_1036",
-      "iso_8601",   "iso_8601_combined", "call_type",      "rate",           "rate_name",         "bridge_id",
-      "recording_url", "media_recordings", "media_server", "call_priority",  "interaction_id"};
+  const std::vector<std::string_view> expected = {"id",
+                                                  "call_id",
+                                                  "caller_id_number",
+                                                  "caller_id_name",
+                                                  "callee_id_number",
+                                                  "callee_id_name",
+                                                  "duration_seconds",
+                                                  "billing_seconds",
+                                                  "timestamp",
+                                                  "hangup_cause",
+                                                  "disposition",
+                                                  "other_leg_call_id",
+                                                  "owner_id",
+                                                  "to",
+                                                  "from",
+                                                  "direction",
+                                                  "request",
+                                                  "authorizing_id",
+                                                  "cost",
+                                                  "dialed_number",
+                                                  "calling_from",
+                                                  "datetime",
+                                                  "unix_timestamp",
+                                                  "rfc_1036",
+                                                  "iso_8601",
+                                                  "iso_8601_combined",
+                                                  "call_type",
+                                                  "rate",
+                                                  "rate_name",
+                                                  "bridge_id",
+                                                  "recording_url",
+                                                  "media_recordings",
+                                                  "media_server",
+                                                  "call_priority",
+                                                  "interaction_id"};
   EXPECT_EQ(kazoo_row_columns({}), expected);
   KazooRowOptions interaction;
   interaction.interaction = true;
@@ -100,7 +128,7 @@ TEST(KazooRowTest, InboundRowWithKazoosChannelVariables) {
   EXPECT_EQ(text(r, "direction"), "inbound");
   EXPECT_EQ(text(r, "request"), "14155550100@pbx.example");
   EXPECT_EQ(text(r, "authorizing_id"), "dev-1");
-  EXPECT_EQ(text(r, "cost"), "400");  // rating.kazoo_cost, account_billing per_minute
+  EXPECT_EQ(text(r, "cost"), "400");                   // rating.kazoo_cost, account_billing per_minute
   EXPECT_EQ(text(r, "dialed_number"), "14155550100");  // inbound: the request's user
   EXPECT_EQ(text(r, "calling_from"), "1001");          // inbound: the caller id number
   EXPECT_EQ(text(r, "datetime"), "2024-01-15 10:00:00");

@@ -143,7 +143,7 @@ inline std::string compact(const std::string& text) {
   return out;
 }
 
-inline rapidjson::Document parse_json(const std::string& text) {
+inline rapidjson::Document parse_json_strict(const std::string& text) {
   rapidjson::Document doc;
   doc.Parse(text.c_str(), text.size());
   if (doc.HasParseError()) throw std::runtime_error("not JSON: " + text);
@@ -183,7 +183,7 @@ inline std::string sample_record(const std::string& name) {
 // `record` with each field set to the JSON text given (added, or replacing
 // the stored value), as the writer's call step and rating add them.
 inline std::string with_fields(const std::string& record, const std::map<std::string, std::string>& fields) {
-  rapidjson::Document doc = parse_json(record);
+  rapidjson::Document doc = parse_json_strict(record);
   for (const auto& [name, json] : fields) {
     rapidjson::Document value(&doc.GetAllocator());
     value.Parse(json.c_str(), json.size());

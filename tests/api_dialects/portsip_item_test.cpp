@@ -55,10 +55,10 @@ TEST(PortsipItem, HasTheSeedsKeysInOrderWithTheirTypes) {
   const auto type_of = [&](const std::string& key) { return seed.types.at(key); };
 
   // A call where every field is known: only the two without a source are null.
-  const rapidjson::Document full = parse_json(item(CallRow{libresbc_root(), libresbc_bleg()}));
+  const rapidjson::Document full = parse_json_strict(item(CallRow{libresbc_root(), libresbc_bleg()}));
   expect_shape(full, seed.keys, type_of, {"service_number", "user_data"}, "answered call");
 
-  const rapidjson::Document unanswered = parse_json(item(CallRow{tinycdr_root(), std::nullopt}));
+  const rapidjson::Document unanswered = parse_json_strict(item(CallRow{tinycdr_root(), std::nullopt}));
   expect_shape(unanswered, seed.keys, type_of, nullable_keys(seed.keys), "unanswered call");
 }
 
@@ -138,7 +138,7 @@ TEST(PortsipItem, InboundCallShowsTheDidAndATransfer) {
        {"trunk", R"("carrier-a")"},
        {"transfer",
         R"([{"kind":"diversion","destination":"x"},{"kind":"bl_xfer","destination":"1002/default/XML"}])"}});
-  const rapidjson::Document doc = parse_json(item(CallRow{root, std::nullopt}));
+  const rapidjson::Document doc = parse_json_strict(item(CallRow{root, std::nullopt}));
   EXPECT_STREQ(doc["direction"].GetString(), "INBOUND_CALL");
   EXPECT_STREQ(doc["did_cid"].GetString(), "33123456");
   EXPECT_TRUE(doc["outbound_caller_id"].IsNull());

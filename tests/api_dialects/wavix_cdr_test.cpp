@@ -32,10 +32,10 @@ TEST(WavixCdr, HasTheSeedsKeysInOrderWithTheirTypes) {
   const auto type_of = [&](const std::string& key) { return json_type(seed[key.c_str()]); };
 
   // Every field known: nothing may be null.
-  const rapidjson::Document full = parse_json(cdr(CallRow{libresbc_root(), libresbc_bleg()}));
+  const rapidjson::Document full = parse_json_strict(cdr(CallRow{libresbc_root(), libresbc_bleg()}));
   expect_shape(full, keys_of(seed), type_of, {}, "answered call");
 
-  const rapidjson::Document unanswered = parse_json(cdr(CallRow{tinycdr_root(), std::nullopt}));
+  const rapidjson::Document unanswered = parse_json_strict(cdr(CallRow{tinycdr_root(), std::nullopt}));
   expect_shape(unanswered, keys_of(seed), type_of, kNullable, "unanswered call");
 }
 
@@ -85,7 +85,7 @@ TEST(WavixCdr, UnansweredCallWorkedByHand) {
 TEST(WavixCdr, UuidIsTheLegAskedForAndParentTheRoot) {
   // Asked by its B-leg (tinycdr's originatee 913d2a1c-...): the call is still the root's.
   const rapidjson::Document doc =
-      parse_json(cdr(CallRow{tinycdr_root(), std::nullopt}, "913d2a1c-461f-11de-aa7f-b10b4edc0c92"));
+      parse_json_strict(cdr(CallRow{tinycdr_root(), std::nullopt}, "913d2a1c-461f-11de-aa7f-b10b4edc0c92"));
   EXPECT_STREQ(doc["uuid"].GetString(), "913d2a1c-461f-11de-aa7f-b10b4edc0c92");
   EXPECT_STREQ(doc["parent_uuid"].GetString(), "91353230-461f-11de-aa7f-b10b4edc0c92");
 }
@@ -103,7 +103,7 @@ std::string rated_call(const std::string& customer) {
 TEST(WavixCdr, ReadmeTwoStepExample) {
   // README "The charge": 60/0.012, 6/0.01, fee 0.005, nearest: d = 95, billed 96, charge 0.023. Past the initial
   // 60 s the call ran at the next rate, 0.01 a minute.
-  const rapidjson::Document doc = parse_json(cdr(
+  const rapidjson::Document doc = parse_json_strict(cdr(
       CallRow{rated_call(R"({"deck":"retail","prefix":"33","name":"France","initial_interval":60,"initial_rate":"0.012",
         "next_interval":6,"next_rate":"0.01","connect_fee":"0.005","billed_seconds":96,"charge":"0.023",
         "currency":"USD","rated_at":"2026-02-27T17:00:00Z"})"),
@@ -119,7 +119,7 @@ TEST(WavixCdr, TieredRatesGiveTheRateOfTheTierReached) {
   // README: tiers 0:0.1:60;60:0.05:1, fee 0.2, up to 4 places: 95 s bill 60 + 35 = 95 s and cost 0.3292 (second
   // tier: 0.05); 30 s bill 60 s and cost 0.3 (first tier: 0.1).
   const auto per_minute = [](const std::string& tiers, int billed, const std::string& charge) {
-    const rapidjson::Document doc = parse_json(cdr(CallRow{
+    const rapidjson::Document doc = parse_json_strict(cdr(CallRow{
         rated_call(R"({"deck":"t","prefix":"33","tiers":")" + tiers + R"(","connect_fee":"0.2","billed_seconds":)" +
                    std::to_string(billed) + R"(,"charge":")" + charge + R"(","currency":"USD"})"),
         std::nullopt}));
@@ -139,7 +139,7 @@ TEST(WavixCdr, TieredRatesGiveTheRateOfTheTierReached) {
 
 TEST(WavixCdr, DispositionsAndTransit) {
   const auto doc_of = [](const std::string& root, const std::optional<std::string>& leg) {
-    return parse_json(cdr(CallRow{root, leg}));
+    return parse_json_strict(cdr(CallRow{root, leg}));
   };
   // The last attempt was busy: the call is busy.
   rapidjson::Document d =

@@ -220,7 +220,7 @@ TEST(YetiApi, PageLinksKeepTheParametersAsRailsWritesThem) {
   page.total = 5;
   page.rows.push_back(AttemptRow{24, libresbc_bleg(), libresbc_root()});
   page.rows.push_back(AttemptRow{7, tinycdr_root(), tinycdr_root()});
-  const rapidjson::Document doc = parse_json(yeti_list_body(page, list, kCollection));
+  const rapidjson::Document doc = parse_json_strict(yeti_list_body(page, list, kCollection));
   EXPECT_EQ(keys_of(doc), (std::vector<std::string>{"data", "meta", "links"}));
   ASSERT_TRUE(doc["data"].IsArray());
   ASSERT_EQ(doc["data"].Size(), 2U);
@@ -235,16 +235,16 @@ TEST(YetiApi, PageLinksKeepTheParametersAsRailsWritesThem) {
 
   // The last page has no next; an empty list's last page is 1.
   const YetiListRequest third = parsed({{"page[number]", "3"}, {"page[size]", "2"}});
-  const rapidjson::Document last = parse_json(yeti_list_body(page, third, kCollection));
+  const rapidjson::Document last = parse_json_strict(yeti_list_body(page, third, kCollection));
   EXPECT_EQ(keys_of(last["links"]), (std::vector<std::string>{"first", "prev", "last"}));
-  const rapidjson::Document empty = parse_json(yeti_list_body(AttemptPage{}, parsed({}), kCollection));
+  const rapidjson::Document empty = parse_json_strict(yeti_list_body(AttemptPage{}, parsed({}), kCollection));
   EXPECT_EQ(keys_of(empty["links"]), (std::vector<std::string>{"first", "last"}));
   EXPECT_EQ(std::string(empty["links"]["last"].GetString()),
             std::string(kCollection) + "?page%5Bnumber%5D=1&page%5Bsize%5D=50");
   EXPECT_EQ(empty["meta"]["total-count"].GetInt64(), 0);
 
   // One row: {"data": the seed's object}.
-  const rapidjson::Document one = parse_json(yeti_single_body(page.rows[0], kCollection));
+  const rapidjson::Document one = parse_json_strict(yeti_single_body(page.rows[0], kCollection));
   EXPECT_EQ(keys_of(one), std::vector<std::string>{"data"});
   EXPECT_EQ(std::string(one["data"]["type"].GetString()), "incoming-cdrs");
 }

@@ -60,7 +60,7 @@ TEST(YetiIncomingCdr, HasTheSeedsKeysLinksAndTypes) {
   };
 
   // The seed's own id (24) and base URL give the seed's links exactly.
-  const rapidjson::Document ours = parse_json(data(answered_attempt()));
+  const rapidjson::Document ours = parse_json_strict(data(answered_attempt()));
   EXPECT_EQ(keys_of(ours), keys_of(want));
   EXPECT_EQ(ours["id"], want["id"]);
   EXPECT_EQ(ours["type"], want["type"]);
@@ -73,7 +73,7 @@ TEST(YetiIncomingCdr, HasTheSeedsKeysLinksAndTypes) {
   std::set<std::string> nullable;
   for (const std::string& key : keys_of(want_attributes)) nullable.insert(key);
   for (const char* never : {"duration", "success", "rec"}) nullable.erase(never);
-  const rapidjson::Document unanswered = parse_json(data(unanswered_attempt()));
+  const rapidjson::Document unanswered = parse_json_strict(data(unanswered_attempt()));
   expect_shape(unanswered["attributes"], keys_of(want_attributes), type_of, nullable, "unanswered attempt");
 }
 
@@ -125,7 +125,7 @@ TEST(YetiIncomingCdr, AnsweredAttemptWorkedByHand) {
 TEST(YetiIncomingCdr, UnansweredAttemptWorkedByHand) {
   // tinycdr alone (never routed on): start 15:53:46.180441, end 15:53:47.691068, caller "Jayson Vaughn" 1000 to
   // 2622, 487 without a phrase, 192.168.6.32:5061 over udp, no call_direction on this A-leg and no to_tag.
-  const rapidjson::Document doc = parse_json(data(unanswered_attempt()));
+  const rapidjson::Document doc = parse_json_strict(data(unanswered_attempt()));
   rapidjson::StringBuffer sb;
   rapidjson::Writer<rapidjson::StringBuffer> w(sb);
   doc["attributes"].Accept(w);
@@ -168,7 +168,7 @@ TEST(YetiIncomingCdr, TieredAndUnratedVendorRatings) {
   const std::string tiered =
       with_fields(libresbc_bleg(), {{"rating", R"({"vendor":{"deck":"c","prefix":"84","tiers":"0:0.1:60;60:0.05:1",
                            "connect_fee":"0.2","billed_seconds":60,"charge":"0.3","currency":"USD"}})"}});
-  rapidjson::Document doc = parse_json(data(AttemptRow{1, tiered, libresbc_root()}));
+  rapidjson::Document doc = parse_json_strict(data(AttemptRow{1, tiered, libresbc_root()}));
   const rapidjson::Value& a = doc["attributes"];
   EXPECT_TRUE(a["dialpeer-initial-interval"].IsNull());
   EXPECT_TRUE(a["dialpeer-initial-rate"].IsNull());
@@ -182,7 +182,7 @@ TEST(YetiIncomingCdr, TieredAndUnratedVendorRatings) {
   const std::string unrated =
       with_fields(libresbc_bleg(),
                   {{"rating", R"({"vendor":{"status":"unrated","reason":"no vendor deck assigned to trunk T"}})"}});
-  doc = parse_json(data(AttemptRow{1, unrated, libresbc_root()}));
+  doc = parse_json_strict(data(AttemptRow{1, unrated, libresbc_root()}));
   for (const char* key : {"dialpeer-initial-interval", "dialpeer-initial-rate", "dialpeer-fee", "dialpeer-prefix",
                           "vendor-price", "vendor-duration"}) {
     EXPECT_TRUE(doc["attributes"][key].IsNull()) << key;
@@ -201,7 +201,7 @@ TEST(YetiIncomingCdr, TransportProtocolIds) {
 TEST(YetiIncomingCdr, RecNeedsAnAnsweredAttempt) {
   // The root was recorded, but this attempt never answered: nothing of it is in the recording.
   const std::string root = with_fields(tinycdr_root(), {{"recording_url", R"("https://rec.example/x.wav")"}});
-  const rapidjson::Document doc = parse_json(data(AttemptRow{3, tinycdr_root(), root}));
+  const rapidjson::Document doc = parse_json_strict(data(AttemptRow{3, tinycdr_root(), root}));
   EXPECT_FALSE(doc["attributes"]["rec"].GetBool());
 }
 

@@ -442,6 +442,8 @@ TEST(Config, DescribeListsEveryKey) {
                                              "api.token_ttl_s",
                                              "api.max_exports",
                                              "api.max_queued_reads",
+                                             "api.cors_origins",
+                                             "api.max_window_s",
                                              "log.level",
                                              "log.format"}));
 

@@ -242,7 +242,7 @@ TEST_F(CdrFilterTest, KazoosFilterKinds) {
   EXPECT_EQ(list({{"filter_not_hangup_cause", "NORMAL_CLEARING"}}), Ids{"r2"});
   EXPECT_EQ(list({{"filter_not_custom_channel_vars.owner_id", "o-1"}}), (Ids{"r5", "r2"}));
   EXPECT_EQ(list({{"filter_not_leg", "A"}}), (Ids{"r5", "r2", "r1"}));  // no leg is "", not A
-  EXPECT_EQ(list({{"filter_from", ""}}), (Ids{"r5", "r3", "r2"}));       // only r1 has a from
+  EXPECT_EQ(list({{"filter_from", ""}}), (Ids{"r5", "r3", "r2"}));      // only r1 has a from
   EXPECT_EQ(list({{"has_key", "interaction_id"}}), (Ids{"r5", "r3"}));
   EXPECT_EQ(list({{"key_missing", "interaction_id"}}), (Ids{"r2", "r1"}));
   EXPECT_EQ(list({{"has_value", "custom_channel_vars.account_id"}}), Ids{"r1"});
@@ -294,8 +294,8 @@ TEST(CdrFilterParseTest, BuildsBoundConditions) {
   EXPECT_EQ(sql,
             " AND starts_with(c.callee_id_number, $5) AND (c.record #>> ARRAY[$6::text, $7::text]) = $8"
             " AND c.billing_seconds = $9::bigint");
-  EXPECT_EQ(params, (std::vector<std::string>{"acct", "1", "2", "51", "4420", "custom_channel_vars", "owner_id", "o-1",
-                                              "30"}));
+  EXPECT_EQ(params,
+            (std::vector<std::string>{"acct", "1", "2", "51", "4420", "custom_channel_vars", "owner_id", "o-1", "30"}));
 }
 
 // Keyset paging never skips or repeats a row that was there when paging

@@ -394,8 +394,7 @@ TEST_F(ImportE2E, TheCsvExportOfOneAccountImportsIntoAnother) {
   }
   const auto export_csv = [&](const std::string& account) {
     return http_request(port(), "GET",
-                        "/v2/accounts/" + account +
-                            "/cdrs?created_from=63682800000&created_to=63682900000&detail=full",
+                        "/v2/accounts/" + account + "/cdrs?created_from=63682800000&created_to=63682900000&detail=full",
                         "", {{"X-Auth-Token", "all-key"}, {"Accept", "text/csv"}});
   };
   const auto rows_of = [](const std::string& csv) {

@@ -174,8 +174,7 @@ TEST_F(KazooE2E, ErrorsAreKazoosEnvelopeKeepingCode) {
                      "method_not_allowed", "");
   expect_kazoo_error(http_request(cdrd_->port(), "PUT", "/v2/api_auth", "{}", {}), 400, "invalid_body", "");
   // A token is echoed, as Kazoo's envelope does.
-  const HttpResponse auth =
-      http_request(cdrd_->port(), "PUT", "/v2/api_auth", R"({"data":{"api_key":"a-key"}})", {});
+  const HttpResponse auth = http_request(cdrd_->port(), "PUT", "/v2/api_auth", R"({"data":{"api_key":"a-key"}})", {});
   ASSERT_EQ(auth.status, 201) << auth.body;
   const std::string token = parse_json(auth.body)["auth_token"].GetString();
   expect_kazoo_error(get("/v2/accounts/acct-b/cdrs", {{"X-Auth-Token", token}}), 403, "forbidden", token);
@@ -204,8 +203,8 @@ TEST_F(KazooE2E, ListAndInteractionRowsAreKazoosGetIsTheWholeRecord) {
   // with inception_direction (authorizing_id set: origination).
   r = get("/v2/accounts/acct-a/cdrs/interaction?" + kWindow);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(ids_of(r.body), (std::vector<std::string>{"202401-k7", "202401-k6", "202401-k4", "202401-k3", "202401-k2",
-                                                       "202401-abc"}));
+  EXPECT_EQ(ids_of(r.body),
+            (std::vector<std::string>{"202401-k7", "202401-k6", "202401-k4", "202401-k3", "202401-k2", "202401-abc"}));
   doc = parse_json(r.body);
   EXPECT_EQ(doc["data"][5].MemberCount(), 36u);
   EXPECT_EQ(std::string(doc["data"][5]["inception_direction"].GetString()), "origination");
@@ -225,9 +224,9 @@ TEST_F(KazooE2E, ListAndInteractionRowsAreKazoosGetIsTheWholeRecord) {
 
 TEST_F(KazooE2E, CsvIsKazoosColumnsQuotingAndFileName) {
   // Kazoo's third CSV type, X-File-Name, utc_offset.
-  HttpResponse r = get("/v2/accounts/acct-a/cdrs?" + kWindow + "&ascending=1&utc_offset=-18000",
-                       {{"X-Auth-Token", "all-key"}, {"Accept", "text/comma-separated-values"},
-                        {"X-File-Name", "calls.csv"}});
+  HttpResponse r =
+      get("/v2/accounts/acct-a/cdrs?" + kWindow + "&ascending=1&utc_offset=-18000",
+          {{"X-Auth-Token", "all-key"}, {"Accept", "text/comma-separated-values"}, {"X-File-Name", "calls.csv"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(header(r, "content-type"), "text/csv; charset=utf-8");
   EXPECT_EQ(header(r, "content-disposition"), "attachment; filename=\"calls.csv\"");
@@ -235,7 +234,8 @@ TEST_F(KazooE2E, CsvIsKazoosColumnsQuotingAndFileName) {
   const std::string first_columns = "\"ID\",\"call_id\",\"caller_id_number\",\"caller_id_name\",";
   EXPECT_EQ(head.compare(0, first_columns.size(), first_columns), 0) << head;
   EXPECT_EQ(head.substr(head.size() - 18), ",\"interaction_id\"\n");
-  const std::string shifted = std::string(kK1Csv).replace(kK1Csv.find("2024-01-15 10:00:00"), 19, "2024-01-15 05:00:00");
+  const std::string shifted =
+      std::string(kK1Csv).replace(kK1Csv.find("2024-01-15 10:00:00"), 19, "2024-01-15 05:00:00");
   EXPECT_EQ(r.body.substr(head.size(), shifted.size()), shifted);  // ascending: k1 first
   size_t lines = 0;
   for (char c : r.body) lines += c == '\n' ? 1 : 0;
@@ -250,7 +250,8 @@ TEST_F(KazooE2E, CsvIsKazoosColumnsQuotingAndFileName) {
   r = get("/v2/accounts/acct-a/cdrs?" + kWindow + "&filter_id=202401-abc",
           {{"X-Auth-Token", "all-key"}, {"Accept", "text/csv"}});
   EXPECT_EQ(header(r, "content-disposition"), "attachment; filename=\"result.csv\"");
-  r = get("/v2/accounts/acct-a/cdrs?" + kWindow + "&accept=json", {{"X-Auth-Token", "all-key"}, {"Accept", "text/csv"}});
+  r = get("/v2/accounts/acct-a/cdrs?" + kWindow + "&accept=json",
+          {{"X-Auth-Token", "all-key"}, {"Accept", "text/csv"}});
   EXPECT_EQ(header(r, "content-type"), "application/json");
   // The interaction CSV has inception_direction last.
   r = get("/v2/accounts/acct-a/cdrs/interaction?" + kWindow + "&accept=csv");
@@ -305,29 +306,29 @@ TEST_F(KazooE2E, WindowIsThirtyOneDaysAndAnHourInclusiveAndConfigurable) {
                                 "&created_to=" + std::to_string(kT0 + 1000));
   EXPECT_EQ(over.status, 400);
   EXPECT_EQ(std::string(parse_json(over.body)["message"].GetString()),
-            "created_from: created_to " + std::to_string(kT0 + 1000) + " is more than 2682000 seconds from created_from " +
-                std::to_string(kT0 + 999 - 2682000));
+            "created_from: created_to " + std::to_string(kT0 + 1000) +
+                " is more than 2682000 seconds from created_from " + std::to_string(kT0 + 999 - 2682000));
   // Without created_from: the 2,682,000 s up to created_to (or now).
   EXPECT_EQ(ids_of(get("/v2/accounts/acct-a/cdrs?created_to=" + std::to_string(kT0 + 95 + 2682000)).body),
             (std::vector<std::string>{"202401-k7", "202401-k6", "202401-k5", "202401-k4", "202401-k3", "202401-k2",
                                       "202401-abc"}));
-  EXPECT_EQ(ids_of(get("/v2/accounts/acct-a/cdrs?created_to=" + std::to_string(kT0 + 96 + 2682000)).body).size(),
-            6u);
+  EXPECT_EQ(ids_of(get("/v2/accounts/acct-a/cdrs?created_to=" + std::to_string(kT0 + 96 + 2682000)).body).size(), 6u);
   const long long now = static_cast<long long>(std::time(nullptr)) + kGregorianUnixOffset;
   insert_record(dsn_, R"({"id":"w-in","account_id":"acct-w","timestamp":)" + std::to_string(now - 2682000 + 600) + "}");
-  insert_record(dsn_, R"({"id":"w-out","account_id":"acct-w","timestamp":)" + std::to_string(now - 2682000 - 600) + "}");
+  insert_record(dsn_,
+                R"({"id":"w-out","account_id":"acct-w","timestamp":)" + std::to_string(now - 2682000 - 600) + "}");
   EXPECT_EQ(ids_of(get("/v2/accounts/acct-w/cdrs").body), std::vector<std::string>{"w-in"});
   // api.max_window_s, reloaded.
   reload_api("  max_window_s: 3600\n",
              [&] { return get("/v2/accounts/acct-w/cdrs").body.find("\"w-in\"") == std::string::npos; });
-  EXPECT_EQ(get("/v2/accounts/acct-a/cdrs?created_from=" + std::to_string(kT0) +
-                "&created_to=" + std::to_string(kT0 + 3600))
-                .status,
-            200);
-  EXPECT_EQ(get("/v2/accounts/acct-a/cdrs?created_from=" + std::to_string(kT0) +
-                "&created_to=" + std::to_string(kT0 + 3601))
-                .status,
-            400);
+  EXPECT_EQ(
+      get("/v2/accounts/acct-a/cdrs?created_from=" + std::to_string(kT0) + "&created_to=" + std::to_string(kT0 + 3600))
+          .status,
+      200);
+  EXPECT_EQ(
+      get("/v2/accounts/acct-a/cdrs?created_from=" + std::to_string(kT0) + "&created_to=" + std::to_string(kT0 + 3601))
+          .status,
+      400);
 }
 
 TEST_F(KazooE2E, FiltersAsCrossbarFilter) {
@@ -345,11 +346,12 @@ TEST_F(KazooE2E, FiltersAsCrossbarFilter) {
   EXPECT_EQ(list_ids("&filter_custom_channel_vars.owner_id=" + url_encode(R"(["user-1","user-2"])")),
             (Ids{"202401-k4", "202401-k2", "202401-abc"}));
   EXPECT_EQ(list_ids("&filter_rating.kazoo_cost=400"), Ids{"202401-abc"});  // any depth, numbers as text
-  EXPECT_EQ(list_ids("&filter_custom_channel_vars.rate_name="), (Ids{"202401-k7", "202401-k6", "202401-k5", "202401-k2"}));
+  EXPECT_EQ(list_ids("&filter_custom_channel_vars.rate_name="),
+            (Ids{"202401-k7", "202401-k6", "202401-k5", "202401-k2"}));
   // The interaction route and the summary take them too.
-  EXPECT_EQ(ids_of(get("/v2/accounts/acct-a/cdrs/interaction?" + kWindow + "&filter_not_hangup_cause=NORMAL_CLEARING")
-                       .body),
-            (Ids{"202401-k3", "202401-k2"}));
+  EXPECT_EQ(
+      ids_of(get("/v2/accounts/acct-a/cdrs/interaction?" + kWindow + "&filter_not_hangup_cause=NORMAL_CLEARING").body),
+      (Ids{"202401-k3", "202401-k2"}));
   const auto summary = parse_json(
       get("/v2/accounts/acct-a/cdrs/summary?" + kWindow + "&filter_hangup_cause=" + url_encode(R"(["USER_BUSY"])"))
           .body);
@@ -429,7 +431,8 @@ TEST_F(KazooE2E, CorsForTheListedOriginsOnly) {
                    {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "GET"}});
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(header(r, "access-control-allow-origin"), "");
-  EXPECT_EQ(header(get("/v2/accounts/acct-a/cdrs?" + kWindow, {{"X-Auth-Token", "all-key"}, {"Origin", "https://evil.example"}}),
+  EXPECT_EQ(header(get("/v2/accounts/acct-a/cdrs?" + kWindow,
+                       {{"X-Auth-Token", "all-key"}, {"Origin", "https://evil.example"}}),
                    "access-control-allow-origin"),
             "");
 }

@@ -19,17 +19,6 @@
 #include <filesystem>
 #include <string>
 
-// tests/api_dialects/dialect_test_support.h reads the seeds from
-// CDRD_SEEDS_DIR: the shared folder beside the checkout, else the copy in
-// tests/data/seeds (as tests/api_dialects/CMakeLists.txt chooses).
-inline std::string portsip_e2e_seeds_dir() {
-  std::string shared = std::string(CDRD_SOURCE_DIR) + "/../shared/seeds";
-  if (std::filesystem::exists(shared + "/README.md")) return shared;
-  return std::string(CDRD_TEST_DATA_DIR) + "/seeds";
-}
-#ifndef CDRD_SEEDS_DIR
-#define CDRD_SEEDS_DIR (portsip_e2e_seeds_dir())
-#endif
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>

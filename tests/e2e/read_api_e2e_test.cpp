@@ -149,7 +149,7 @@ TEST_F(ReadApiE2E, BadParametersAre400NamingTheParameter) {
 TEST_F(ReadApiE2E, WhatKazooAcceptsIsNotRefused) {
   const std::string list = "/v2/accounts/acct-a/cdrs?" + kWindow;
   for (const std::string none : {"&filter_nope=1", "&filter_account_id=acct-b", "&filter_caller_id_number=",
-                                  "&filter_custom_channel_vars.a%27b=1", "&colour=blue&filter_id=bulk-0000001x"}) {
+                                 "&filter_custom_channel_vars.a%27b=1", "&colour=blue&filter_id=bulk-0000001x"}) {
     const HttpResponse r = get(list + none);
     ASSERT_EQ(r.status, 200) << none << ": " << r.body;
     EXPECT_EQ(parse_json(r.body)["data"].Size(), 0u) << none;
@@ -159,8 +159,8 @@ TEST_F(ReadApiE2E, WhatKazooAcceptsIsNotRefused) {
   const HttpResponse whole = get(list + "&paginate=false&page_size=10&colour=blue");
   ASSERT_EQ(whole.status, 200);
   EXPECT_EQ(parse_json(whole.body)["data"].Size(), static_cast<size_t>(kRows));
-  const HttpResponse csv = get(list + "&page_size=10&filter_caller_id_number=1007",
-                               {{"X-Auth-Token", "all-key"}, {"Accept", "text/csv"}});
+  const HttpResponse csv =
+      get(list + "&page_size=10&filter_caller_id_number=1007", {{"X-Auth-Token", "all-key"}, {"Accept", "text/csv"}});
   ASSERT_EQ(csv.status, 200);
   EXPECT_EQ(csv_rows(csv.body).size(), 4u);
   EXPECT_EQ(get("/v2/accounts/acct-a/cdrs/" + bulk_id(1) + "?filter_leg=A&colour=blue").status, 200);

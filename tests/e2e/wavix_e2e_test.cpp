@@ -30,19 +30,10 @@
 #include <thread>
 #include <vector>
 
-// The seeds beside the checkout, else the copy in tests/data (as
-// tests/api_dialects/CMakeLists.txt chooses); read by seed_text().
-static std::string wavix_e2e_seeds_dir() {
-  std::string shared = std::string(CDRD_SOURCE_DIR) + "/../shared/seeds";
-  if (std::filesystem::exists(shared + "/README.md")) return shared;
-  return std::string(CDRD_TEST_DATA_DIR) + "/seeds";
-}
-#ifndef CDRD_SEEDS_DIR
-#define CDRD_SEEDS_DIR wavix_e2e_seeds_dir()
-#endif
 
 #include "tests/api_dialects/dialect_test_support.h"
 #include "tests/e2e/cdrd_process.h"
+#include "tests/e2e/e2e_util.h"
 #include "tests/e2e/http_client.h"
 #include "tests/support/pg_server.h"
 

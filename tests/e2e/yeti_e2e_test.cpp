@@ -30,15 +30,8 @@
 #include "tests/support/pg_server.h"
 #include "tests/support/test_files.h"
 
-// The seeds beside the checkout (tests/api_dialects reads them the same way).
-#ifndef CDRD_SEEDS_DIR
-#define CDRD_SEEDS_DIR CDRD_SOURCE_DIR "/../shared/seeds"
-#endif
-// Its parse_json (which throws on bad JSON) under a name of its own:
-// tests/e2e/e2e_util.cpp defines a cdrd::test::parse_json of its own.
-#define parse_json dialect_parse_json
+// The seed extraction of the projection tests (CDRD_SEEDS_DIR: tests/CMakeLists.txt).
 #include "tests/api_dialects/dialect_test_support.h"
-#undef parse_json
 
 namespace cdrd::test {
 namespace {
@@ -156,13 +149,13 @@ class YetiE2E : public ::testing::Test {
     const HttpResponse r = get(std::string(kList) + "?" + query);
     EXPECT_EQ(r.status, 200) << query << ": " << r.body;
     if (r.status != 200) return {};
-    return ids_of(dialect_parse_json(r.body)["data"]);
+    return ids_of(parse_json_strict(r.body)["data"]);
   }
   // A refusal: its status and the one JSON:API error, whose detail names `names`.
   void expect_error(const HttpResponse& r, int status, const std::string& code, const std::string& names) const {
     EXPECT_EQ(r.status, status) << r.body;
     EXPECT_EQ(header(r, "content-type"), "application/vnd.api+json");
-    const rapidjson::Document doc = dialect_parse_json(r.body);
+    const rapidjson::Document doc = parse_json_strict(r.body);
     ASSERT_TRUE(doc.IsObject() && doc.HasMember("errors") && doc["errors"].IsArray()) << r.body;
     ASSERT_EQ(doc["errors"].Size(), 1U) << r.body;
     const rapidjson::Value& e = doc["errors"][0];
@@ -208,7 +201,7 @@ TEST_F(YetiE2E, ListAndOneRowAreTheSeedsDocument) {
   HttpResponse r = get(kList);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(header(r, "content-type"), "application/vnd.api+json");
-  rapidjson::Document doc = dialect_parse_json(r.body);
+  rapidjson::Document doc = parse_json_strict(r.body);
   EXPECT_EQ(keys_of(doc), (std::vector<std::string>{"data", "meta", "links"}));
   EXPECT_EQ(doc["meta"]["total-count"].GetInt64(), 2);
   // Newest start first: B2 (22 s) then B1 (1 s). acct-b's call is not here.
@@ -235,7 +228,7 @@ TEST_F(YetiE2E, ListAndOneRowAreTheSeedsDocument) {
   r = get(std::string(kList) + "/" + b2_);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(header(r, "content-type"), "application/vnd.api+json");
-  doc = dialect_parse_json(r.body);
+  doc = parse_json_strict(r.body);
   expect_seed_shape(doc, seed, "one row");
   EXPECT_EQ(std::string(doc["data"]["id"].GetString()), b2_);
   EXPECT_EQ(std::string(doc["data"]["relationships"]["account"]["links"]["self"].GetString()),
@@ -252,7 +245,7 @@ TEST_F(YetiE2E, PagingLinksKeepTheOtherParameters) {
   const std::string collection = "http://127.0.0.1" + std::string(kList);
   HttpResponse r = get(std::string(kList) + "?page[size]=1&sort=-time-start&filter[duration_gteq]=0");
   ASSERT_EQ(r.status, 200) << r.body;
-  rapidjson::Document doc = dialect_parse_json(r.body);
+  rapidjson::Document doc = parse_json_strict(r.body);
   EXPECT_EQ(doc["meta"]["total-count"].GetInt64(), 2);
   EXPECT_EQ(ids_of(doc["data"]), std::vector<std::string>{b2_});
   const std::string kept = "filter%5Bduration_gteq%5D=0&page%5Bnumber%5D=";
@@ -266,7 +259,7 @@ TEST_F(YetiE2E, PagingLinksKeepTheOtherParameters) {
   // The next link, as given, is page 2: B1, with prev and no next.
   r = get(next.substr(std::string("http://127.0.0.1").size()));
   ASSERT_EQ(r.status, 200) << r.body;
-  doc = dialect_parse_json(r.body);
+  doc = parse_json_strict(r.body);
   EXPECT_EQ(ids_of(doc["data"]), std::vector<std::string>{b1_});
   EXPECT_EQ(keys_of(doc["links"]), (std::vector<std::string>{"first", "prev", "last"}));
 
@@ -302,7 +295,7 @@ TEST_F(YetiE2E, TheCredentialChoosesTheAccount) {
   expect_error(get(kList, kAllKey), 400, "106", "account_id");
   HttpResponse r = get(std::string(kList) + "?account_id=acct-b", kAllKey);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(ids_of(dialect_parse_json(r.body)["data"]).back(), row_seq(call_uuids("0002").b1, "acct-b"));
+  EXPECT_EQ(ids_of(parse_json_strict(r.body)["data"]).back(), row_seq(call_uuids("0002").b1, "acct-b"));
   // Yeti's own account filter does the same.
   r = get(std::string(kList) + "/" + other_b2_ + "?filter[account_id_eq]=acct-b", kAllKey);
   EXPECT_EQ(r.status, 200) << r.body;
@@ -339,14 +332,14 @@ TEST_F(YetiE2E, LoginOfAUserThenReadWithItsToken) {
   r = http_request(cdrd_->port(), "POST", path, R"({"auth":{"login":"yuser","password":"y3ti pass"}})",
                    {{"Content-Type", "application/vnd.api+json"}});
   ASSERT_EQ(r.status, 201) << r.body;
-  const rapidjson::Document token = dialect_parse_json(r.body);
+  const rapidjson::Document token = parse_json_strict(r.body);
   EXPECT_EQ(keys_of(token), std::vector<std::string>{"jwt"});
   const std::string jwt = token["jwt"].GetString();
 
   // The token is the header's whole value, as yeti's clients send it.
   r = get(kList, {{"Authorization", jwt}});
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(dialect_parse_json(r.body)["meta"]["total-count"].GetInt64(), 2);
+  EXPECT_EQ(parse_json_strict(r.body)["meta"]["total-count"].GetInt64(), 2);
   EXPECT_EQ(get(std::string(kList) + "/" + b1_, {{"Authorization", "Bearer " + jwt}}).status, 200);
   // The user reads acct-a only.
   expect_error(get(std::string(kList) + "/" + other_b2_ + "?account_id=acct-b", {{"Authorization", jwt}}), 403, "403",

@@ -22,9 +22,9 @@
 #include "daemon/api/api_access.h"
 #include "daemon/api/api_request.h"
 #include "daemon/api/api_service.h"
+#include "daemon/api/api_settings.h"
 #include "daemon/api/cdr_store.h"
 #include "daemon/api/kazoo/kazoo_dialect.h"
-#include "daemon/api/api_settings.h"
 #include "daemon/auth/api_key_secret.h"
 #include "daemon/auth/password_hash.h"
 #include "daemon/auth/token_signer.h"
@@ -229,16 +229,15 @@ void KazooDialect::handle_user_auth(ApiService& service, const Call& call) {
   }
   if (wait_s > 0) {
     evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", std::to_string(wait_s).c_str());
-    fail(429, "too_many_requests", "too many failed logins from " + address + "; retry in " + std::to_string(wait_s) +
-                                       " s");
+    fail(429, "too_many_requests",
+         "too many failed logins from " + address + "; retry in " + std::to_string(wait_s) + " s");
     return;
   }
   // Argon2id against each candidate: a read-pool thread's work.
   service.submit_unchecked(
       *this, req, request_id, [this, request_id, settings, credentials, account, address](CdrStore& store) {
-        const std::vector<StoredUser> users = store.run([&](pqxx::connection& conn) {
-          return active_api_users_for_account(conn, account, kUserAuthCandidates);
-        });
+        const std::vector<StoredUser> users = store.run(
+            [&](pqxx::connection& conn) { return active_api_users_for_account(conn, account, kUserAuthCandidates); });
         for (const StoredUser& user : users) {
           if (!verify_user_secret(user.secret_hash, credentials)) continue;
           {

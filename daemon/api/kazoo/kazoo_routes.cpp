@@ -231,12 +231,12 @@ void KazooDialect::fail(ApiService& service, const Call& call, const ApiError& e
 
 void KazooDialect::submit(ApiService& service, const Call& call, const ApiGrant& grant,
                           std::function<RouteReply(CdrStore& store)> query) const {
-  service.submit_unchecked(*this, call.api.req, call.api.request_id,
-                           [grant, query = std::move(query), request_id = call.api.request_id,
-                            token = call.token](CdrStore& store) {
-                             if (auto denied = grant.verify(store)) return kazoo_error_reply(*denied, request_id, token);
-                             return query(store);
-                           });
+  service.submit_unchecked(
+      *this, call.api.req, call.api.request_id,
+      [grant, query = std::move(query), request_id = call.api.request_id, token = call.token](CdrStore& store) {
+        if (auto denied = grant.verify(store)) return kazoo_error_reply(*denied, request_id, token);
+        return query(store);
+      });
 }
 
 bool KazooDialect::handle(ApiService& service, const ApiCall& api) {
@@ -281,8 +281,8 @@ void KazooDialect::handle_cdrs(ApiService& service, const Call& call_in) const {
   const bool under_cdrs = seg.size() >= 3 && seg[2] == "cdrs";
   const bool under_user = seg.size() >= 5 && seg[2] == "users" && seg[4] == "cdrs";
   const bool is_list = (under_cdrs && seg.size() == 3) || (under_user && seg.size() == 5);
-  const bool is_interactions =
-      (under_cdrs && seg.size() == 4 && seg[3] == "interaction") || (under_user && seg.size() == 6 && seg[5] == "interaction");
+  const bool is_interactions = (under_cdrs && seg.size() == 4 && seg[3] == "interaction") ||
+                               (under_user && seg.size() == 6 && seg[5] == "interaction");
   const bool is_summary = under_cdrs && seg.size() == 4 && seg[3] == "summary";
   const bool is_legs = under_cdrs && seg.size() == 5 && seg[3] == "legs";
   // "interaction", "summary" and "legs" name routes, never a CDR id.
@@ -364,8 +364,8 @@ void KazooDialect::handle_cdrs(ApiService& service, const Call& call_in) const {
       plan->full = list.full;
       plan->row = row;
       const auto file_name = params.find("file_name");
-      plan->filename = kazoo_csv_file_name(request_header(req, "X-File-Name"),
-                                           file_name == params.end() ? "" : file_name->second);
+      plan->filename =
+          kazoo_csv_file_name(request_header(req, "X-File-Name"), file_name == params.end() ? "" : file_name->second);
       plan->start_key = list.start_key;
       plan->request_id = request_id;
       Metrics* metrics = service.metrics();
@@ -375,22 +375,22 @@ void KazooDialect::handle_cdrs(ApiService& service, const Call& call_in) const {
       return;
     }
     submit(service, call, grant,
-                   [is_list, query = std::move(list.query), start_key = list.start_key, full = list.full, row,
-                    request_id](CdrStore& store) {
-                     const CdrPage page = is_list ? store.list(query) : store.interactions(query);
-                     std::vector<std::string> rows;
-                     rows.reserve(page.records.size());
-                     for (const std::string& record : page.records) {
-                       if (!full) {
-                         rows.push_back(kazoo_row_json(record, row));
-                       } else {
-                         rows.push_back(localize_record(record, row.zone));
-                       }
-                     }
-                     RouteReply reply;
-                     reply.body = list_body(rows, start_key, page.next, request_id);
-                     return reply;
-                   });
+           [is_list, query = std::move(list.query), start_key = list.start_key, full = list.full, row,
+            request_id](CdrStore& store) {
+             const CdrPage page = is_list ? store.list(query) : store.interactions(query);
+             std::vector<std::string> rows;
+             rows.reserve(page.records.size());
+             for (const std::string& record : page.records) {
+               if (!full) {
+                 rows.push_back(kazoo_row_json(record, row));
+               } else {
+                 rows.push_back(localize_record(record, row.zone));
+               }
+             }
+             RouteReply reply;
+             reply.body = list_body(rows, start_key, page.next, request_id);
+             return reply;
+           });
     return;
   }
 
@@ -417,8 +417,9 @@ void KazooDialect::handle_cdrs(ApiService& service, const Call& call_in) const {
         }
       }
       if (!owner.empty()) {
-        legs.erase(std::remove_if(legs.begin(), legs.end(), [&](const std::string& leg) { return !owned_by(leg, owner); }),
-                   legs.end());
+        legs.erase(
+            std::remove_if(legs.begin(), legs.end(), [&](const std::string& leg) { return !owned_by(leg, owner); }),
+            legs.end());
       }
       if (csv) return csv_reply(legs, filename);
       RouteReply reply;
@@ -429,17 +430,16 @@ void KazooDialect::handle_cdrs(ApiService& service, const Call& call_in) const {
   }
   const std::string cdr_id = seg[3];
   submit(service, call, grant, [account_id, cdr_id, request_id, csv, owner, filename, token](CdrStore& store) {
-                   auto record = store.get(account_id, cdr_id);
-                   if (record && !owner.empty() && !owned_by(*record, owner)) record.reset();
-                   if (!record) {
-                     return kazoo_error_reply(
-                         {404, "not_found", "no CDR " + cdr_id + " in account " + account_id}, request_id, token);
-                   }
-                   if (csv) return csv_reply({*record}, filename);
-                   RouteReply reply;
-                   reply.body = data_envelope(*record, request_id);
-                   return reply;
-                 });
+    auto record = store.get(account_id, cdr_id);
+    if (record && !owner.empty() && !owned_by(*record, owner)) record.reset();
+    if (!record) {
+      return kazoo_error_reply({404, "not_found", "no CDR " + cdr_id + " in account " + account_id}, request_id, token);
+    }
+    if (csv) return csv_reply({*record}, filename);
+    RouteReply reply;
+    reply.body = data_envelope(*record, request_id);
+    return reply;
+  });
 }
 
 }  // namespace cdrd

@@ -28,7 +28,9 @@ struct Cell {
   std::vector<std::string> list;
 };
 
-Cell text_cell(std::optional<std::string_view> v) { return Cell{Cell::Kind::kText, std::string(v.value_or("")), 0, {}}; }
+Cell text_cell(std::optional<std::string_view> v) {
+  return Cell{Cell::Kind::kText, std::string(v.value_or("")), 0, {}};
+}
 Cell text_cell(std::string v) { return Cell{Cell::Kind::kText, std::move(v), 0, {}}; }
 
 // What every column reads: the record and Kazoo's start of the call.
@@ -38,7 +40,9 @@ struct Row {
   const KazooRowOptions& options;
 
   std::optional<std::string_view> ccv(const char* name) const { return r.sub_str("custom_channel_vars", name); }
-  date::sys_seconds start() const { return date::sys_seconds{std::chrono::seconds{start_gregorian - kGregorianUnixOffset}}; }
+  date::sys_seconds start() const {
+    return date::sys_seconds{std::chrono::seconds{start_gregorian - kGregorianUnixOffset}};
+  }
 };
 
 // kzd_cdrs getters with <<>> as the default: the member, "" when absent.
@@ -183,7 +187,9 @@ const Column kInceptionDirection = {"inception_direction",
                                     [](const Row& row) { return text_cell(inception_direction(row)); }};
 
 // Kazoo's Timestamp: kzd_cdrs:timestamp(JObj, 0) - kzd_cdrs:duration_seconds(JObj, 0).
-int64_t start_of(const RecordView& r) { return r.integer("timestamp").value_or(0) - r.integer("duration_seconds").value_or(0); }
+int64_t start_of(const RecordView& r) {
+  return r.integer("timestamp").value_or(0) - r.integer("duration_seconds").value_or(0);
+}
 
 template <typename Fn>
 void for_each_cell(std::string_view record, const KazooRowOptions& options, Fn&& fn) {

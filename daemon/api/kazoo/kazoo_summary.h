@@ -13,9 +13,9 @@
 namespace cdrd {
 
 struct SummaryRequest {
-  CdrSummaryQuery query;      // query.time_zone is sql_zone(zone)
-  ZoneChoice zone;            // tz / utc_offset: the buckets' local hours and days
-  bool kazoo_format = false;  // format=kazoo: Kazoo's summary document
+  CdrSummaryQuery query;             // query.time_zone is sql_zone(zone)
+  ZoneChoice zone;                   // tz / utc_offset: the buckets' local hours and days
+  bool kazoo_format = false;         // format=kazoo: Kazoo's summary document
   std::vector<std::string> ignored;  // parameters the route does not know
 };
 

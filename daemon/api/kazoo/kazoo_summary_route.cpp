@@ -198,7 +198,8 @@ constexpr const char* kKazooSummarySql = R"SQL(SELECT s.direction, s.domain, s.c
  AND NOT (c.call_direction = 'outbound' AND NOT c.record->'custom_channel_vars' ? 'resource_id'))SQL";
 
 // direction -> domain -> classifier -> ("total" | rate name) -> seconds.
-using KazooSummary = std::map<std::string, std::map<std::string, std::map<std::string, std::map<std::string, int64_t>>>>;
+using KazooSummary =
+    std::map<std::string, std::map<std::string, std::map<std::string, std::map<std::string, int64_t>>>>;
 
 KazooSummary kazoo_summary(pqxx::connection& conn, const CdrSummaryQuery& q) {
   std::vector<std::string> params = {q.account_id, std::to_string(q.from_gregorian - kGregorianUnixOffset),
