@@ -265,7 +265,7 @@ bool finish(const std::string& name, const ValueOrigins& origins, Config* config
         std::find(config->api_dialects.begin(), config->api_dialects.begin() + static_cast<std::ptrdiff_t>(i), d) !=
         config->api_dialects.begin() + static_cast<std::ptrdiff_t>(i);
     if (!known || repeated) {
-      *error = fmt::format("{}: {} '{}'; each of kazoo, portsip, wavix, yeti at most once",
+      *error = fmt::format("{}: api.dialects: {} '{}'; each of kazoo, portsip, wavix, yeti at most once",
                            where(origins, "api.dialects", name), known ? "repeated dialect" : "unknown dialect", d);
       return false;
     }

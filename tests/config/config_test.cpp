@@ -270,6 +270,14 @@ TEST(Config, SegmentMustBeSmallerThanTheSpool) {
             "4GiB");
 }
 
+TEST(Config, DialectsAreKnownNamesEachOnce) {
+  EXPECT_EQ(error_of("api:\n  dialects: [kazoo, sipx]\n"),
+            "cdrd.yaml:2: api.dialects: unknown dialect 'sipx'; each of kazoo, portsip, wavix, yeti at most once");
+  EXPECT_EQ(error_of("api:\n  dialects: [yeti, kazoo, yeti]\n"),
+            "cdrd.yaml:2: api.dialects: repeated dialect 'yeti'; each of kazoo, portsip, wavix, yeti at most once");
+  EXPECT_TRUE(load("api:\n  dialects: [wavix]\n", {}).ok);
+}
+
 TEST(Config, FreeswitchItemErrorsNameTheItem) {
   const std::string two = "freeswitch:\n  - name: fs1\n  - name: fs2\n";
   EXPECT_EQ(error_of(two + "    port: 99999\n"),
@@ -444,6 +452,7 @@ TEST(Config, DescribeListsEveryKey) {
                                              "api.max_queued_reads",
                                              "api.cors_origins",
                                              "api.max_window_s",
+                                             "api.dialects",
                                              "log.level",
                                              "log.format"}));
 

@@ -66,7 +66,7 @@ bool CdrdProcess::start(bool wait_ready, int timeout_s) {
         << "api:\n  keys:\n"
         << "    - key: all-key\n      accounts: [\"*\"]\n"
         << "    - key: a-key\n      accounts: [\"acct-a\"]\n"
-        << "log:\n  level: info\n"
+        << api_extra_ << "log:\n  level: info\n"
         << extra_yaml_;
   }
   // The child's environment is built before fork(): the child of a threaded

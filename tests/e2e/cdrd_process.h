@@ -31,6 +31,9 @@ class CdrdProcess {
   void signal(int sig);
   // Lines added under `listen:` (two-space indent), e.g. "  api: 127.0.0.1:9\n".
   void set_listen_extra(std::string yaml) { listen_extra_ = std::move(yaml); }
+  // Lines added to the generated api: block (after its keys), e.g.
+  // "  dialects: [wavix]\n".
+  void set_api_extra(std::string yaml) { api_extra_ = std::move(yaml); }
   // How start() asks `target` (/healthz, /readyz) for its status (0 = no
   // answer); plain HTTP to port() unless set (a TLS listener needs its client).
   void set_probe(std::function<int(const std::string& target)> probe) { probe_ = std::move(probe); }
@@ -56,6 +59,7 @@ class CdrdProcess {
   std::string working_dir_;
   int port_ = 0;
   std::string listen_extra_;
+  std::string api_extra_;
   std::function<int(const std::string& target)> probe_;
   pid_t pid_ = -1;
   int exit_code_ = -1;  // of the last exit seen

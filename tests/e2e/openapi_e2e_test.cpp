@@ -22,6 +22,7 @@
 #include "tests/e2e/cdrd_process.h"
 #include "tests/e2e/e2e_util.h"
 #include "tests/e2e/http_client.h"
+#include "tests/e2e/openapi_contract.h"
 #include "tests/support/pg_server.h"
 #include "tests/support/test_files.h"
 
@@ -29,7 +30,6 @@ namespace cdrd::test {
 namespace {
 
 const std::string kDoc = std::string(CDRD_SOURCE_DIR) + "/docs/openapi.yaml";
-const std::string kChecker = std::string(CDRD_SOURCE_DIR) + "/tests/openapi/check_responses.py";
 
 using Headers = std::map<std::string, std::string>;
 const Headers kAllKey = {{"X-Auth-Token", "all-key"}};
@@ -61,15 +61,6 @@ const std::string kWindow2018 = "created_from=63688163300&created_to=63688245000
 // A CDR posted form-encoded for acct-a, the account a-key may read.
 const std::string kUuidA = "0e0e0e0e-aaaa-4aaa-8aaa-000000000001";
 const std::string kIdA = "201801-" + kUuidA;
-
-struct RouteRequest {
-  std::string method;
-  std::string path;    // the document's templated path (or, for no route, the literal path)
-  std::string target;  // what is sent: path and query
-  Headers headers;
-  std::string body;
-  int expected_status = 0;
-};
 
 const std::vector<RouteRequest> kRoutes = {
     // Operations.
@@ -239,46 +230,10 @@ const std::vector<RouteRequest> kRoutes = {
      200},
 };
 
-// The recorded answers, written as the JSON array check_responses.py reads.
-class ResponseLog {
- public:
-  void add(const RouteRequest& rq, const HttpResponse& r) {
-    auto& a = doc_.GetAllocator();
-    rapidjson::Value rec(rapidjson::kObjectType);
-    rec.AddMember("method", rapidjson::Value(rq.method, a), a);
-    rec.AddMember("path", rapidjson::Value(rq.path, a), a);
-    rec.AddMember("target", rapidjson::Value(rq.target, a), a);
-    rec.AddMember("status", r.status, a);
-    const auto ct = r.headers.find("content-type");
-    rec.AddMember("content_type", rapidjson::Value(ct == r.headers.end() ? "" : ct->second, a), a);
-    rapidjson::Value headers(rapidjson::kObjectType);
-    for (const auto& [name, value] : r.headers)
-      headers.AddMember(rapidjson::Value(name, a), rapidjson::Value(value, a), a);
-    rec.AddMember("headers", headers, a);
-    rec.AddMember("body", rapidjson::Value(r.body, a), a);
-    doc_.PushBack(rec, a);
-  }
-
-  void write(const std::string& file) const {
-    rapidjson::StringBuffer sb;
-    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(sb);
-    doc_.Accept(w);
-    std::ofstream(file) << sb.GetString();
-  }
-
- private:
-  rapidjson::Document doc_{rapidjson::kArrayType};
-};
-
 using CheckerResult = CommandResult;
 
-// Runs check_responses.py on the document (and the records, if given;
-// `partial`: without requiring every operation to be covered).
 CheckerResult run_checker(const std::string& doc, const std::string& records = "", bool partial = false) {
-  std::string cmd = "/usr/bin/python3 '" + kChecker + "' '" + doc + "'";
-  if (!records.empty()) cmd += " '" + records + "'";
-  if (partial) cmd += " --partial";
-  return run_command(cmd);
+  return run_openapi_checker(doc, records, partial);
 }
 
 // database.statement_timeout_ms for the cdrd started while this lives (the
