@@ -1,9 +1,11 @@
 #include "daemon/api/api_request.h"
 
+#include <event2/http.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <ctime>
 #include <limits>
 #include <pqxx/pqxx>
@@ -35,36 +37,24 @@ ApiError database_error(const std::exception& e, const std::string& request_id) 
   return {500, "internal_error", "the query failed; see the log for request " + request_id};
 }
 
-bool parse_time_window(const ApiParams& params, int64_t now_gregorian, TimeWindow* window, ApiError* err) {
-  auto bad = [&](const std::string& message) {
-    *err = {400, "invalid_parameter", message};
-    return false;
-  };
-  window->to_gregorian = now_gregorian;
-  bool have_from = false;
-  for (const char* name : {"created_from", "created_to"}) {
-    const auto it = params.find(name);
-    if (it == params.end()) continue;
-    int64_t v = 0;
-    if (!parse_int64(it->second, &v) || v < kGregorianUnixOffset) {
-      return bad(std::string(name) + ": expected Gregorian seconds (an integer >= " +
-                 std::to_string(kGregorianUnixOffset) + "), got '" + it->second + "'");
+std::vector<std::string> path_segments(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
     }
-    if (it->first == "created_from") {
-      window->from_gregorian = v;
-      have_from = true;
-    } else {
-      window->to_gregorian = v;
-    }
+    const size_t j = path.find('/', i);
+    const std::string seg = path.substr(i, j == std::string::npos ? std::string::npos : j - i);
+    size_t n = 0;
+    char* decoded = evhttp_uridecode(seg.c_str(), 0, &n);
+    out.emplace_back(decoded ? std::string(decoded, n) : seg);
+    free(decoded);
+    if (j == std::string::npos) break;
+    i = j + 1;
   }
-  if (!have_from) window->from_gregorian = window->to_gregorian - 86400;
-  if (window->from_gregorian > window->to_gregorian) return bad("created_from: is after created_to");
-  if (window->to_gregorian - window->from_gregorian > kMaxWindowSeconds) {
-    return bad("created_from/created_to: the range is " +
-               std::to_string((window->to_gregorian - window->from_gregorian + 86399) / 86400) +
-               " days; at most 31 days per request");
-  }
-  return true;
+  return out;
 }
 
 std::string iso8601_now() {

@@ -17,7 +17,6 @@ namespace cdrd {
 class CdrStore;
 
 constexpr int64_t kGregorianUnixOffset = 62167219200;  // Gregorian seconds at 1970-01-01T00:00:00Z
-constexpr int64_t kMaxWindowSeconds = int64_t{31} * 86400;
 
 using ApiParams = std::map<std::string, std::string>;
 
@@ -47,15 +46,14 @@ struct TimeWindow {
   int64_t to_gregorian = 0;
 };
 
-// Reads created_from / created_to (Gregorian seconds, compared with the
-// record's timestamp). Defaults: to = now, from = to - 1 day. Refuses a
-// malformed value, from > to, and a range over 31 days, naming the parameter.
-bool parse_time_window(const ApiParams& params, int64_t now_gregorian, TimeWindow* window, ApiError* err);
-
 // Read-pool thread: the API error for a database failure: 504 timeout
 // (statement_timeout), 503 database_unavailable (broken connection), else 500
 // internal_error, logged with the request id.
 ApiError database_error(const std::exception& e, const std::string& request_id);
+
+// The segments of a request path, each percent-decoded
+// ("/api/cdrs/a%2Fb" -> api, cdrs, a/b); empty segments are skipped.
+std::vector<std::string> path_segments(const std::string& path);
 
 // A non-negative decimal integer of at most 19 digits, at most INT64_MAX.
 bool parse_int64(const std::string& text, int64_t* out);

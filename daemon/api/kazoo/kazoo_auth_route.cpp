@@ -222,32 +222,22 @@ void KazooDialect::handle_user_auth(ApiService& service, const Call& call) {
     return;
   }
   const std::string address = request_peer_address(req);
-  int64_t wait_s = 0;
-  {
-    const std::lock_guard<std::mutex> lock(logins_mutex_);
-    wait_s = logins_.admit(address, LoginLimiter::Clock::now());
-  }
-  if (wait_s > 0) {
+  if (const int64_t wait_s = logins_.admit(address); wait_s > 0) {
     evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", std::to_string(wait_s).c_str());
-    fail(429, "too_many_requests",
-         "too many failed logins from " + address + "; retry in " + std::to_string(wait_s) + " s");
+    fail(429, "too_many_requests", too_many_logins_message(address, wait_s));
     return;
   }
+
   // Argon2id against each candidate: a read-pool thread's work.
   service.submit_unchecked(
       *this, req, request_id, [this, request_id, settings, credentials, account, address](CdrStore& store) {
         const std::vector<StoredUser> users = store.run(
             [&](pqxx::connection& conn) { return active_api_users_for_account(conn, account, kUserAuthCandidates); });
-        for (const StoredUser& user : users) {
-          if (!verify_user_secret(user.secret_hash, credentials)) continue;
-          {
-            const std::lock_guard<std::mutex> lock(logins_mutex_);
-            logins_.succeeded(address);
-          }
+        if (const auto user = logins_.check_credentials(users, address, credentials)) {
           TokenClaims claims;
-          claims.accounts = user.accounts;
-          claims.user_login = user.login;
-          claims.owner_id = user.owner_id;
+          claims.accounts = user->accounts;
+          claims.user_login = user->login;
+          claims.owner_id = user->owner_id;
           return RouteReply{201, "application/json", token_body(*settings, std::move(claims), request_id, account), {}};
         }
         return kazoo_error_reply({401, "unauthorized", "invalid credentials"}, request_id, "");

@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "daemon/api/api_dialect.h"
-#include "daemon/auth/login_limiter.h"
+#include "daemon/api/user_logins.h"
 
 namespace cdrd {
 
@@ -74,11 +74,8 @@ class KazooDialect : public ApiDialect {
   void handle_summary(ApiService& service, const Call& call, const std::string& account_id, const ApiParams& params,
                       const ApiGrant& grant) const;  // kazoo_summary_route.cpp
 
-  // Failed user logins per client address. The limiter is the loop
-  // thread's, but a successful login is known on a read-pool thread: the
-  // lock lets that thread clear the address at once.
-  std::mutex logins_mutex_;
-  LoginLimiter logins_;
+  // Failed logins per client address, and the password check (user_logins.h).
+  UserLogins logins_;
 };
 
 std::unique_ptr<ApiDialect> make_kazoo_dialect();

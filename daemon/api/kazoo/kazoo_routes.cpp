@@ -45,26 +45,6 @@ constexpr const char* kCorsAllowHeaders =
 constexpr const char* kCorsExposeHeaders =
     "content-type, x-auth-token, x-request-id, x-kazoo-cluster-id, location, etag, etag";
 
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') {
-      ++i;
-      continue;
-    }
-    const size_t j = path.find('/', i);
-    const std::string seg = path.substr(i, j == std::string::npos ? std::string::npos : j - i);
-    size_t n = 0;
-    char* decoded = evhttp_uridecode(seg.c_str(), 0, &n);
-    out.emplace_back(decoded ? std::string(decoded, n) : seg);
-    free(decoded);
-    if (j == std::string::npos) break;
-    i = j + 1;
-  }
-  return out;
-}
-
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -241,7 +221,7 @@ void KazooDialect::submit(ApiService& service, const Call& call, const ApiGrant&
 
 bool KazooDialect::handle(ApiService& service, const ApiCall& api) {
   Call call{api, false, {}, {}};
-  call.seg = split_path(api.path);
+  call.seg = path_segments(api.path);
   if (!call.seg.empty() && (call.seg[0] == "v1" || call.seg[0] == "v2")) {
     call.v1 = call.seg[0] == "v1";
     call.seg.erase(call.seg.begin());

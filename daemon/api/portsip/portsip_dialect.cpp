@@ -3,6 +3,8 @@
 // a read-pool thread (ApiService::submit), logins too (Argon2id).
 #include "daemon/api/portsip/portsip_dialect.h"
 
+#include "daemon/api/user_logins.h"
+
 #include <event2/http.h>
 #include <spdlog/spdlog.h>
 
@@ -29,27 +31,6 @@
 
 namespace cdrd {
 namespace {
-
-// The path's segments, percent-decoded ("/api/cdrs/a%2Fb" -> api, cdrs, a/b).
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') {
-      ++i;
-      continue;
-    }
-    const size_t j = path.find('/', i);
-    const std::string seg = path.substr(i, j == std::string::npos ? std::string::npos : j - i);
-    size_t n = 0;
-    char* decoded = evhttp_uridecode(seg.c_str(), 0, &n);
-    out.emplace_back(decoded != nullptr ? std::string(decoded, n) : seg);
-    free(decoded);  // NOLINT(cppcoreguidelines-no-malloc): evhttp_uridecode's buffer
-    if (j == std::string::npos) break;
-    i = j + 1;
-  }
-  return out;
-}
 
 RouteReply error_of(const ApiError& error) {
   RouteReply reply;
@@ -133,13 +114,6 @@ bool is_form(const std::string& content_type) {
   return media == "application/x-www-form-urlencoded";
 }
 
-// An Argon2id hash to check a password against when the login is unknown,
-// so that an unknown login costs what a known one does.
-const std::string& decoy_hash() {
-  static const std::string hash = hash_user_secret(kazoo_credentials("-", "-"));
-  return hash;
-}
-
 }  // namespace
 
 std::unique_ptr<ApiDialect> make_portsip_dialect() { return std::make_unique<PortsipDialect>(); }
@@ -149,7 +123,7 @@ RouteReply PortsipDialect::error_reply(const ApiError& error, const std::string&
 }
 
 bool PortsipDialect::handle(ApiService& service, const ApiCall& call) {
-  const std::vector<std::string> seg = split_path(call.path);
+  const std::vector<std::string> seg = path_segments(call.path);
   if (seg.size() < 2 || seg[0] != "api") return false;
   if (seg[1] == "login" && (seg.size() == 2 || (seg.size() == 4 && seg[2] == "oauth" && seg[3] == "token"))) {
     handle_login(service, call);
@@ -254,36 +228,17 @@ void PortsipDialect::handle_login(ApiService& service, const ApiCall& call) {
     return;
   }
   const std::string address = request_peer_address(req);
-  int64_t wait_s = 0;
-  {
-    const std::lock_guard<std::mutex> lock(logins_mutex_);
-    wait_s = logins_.admit(address, LoginLimiter::Clock::now());
-  }
-  if (wait_s > 0) {
+  if (const int64_t wait_s = logins_.admit(address); wait_s > 0) {
     evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", std::to_string(wait_s).c_str());
-    fail({429, "too_many_requests",
-          "too many failed logins from " + address + "; retry in " + std::to_string(wait_s) + " s"});
+    fail({429, "too_many_requests", too_many_logins_message(address, wait_s)});
     return;
   }
   service.submit_unchecked(*this, req, request_id, [this, settings, login, address](CdrStore& store) {
-    const std::optional<StoredUser> user =
-        store.run([&](pqxx::connection& conn) { return find_api_user(conn, login.username); });
-    const std::string credentials = kazoo_credentials(login.username, login.password);
-    // Checked whether or not the user exists (or is revoked): the answer
-    // takes as long either way and says the same.
-    const bool good = verify_user_secret(user ? user->secret_hash : decoy_hash(), credentials);
-    if (!user || user->revoked() || !good) return error_of({401, "unauthorized", "invalid username or password"});
-    {
-      const std::lock_guard<std::mutex> lock(logins_mutex_);
-      logins_.succeeded(address);
-    }
-    TokenClaims claims;
-    claims.accounts = user->accounts;
-    claims.user_login = user->login;
-    claims.owner_id = user->owner_id;
-    claims.expires_at = unix_now() + settings->token_ttl_s;
+    const std::optional<StoredUser> user = store.run(
+        [&](pqxx::connection& conn) { return logins_.check_password(conn, address, login.username, login.password); });
+    if (!user) return error_of({401, "unauthorized", "invalid username or password"});
     RouteReply reply;
-    reply.body = portsip_token_body(settings->tokens->sign(claims), settings->token_ttl_s);
+    reply.body = portsip_token_body(user_token(*settings, *user), settings->token_ttl_s);
     return reply;
   });
 }

@@ -32,7 +32,7 @@
 #include <string>
 
 #include "daemon/api/api_dialect.h"
-#include "daemon/auth/login_limiter.h"
+#include "daemon/api/user_logins.h"
 
 namespace cdrd {
 
@@ -46,11 +46,8 @@ class PortsipDialect : public ApiDialect {
   void handle_cdrs(ApiService& service, const ApiCall& call, const std::string& id) const;
   void handle_login(ApiService& service, const ApiCall& call);
 
-  // Failed logins per client address. Admitted on the loop thread; a login
-  // is known to have succeeded on a read-pool thread, which clears its
-  // address at once under the lock.
-  std::mutex logins_mutex_;
-  LoginLimiter logins_;
+  // Failed logins per client address, and the password check (user_logins.h).
+  UserLogins logins_;
 };
 
 std::unique_ptr<ApiDialect> make_portsip_dialect();

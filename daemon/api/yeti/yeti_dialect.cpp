@@ -111,13 +111,6 @@ bool owned_by(const std::string& record, const std::string& owner) {
   return r.sub_str("custom_channel_vars", "owner_id") == owner;
 }
 
-// Argon2id of a login that does not exist, so that an unknown login costs
-// what a wrong password costs (no timing answer to "does it exist").
-const std::string& dummy_secret_hash() {
-  static const std::string hash = hash_user_secret(kazoo_credentials("cdrd-no-such-user", "no-such-password"));
-  return hash;
-}
-
 }  // namespace
 
 std::unique_ptr<ApiDialect> make_yeti_dialect() { return std::make_unique<YetiDialect>(); }
@@ -243,36 +236,18 @@ void YetiDialect::handle_login(ApiService& service, const ApiCall& call) {
     return;
   }
   const std::string address = request_peer_address(req);
-  int64_t wait_s = 0;
-  {
-    const std::lock_guard<std::mutex> lock(logins_mutex_);
-    wait_s = logins_.admit(address, LoginLimiter::Clock::now());
-  }
-  if (wait_s > 0) {
+  if (const int64_t wait_s = logins_.admit(address); wait_s > 0) {
     evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", std::to_string(wait_s).c_str());
-    service.send(
-        req, request_id,
-        login_reply({429, "429", "Too Many Requests",
-                     "too many failed logins from " + address + "; retry in " + std::to_string(wait_s) + " s"}));
+    service.send(req, request_id,
+                 login_reply({429, "429", "Too Many Requests", too_many_logins_message(address, wait_s)}));
     return;
   }
   // Argon2id: a read-pool thread's work.
   service.submit_unchecked(*this, req, request_id, [this, settings, login, address](CdrStore& store) {
-    const std::optional<StoredUser> user =
-        store.run([&](pqxx::connection& conn) { return find_api_user(conn, login.login); });
-    const std::string credentials = kazoo_credentials(login.login, login.password);
-    const bool verified = verify_user_secret(user ? user->secret_hash : dummy_secret_hash(), credentials);
-    if (!user || !verified || user->revoked()) return login_reply(yeti_login_failed());
-    {
-      const std::lock_guard<std::mutex> lock(logins_mutex_);
-      logins_.succeeded(address);
-    }
-    TokenClaims claims;
-    claims.accounts = user->accounts;
-    claims.user_login = user->login;
-    claims.owner_id = user->owner_id;
-    claims.expires_at = unix_now() + settings->token_ttl_s;
-    return RouteReply{201, "application/json", yeti_token_body(settings->tokens->sign(claims)), {}};
+    const std::optional<StoredUser> user = store.run(
+        [&](pqxx::connection& conn) { return logins_.check_password(conn, address, login.login, login.password); });
+    if (!user) return login_reply(yeti_login_failed());
+    return RouteReply{201, "application/json", yeti_token_body(user_token(*settings, *user)), {}};
   });
 }
 

@@ -31,7 +31,7 @@
 #include <string>
 
 #include "daemon/api/api_dialect.h"
-#include "daemon/auth/login_limiter.h"
+#include "daemon/api/user_logins.h"
 
 namespace cdrd {
 
@@ -48,11 +48,8 @@ class YetiDialect : public ApiDialect {
   void handle_login(ApiService& service, const ApiCall& call);
   void handle_cdrs(ApiService& service, const ApiCall& call, const std::string& id) const;
 
-  // Failed logins per client address. The limiter is the loop thread's, but
-  // a successful login is known on a read-pool thread: the lock lets that
-  // thread clear the address at once.
-  std::mutex logins_mutex_;
-  LoginLimiter logins_;
+  // Failed logins per client address, and the password check (user_logins.h).
+  UserLogins logins_;
 };
 
 std::unique_ptr<ApiDialect> make_yeti_dialect();
