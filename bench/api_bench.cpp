@@ -253,8 +253,8 @@ class Bench {
       for (const BenchRowKey& row : random_rows(std::min<int>(500, count - static_cast<int>(k.requests)))) {
         if (out_of_time()) break;
         const int64_t day = day_of(row.gregorian_ts) - kGregorianUnixOffset;
-        const std::string target = fmt::format("/api/cdrs?account_id={}&start_time={}&end_time={}&top=100",
-                                               row.account_id, iso_utc(day), iso_utc(day + 86399));
+        const std::string target = fmt::format("/api/cdrs?account_id={}&start_time={}&end_time={}&top={}",
+                                               row.account_id, iso_utc(day), iso_utc(day + 86399), top);
         const BenchReply reply = client_.get(target, {{"Authorization", "Bearer " + s_.key}});
         ++k.requests;
         if (reply.status == 200 && reply.body.rfind("{\"count\":", 0) == 0) {
