@@ -131,4 +131,14 @@ bool authorize_account(const ApiSettings& settings, const std::string& credentia
   return true;
 }
 
+std::optional<std::vector<std::string>> credential_accounts(const ApiSettings& settings, const std::string& credential,
+                                                            int64_t now_unix) {
+  if (const ApiKey* key = settings.auth.find(credential)) return key->accounts;
+  if (settings.tokens && credential.find('.') != std::string::npos) {
+    TokenClaims claims;
+    if (settings.tokens->verify(credential, now_unix, &claims) == TokenStatus::kValid) return claims.accounts;
+  }
+  return std::nullopt;
+}
+
 }  // namespace cdrd

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "daemon/api/api_request.h"
 
@@ -63,6 +64,14 @@ std::string request_credential(evhttp_request* req, const ApiParams& params);
 // bad, expired or withdrawn credential, 403 another account).
 bool authorize_account(const ApiSettings& settings, const std::string& credential, const std::string& account_id,
                        ApiGrant* grant, ApiError* err);
+
+// Loop thread. The accounts `credential` may read as far as can be told
+// without the database: a configured key's, or those of a token that
+// verifies at `now_unix`. nullopt for a stored key (its accounts are in the
+// database) and for anything cdrd does not accept (authorize_account() says
+// why). For the dialects whose paths name no account.
+std::optional<std::vector<std::string>> credential_accounts(const ApiSettings& settings, const std::string& credential,
+                                                            int64_t now_unix);
 
 // Unix seconds now (what token expiry is compared with).
 int64_t unix_now();

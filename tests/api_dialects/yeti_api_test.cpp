@@ -5,6 +5,7 @@
 // a credential names. Values worked out by hand; "now" is fixed at
 // 2026-03-01T12:00:00Z (Unix 1772366400).
 #include "daemon/api/yeti/yeti_api.h"
+#include "daemon/api/api_access.h"
 
 #include <gtest/gtest.h>
 
@@ -275,18 +276,18 @@ TEST(YetiApi, CredentialAccountsWithoutTheDatabase) {
   auto signer = std::make_shared<const TokenSigner>("0123456789abcdef0123456789abcdef");
   settings.tokens = signer;
   using Accounts = std::optional<std::vector<std::string>>;
-  EXPECT_EQ(yeti_credential_accounts(settings, "one-key", kNow), Accounts(std::vector<std::string>{"acct-a"}));
-  EXPECT_EQ(yeti_credential_accounts(settings, "all-key", kNow), Accounts(std::vector<std::string>{"*"}));
+  EXPECT_EQ(credential_accounts(settings, "one-key", kNow), Accounts(std::vector<std::string>{"acct-a"}));
+  EXPECT_EQ(credential_accounts(settings, "all-key", kNow), Accounts(std::vector<std::string>{"*"}));
   TokenClaims claims;
   claims.accounts = {"acct-b", "acct-c"};
   claims.user_login = "alice";
   claims.expires_at = kNow + 60;
-  EXPECT_EQ(yeti_credential_accounts(settings, signer->sign(claims), kNow),
+  EXPECT_EQ(credential_accounts(settings, signer->sign(claims), kNow),
             Accounts(std::vector<std::string>{"acct-b", "acct-c"}));
   // Expired, a stored key (its accounts are in the database), unknown.
-  EXPECT_EQ(yeti_credential_accounts(settings, signer->sign(claims), kNow + 61), std::nullopt);
-  EXPECT_EQ(yeti_credential_accounts(settings, "cdrd_0123456789abcdef_secret", kNow), std::nullopt);
-  EXPECT_EQ(yeti_credential_accounts(settings, "nope", kNow), std::nullopt);
+  EXPECT_EQ(credential_accounts(settings, signer->sign(claims), kNow + 61), std::nullopt);
+  EXPECT_EQ(credential_accounts(settings, "cdrd_0123456789abcdef_secret", kNow), std::nullopt);
+  EXPECT_EQ(credential_accounts(settings, "nope", kNow), std::nullopt);
 }
 
 }  // namespace

@@ -39,32 +39,6 @@ RouteReply error_of(const ApiError& error) {
   return reply;
 }
 
-// What the loop thread can tell of the accounts a credential may read.
-enum class CredentialKind {
-  kAccounts,   // a configured key, or a token that verifies: *accounts
-  kStoredKey,  // a stored key: its accounts are in the database
-  kInvalid,    // none, or nothing cdrd accepts: authorize_account() says why
-};
-
-CredentialKind credential_accounts(const ApiSettings& settings, const std::string& credential,
-                                   std::vector<std::string>* accounts) {
-  if (credential.empty()) return CredentialKind::kInvalid;
-  if (const ApiKey* key = settings.auth.find(credential)) {
-    *accounts = key->accounts;
-    return CredentialKind::kAccounts;
-  }
-  std::string key_id;
-  if (parse_api_key(credential, &key_id)) return CredentialKind::kStoredKey;
-  if (settings.tokens && credential.find('.') != std::string::npos) {
-    TokenClaims claims;
-    if (settings.tokens->verify(credential, unix_now(), &claims) == TokenStatus::kValid) {
-      *accounts = claims.accounts;
-      return CredentialKind::kAccounts;
-    }
-  }
-  return CredentialKind::kInvalid;
-}
-
 // The account the request reads: ?account_id=, else the credential's only
 // one. False with *err: 400 naming account_id, or the credential's 401.
 bool choose_account(const ApiSettings& settings, const std::string& credential, const ApiParams& params,
@@ -77,22 +51,20 @@ bool choose_account(const ApiSettings& settings, const std::string& credential, 
     *account = it->second;
     return true;
   }
-  std::vector<std::string> accounts;
-  switch (credential_accounts(settings, credential, &accounts)) {
-    case CredentialKind::kAccounts:
-      if (accounts.size() == 1 && accounts.front() != "*") {
-        *account = accounts.front();
-        return true;
-      }
-      *err = {400, "invalid_parameter",
-              "account_id: required: these credentials may read several accounts; name the one to read"};
-      return false;
-    case CredentialKind::kStoredKey:
-      *err = {400, "invalid_parameter",
-              "account_id: required with a stored API key (cdrd_...); name the account to read"};
-      return false;
-    case CredentialKind::kInvalid:
-      break;
+  std::string key_id;
+  if (const auto accounts = credential.empty() ? std::nullopt : credential_accounts(settings, credential, unix_now())) {
+    if (accounts->size() == 1 && accounts->front() != "*") {
+      *account = accounts->front();
+      return true;
+    }
+    *err = {400, "invalid_parameter",
+            "account_id: required: these credentials may read several accounts; name the one to read"};
+    return false;
+  }
+  if (parse_api_key(credential, &key_id)) {
+    *err = {400, "invalid_parameter",
+            "account_id: required with a stored API key (cdrd_...); name the account to read"};
+    return false;
   }
   ApiGrant unused;
   if (!authorize_account(settings, credential, "", &unused, err)) return false;

@@ -201,12 +201,12 @@ bool choose_account(const ApiSettings& settings, const std::string& credential, 
     *account_id = it->second;
     return true;
   }
-  const std::vector<std::string> accounts = wavix_credential_accounts(settings, credential);
-  if (accounts.size() == 1 && accounts[0] != "*") {
-    *account_id = accounts[0];
+  const auto accounts = credential_accounts(settings, credential, unix_now());
+  if (accounts && accounts->size() == 1 && accounts->front() != "*") {
+    *account_id = accounts->front();
     return true;
   }
-  if (accounts.empty()) {
+  if (!accounts || accounts->empty()) {
     // No, a bad, or a stored credential: authorize_account() says which.
     ApiGrant grant;
     if (!authorize_account(settings, credential, "", &grant, err)) return false;
@@ -229,16 +229,6 @@ std::string wavix_error_body(const std::string& message) {
   w.String(message);
   w.EndObject();
   return {sb.GetString(), sb.GetSize()};
-}
-
-std::vector<std::string> wavix_credential_accounts(const ApiSettings& settings, const std::string& credential) {
-  if (credential.empty()) return {};
-  if (const ApiKey* key = settings.auth.find(credential)) return key->accounts;
-  if (settings.tokens && credential.find('.') != std::string::npos) {
-    TokenClaims claims;
-    if (settings.tokens->verify(credential, unix_now(), &claims) == TokenStatus::kValid) return claims.accounts;
-  }
-  return {};
 }
 
 std::unique_ptr<ApiDialect> make_wavix_dialect() { return std::make_unique<WavixDialect>(); }

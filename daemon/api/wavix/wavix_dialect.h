@@ -42,11 +42,6 @@ struct ApiSettings;
 // Wavix's error document {"success": false, "message": ...}.
 std::string wavix_error_body(const std::string& message);
 
-// The accounts `credential` may read as the loop thread can tell (a key of
-// api.keys, an auth token's claims); empty for a stored API key, a bad
-// token or an unknown credential (authorize_account() then decides).
-std::vector<std::string> wavix_credential_accounts(const ApiSettings& settings, const std::string& credential);
-
 class WavixDialect : public ApiDialect {
  public:
   std::string_view name() const override { return "wavix"; }

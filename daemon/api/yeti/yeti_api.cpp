@@ -565,14 +565,4 @@ std::string yeti_authorization_token(const std::string& header) {
   return last;
 }
 
-std::optional<std::vector<std::string>> yeti_credential_accounts(const ApiSettings& settings,
-                                                                 const std::string& credential, int64_t now_unix) {
-  if (const ApiKey* key = settings.auth.find(credential)) return key->accounts;
-  if (settings.tokens && credential.find('.') != std::string::npos) {
-    TokenClaims claims;
-    if (settings.tokens->verify(credential, now_unix, &claims) == TokenStatus::kValid) return claims.accounts;
-  }
-  return std::nullopt;
-}
-
 }  // namespace cdrd

@@ -136,11 +136,4 @@ YetiError yeti_login_failed();
 // "" for an empty header.
 std::string yeti_authorization_token(const std::string& header);
 
-// The accounts `credential` may read as far as is known without the
-// database: a configured key's (api.keys), a valid token's claims; nullopt
-// for a stored key (cdrd_<id>_<secret>: its accounts are in the database),
-// a bad or expired token and an unknown credential.
-std::optional<std::vector<std::string>> yeti_credential_accounts(const ApiSettings& settings,
-                                                                 const std::string& credential, int64_t now_unix);
-
 }  // namespace cdrd

@@ -81,7 +81,7 @@ bool choose_account(const ApiSettings& settings, const std::string& credential, 
                           "Authorization: Bearer <key or token>, X-Auth-Token or ?auth_token="});
     return false;
   }
-  const auto accounts = yeti_credential_accounts(settings, credential, unix_now());
+  const auto accounts = credential_accounts(settings, credential, unix_now());
   if (accounts && accounts->size() == 1 && accounts->front() != "*") {
     *account = accounts->front();
     return true;
