@@ -82,8 +82,7 @@ CallRow call_row_of(const pqxx::row& row) {
 
 int64_t bounded_count(pqxx::work& tx, const std::string& from_where, const std::vector<std::string>& params) {
   return tx
-      .exec_params1("SELECT count(*) FROM (SELECT 1" + from_where + " LIMIT " + std::to_string(kMaxCountedRows) +
-                        ") n",
+      .exec_params1("SELECT count(*) FROM (SELECT 1" + from_where + " LIMIT " + std::to_string(kMaxCountedRows) + ") n",
                     pqxx::prepare::make_dynamic_params(params))[0]
       .as<int64_t>();
 }
@@ -124,10 +123,10 @@ CallPage list_calls(pqxx::connection& conn, const RowWindow& window, bool with_t
   const std::string from_where = " FROM cdrs c" + w.sql + " AND c.call_root";
   pqxx::work tx(conn);
   CallPage page;
-  for (const auto& row : tx.exec_params("SELECT c.record::text, a.record::text FROM cdrs c" + std::string(kAnsweredLeg) +
-                                            w.sql + " AND c.call_root ORDER BY " + window.order_by +
-                                            limit_offset(window),
-                                        pqxx::prepare::make_dynamic_params(w.params))) {
+  for (const auto& row :
+       tx.exec_params("SELECT c.record::text, a.record::text FROM cdrs c" + std::string(kAnsweredLeg) + w.sql +
+                          " AND c.call_root ORDER BY " + window.order_by + limit_offset(window),
+                      pqxx::prepare::make_dynamic_params(w.params))) {
     page.rows.push_back(call_row_of(row));
   }
   if (with_total) page.total = bounded_count(tx, from_where, w.params);
@@ -137,9 +136,10 @@ CallPage list_calls(pqxx::connection& conn, const RowWindow& window, bool with_t
 
 std::optional<CallRow> call_by_root_id(pqxx::connection& conn, const std::string& account_id, const std::string& id) {
   pqxx::work tx(conn);
-  const pqxx::result r = tx.exec_params("SELECT c.record::text, a.record::text FROM cdrs c" + std::string(kAnsweredLeg) +
-                                            " WHERE c.account_id = $1 AND c.id = $2 AND c.call_root LIMIT 1",
-                                        account_id, id);
+  const pqxx::result r =
+      tx.exec_params("SELECT c.record::text, a.record::text FROM cdrs c" + std::string(kAnsweredLeg) +
+                         " WHERE c.account_id = $1 AND c.id = $2 AND c.call_root LIMIT 1",
+                     account_id, id);
   tx.commit();
   if (r.empty()) return std::nullopt;
   return call_row_of(r[0]);
@@ -175,10 +175,9 @@ AttemptPage list_attempts(pqxx::connection& conn, const RowWindow& window,
   const std::string from_where = attempt_from(attempt_classes, &w);
   pqxx::work tx(conn);
   AttemptPage page;
-  for (const auto& row :
-       tx.exec_params("SELECT c.row_seq, c.record::text, r.record::text" + from_where + " ORDER BY " +
-                          window.order_by + limit_offset(window),
-                      pqxx::prepare::make_dynamic_params(w.params))) {
+  for (const auto& row : tx.exec_params("SELECT c.row_seq, c.record::text, r.record::text" + from_where + " ORDER BY " +
+                                            window.order_by + limit_offset(window),
+                                        pqxx::prepare::make_dynamic_params(w.params))) {
     page.rows.push_back(attempt_row_of(row));
   }
   if (with_total) page.total = bounded_count(tx, from_where, w.params);
@@ -189,8 +188,8 @@ AttemptPage list_attempts(pqxx::connection& conn, const RowWindow& window,
 std::optional<AttemptRow> attempt_by_seq(pqxx::connection& conn, const std::string& account_id, int64_t seq,
                                          const std::vector<std::string>& attempt_classes) {
   Where w;
-  w.sql = " WHERE c.account_id = " + w.bind(account_id, "") + " AND c.row_seq = " +
-          w.bind(std::to_string(seq), "bigint");
+  w.sql =
+      " WHERE c.account_id = " + w.bind(account_id, "") + " AND c.row_seq = " + w.bind(std::to_string(seq), "bigint");
   const std::string from_where = attempt_from(attempt_classes, &w);
   pqxx::work tx(conn);
   const pqxx::result r = tx.exec_params("SELECT c.row_seq, c.record::text, r.record::text" + from_where + " LIMIT 1",

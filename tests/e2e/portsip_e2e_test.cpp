@@ -19,7 +19,6 @@
 #include <filesystem>
 #include <string>
 
-
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>

@@ -30,7 +30,6 @@
 #include <thread>
 #include <vector>
 
-
 #include "tests/api_dialects/dialect_test_support.h"
 #include "tests/e2e/cdrd_process.h"
 #include "tests/e2e/e2e_util.h"
