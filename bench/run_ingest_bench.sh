@@ -21,6 +21,11 @@
 #                     them to the run's account and trunk, and posts
 #                     bench/data/json_cdr_rated.json (an E.164 callee, a gateway)
 #   BENCH_SAMPLE      the mod_json_cdr document to post (default: the loadgen's)
+#   BENCH_COPY=0      skip the plain-COPY comparison below
+# After the load it dumps the rows cdrd stored and loads them back into the
+# emptied cdrs table with plain binary COPY, on one connection and on two,
+# and prints those rates beside the end-to-end one and the two ratios
+# (issue 14's targets: >= 1.0 and >= 0.8).
 # At the end it prints the writer thread's CPU time (utime + stime of the
 # thread named cdrd-writer) per row, the figure rating is held to.
 set -euo pipefail
@@ -168,10 +173,11 @@ writer_ticks() {
 }
 ticks_before=$(writer_ticks)
 
+echo "machine load before the run: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min), $(nproc) cores"
 loadgen_rc=0
 "$loadgen_bin" --port "$port" --count "$count" --concurrency "$concurrency" \
   --threads "${BENCH_THREADS:-1}" --dsn "$dsn" --cdrd-pid "$cdrd_pid" --account "$account" "${sample_args[@]}" \
-  --timeout-s "${BENCH_TIMEOUT_S:-1800}" || loadgen_rc=$?
+  --timeout-s "${BENCH_TIMEOUT_S:-1800}" | tee "$state/loadgen.out" || loadgen_rc=$?
 
 ticks_after=$(writer_ticks)
 hz=$(getconf CLK_TCK)
@@ -179,6 +185,52 @@ awk -v t=$((ticks_after - ticks_before)) -v hz="$hz" -v n="$count" \
   'BEGIN { printf "writer thread CPU: %.2f s, %.1f us per row\n", t / hz, t / hz / n * 1e6 }'
 if [[ ${BENCH_RATED:-0} == 1 ]]; then
   psql "$dsn" -Atc "SELECT 'rated rows: customer ' || count(customer_charge) || ', vendor ' || count(vendor_charge) || ' of ' || count(*) FROM cdrs" || true
+fi
+
+# The ceiling: the very rows cdrd stored, dumped and loaded back into the
+# same (emptied) cdrs table with plain binary COPY, on one connection and on
+# two (each half of the rows), while cdrd sits idle. The columns are the ones
+# the writer sends; row_seq and received_at take their defaults as they did.
+if [[ $loadgen_rc == 0 && ${BENCH_COPY:-1} == 1 ]]; then
+  cols="record, raw, raw_format, id, ts, gregorian_ts, account_id, call_id, started_at, answered_at,
+    duration_seconds, billing_seconds, ringing_seconds, call_direction, hangup_cause, hangup_code, billing_status,
+    caller_id_number, callee_id_number, from_uri, to_uri, other_leg_call_id, interaction_id, media_server, leg, source,
+    imported, is_loopback, sip_call_id, trunk, direction_class, caller_e164, callee_e164, destination_country,
+    leg_interaction_id, customer_charge, customer_currency, vendor_charge, vendor_currency, call_root"
+  cols=$(tr -s ' \n' ' ' <<<"$cols")
+  psql "$dsn" -qAt -c "SELECT 'stored: ' || count(*) || ' rows, ' ||
+      (SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits WHERE inhparent = 'cdrs'::regclass) / count(*) ||
+      ' bytes per row in cdrs (heap, TOAST and indexes), ' ||
+      pg_total_relation_size('cdr_links') / count(*) || ' in cdr_links' FROM cdrs"
+  psql "$dsn" -qc "\\copy (SELECT $cols FROM cdrs) TO '$state/rows.bin' WITH (FORMAT binary)"
+  psql "$dsn" -qc "\\copy (SELECT $cols FROM cdrs WHERE row_seq % 2 = 0) TO '$state/rows0.bin' WITH (FORMAT binary)"
+  psql "$dsn" -qc "\\copy (SELECT $cols FROM cdrs WHERE row_seq % 2 = 1) TO '$state/rows1.bin' WITH (FORMAT binary)"
+  copy_rows=$(psql "$dsn" -qAt -c "SELECT count(*) FROM cdrs")
+  echo "binary COPY file: $(du -m "$state/rows.bin" | cut -f1) MB for $copy_rows rows"
+  load() {  # load FILE...: one psql per file, in parallel; prints the wall seconds
+    psql "$dsn" -qc "TRUNCATE cdrs" -c "CHECKPOINT" >/dev/null
+    local start end pids=() f
+    start=$(date +%s.%N)
+    for f in "$@"; do
+      psql "$dsn" -qc "\\copy cdrs ($cols) FROM '$f' WITH (FORMAT binary)" &
+      pids+=($!)
+    done
+    for f in "${pids[@]}"; do wait "$f"; done
+    end=$(date +%s.%N)
+    awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", e - s }'
+  }
+  one_s=$(load "$state/rows.bin")
+  two_s=$(load "$state/rows0.bin" "$state/rows1.bin")
+  e2e=$(sed -n 's/^committed rows\/s *//p' "$state/loadgen.out")
+  awk -v n="$copy_rows" -v one="$one_s" -v two="$two_s" -v e2e="$e2e" 'BEGIN {
+    c1 = n / one; c2 = n / two
+    printf "plain binary COPY, 1 connection   %.1f rows/s (%.2f s)\n", c1, one
+    printf "plain binary COPY, 2 connections  %.1f rows/s (%.2f s)\n", c2, two
+    printf "end to end committed              %.1f rows/s\n", e2e
+    printf "ratio e2e / COPY 1 connection     %.2f (target >= 1.0)\n", e2e / c1
+    printf "ratio e2e / COPY 2 connections    %.2f (target >= 0.8)\n", e2e / c2
+  }'
+  echo "machine load after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 
 stop_cdrd

@@ -109,6 +109,10 @@ std::string Metrics::render() const {
          "Rows written into cdrs_default: no monthly partition covers their month.", rows_default_partition);
   metric(&out, "cdrd_partitions_dropped_total", "counter", "Monthly partitions dropped by database.retention_months.",
          partitions_dropped);
+  metric(&out, "cdrd_rows_copied_direct_total", "counter",
+         "Rows COPYed straight into cdrs: no stored version of their leg, once in their batch.", rows_copied_direct);
+  metric(&out, "cdrd_direct_copy_conflicts_total", "counter",
+         "Direct COPYs that met a stored row after all and were written by the upsert instead.", direct_copy_conflicts);
   metric(&out, "cdrd_calls_relinked_total", "counter",
          "Stored legs re-linked into another call (interaction_id, direction_class, root) by a later leg.",
          calls_relinked);

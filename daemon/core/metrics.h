@@ -69,6 +69,8 @@ struct Metrics {
   std::atomic<uint64_t> quarantined{0};                 // rows put in cdrs_quarantine
   std::atomic<uint64_t> rows_default_partition{0};      // rows written into cdrs_default (no monthly partition)
   std::atomic<uint64_t> partitions_dropped{0};          // monthly partitions dropped by database.retention_months
+  std::atomic<uint64_t> rows_copied_direct{0};          // rows COPYed straight into cdrs (no upsert needed)
+  std::atomic<uint64_t> direct_copy_conflicts{0};       // direct COPYs that met a stored row and took the upsert
   // Call assembly and rating (daemon/db/call_store.h).
   std::atomic<uint64_t> calls_relinked{0};    // stored rows whose call-level fields a later leg changed
   std::atomic<uint64_t> customer_rated{0};    // customer charges computed

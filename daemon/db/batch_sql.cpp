@@ -3,22 +3,21 @@
 #include <pqxx/binarystring>
 #include <pqxx/except>
 #include <pqxx/nontransaction>
-#include <pqxx/stream_to>
 #include <pqxx/subtransaction>
 
 #include <algorithm>
 #include <tuple>
+#include <unordered_map>
 
 #include "daemon/core/cdr_record.h"
+#include "daemon/db/pg_binary_copy.h"
 
 namespace cdrd {
 namespace {
 
 constexpr const char* kStaging = "cdrd_staging";
 
-// The big columns come first: libpqxx 6.4 builds each COPY line by
-// recursive concatenation, which copies a field once per column before it.
-// Same order as copy_fields().
+// The columns every write of a cdrs row sends, in encode_row()'s order.
 const std::vector<std::string>& copy_columns() {
   static const std::vector<std::string> columns{"record",
                                                 "raw",
@@ -63,29 +62,70 @@ const std::vector<std::string>& copy_columns() {
   return columns;
 }
 
-// The record with call assembly's fields spliced in before its closing brace.
-std::string patched_record(const CdrRow& r) {
-  if (r.record_patch.empty()) return r.record;
-  const size_t close = r.record.find_last_of('}');
-  const size_t last = close == std::string::npos ? close : r.record.find_last_not_of(" \t\r\n", close - 1);
-  if (close == std::string::npos || last == std::string::npos) return r.record;  // not an object: PostgreSQL refuses it
-  std::string out;
-  out.reserve(r.record.size() + r.record_patch.size());
-  out.append(r.record, 0, close);
-  // record_patch starts with a comma; an empty object takes its members without one.
-  out.append(r.record[last] == '{' ? r.record_patch.substr(1) : r.record_patch);
-  out.push_back('}');
-  return out;
+void put_numeric(BinaryRowEncoder& e, const std::optional<std::string>& value, const char* column) {
+  if (!value) {
+    e.null();
+  } else if (!e.numeric(*value)) {
+    // Charges come from cdrd's own decimal code: this is a bug, refused as
+    // the row's (quarantined) rather than retried forever.
+    throw pqxx::data_exception(std::string(column) + " is not a decimal: " + *value, "", "22P02");
+  }
 }
 
-auto copy_fields(const CdrRow& r, const std::string& record) {
-  return std::forward_as_tuple(
-      record, r.raw, r.raw_format, r.id, r.ts, r.gregorian_ts, r.account_id, r.call_id, r.started_at, r.answered_at,
-      r.duration_seconds, r.billing_seconds, r.ringing_seconds, r.call_direction, r.hangup_cause, r.hangup_code,
-      r.billing_status, r.caller_id_number, r.callee_id_number, r.from_uri, r.to_uri, r.other_leg_call_id,
-      r.interaction_id, r.media_server, r.leg, r.source, r.imported, r.is_loopback, r.sip_call_id, r.trunk,
-      r.direction_class, r.caller_e164, r.callee_e164, r.destination_country, r.leg_interaction_id, r.customer_charge,
-      r.customer_currency, r.vendor_charge, r.vendor_currency, r.call_root);
+// One row in copy_columns() order. The record goes with call assembly's
+// fields spliced in before its closing brace (jsonb keeps the last of a
+// repeated key), sent in three pieces rather than joined first.
+void encode_row(BinaryRowEncoder& e, const CdrRow& r) {
+  e.begin_row(static_cast<int16_t>(copy_columns().size()));
+  const size_t close = r.record_patch.empty() ? std::string::npos : r.record.find_last_of('}');
+  const size_t last =
+      close == std::string::npos || close == 0 ? std::string::npos : r.record.find_last_not_of(" \t\r\n", close - 1);
+  if (last == std::string::npos) {
+    e.jsonb(r.record);  // no patch, or not an object (PostgreSQL refuses it)
+  } else {
+    // record_patch starts with a comma; an empty object takes its members without one.
+    const std::string_view patch =
+        r.record[last] == '{' ? std::string_view(r.record_patch).substr(1) : std::string_view(r.record_patch);
+    e.jsonb(std::string_view(r.record).substr(0, close), patch, "}");
+  }
+  e.text(r.raw);
+  e.text(r.raw_format);
+  e.text(r.id);
+  e.timestamptz(r.ts_us);
+  e.int64(r.gregorian_ts);
+  e.text(r.account_id);
+  e.text(r.call_id);
+  e.timestamptz(r.started_at_us);
+  e.timestamptz(r.answered_at_us);
+  e.int32(static_cast<int32_t>(r.duration_seconds));  // in range: extract_columns() checked
+  e.int32(static_cast<int32_t>(r.billing_seconds));
+  e.int32(static_cast<int32_t>(r.ringing_seconds));
+  for (const auto* text :
+       {&r.call_direction, &r.hangup_cause, &r.hangup_code, &r.billing_status, &r.caller_id_number, &r.callee_id_number,
+        &r.from_uri, &r.to_uri, &r.other_leg_call_id, &r.interaction_id, &r.media_server, &r.leg}) {
+    e.text(*text);
+  }
+  e.text(r.source);
+  e.boolean(r.imported);
+  e.boolean(r.is_loopback);
+  for (const auto* text : {&r.sip_call_id, &r.trunk, &r.direction_class, &r.caller_e164, &r.callee_e164,
+                           &r.destination_country, &r.leg_interaction_id}) {
+    e.text(*text);
+  }
+  put_numeric(e, r.customer_charge, "customer_charge");
+  e.text(r.customer_currency);
+  put_numeric(e, r.vendor_charge, "vendor_charge");
+  e.text(r.vendor_currency);
+  e.boolean(r.call_root);
+}
+
+void copy_rows(pqxx::dbtransaction& tx, const char* table, const std::vector<const CdrRow*>& rows) {
+  BinaryCopyIn copy(tx, table, copy_columns());
+  for (const CdrRow* row : rows) {
+    encode_row(copy.encoder(), *row);
+    copy.end_row();
+  }
+  copy.complete();
 }
 
 // source_rank() in SQL, for the upsert.
@@ -170,15 +210,8 @@ void create_staging_table(pqxx::connection& conn) {
           " (LIKE cdrs INCLUDING DEFAULTS INCLUDING COMPRESSION) ON COMMIT DELETE ROWS");
 }
 
-InsertOutcome copy_and_insert(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows, UpsertMode mode) {
-  {
-    pqxx::stream_to copy(tx, kStaging, copy_columns());
-    for (const CdrRow* row : rows) {
-      const std::string record = patched_record(*row);
-      copy << copy_fields(*row, record);
-    }
-    copy.complete();
-  }
+InsertOutcome copy_and_insert(pqxx::dbtransaction& tx, const std::vector<const CdrRow*>& rows, UpsertMode mode) {
+  copy_rows(tx, kStaging, rows);
   const pqxx::row r = tx.exec1(insert_sql(mode));
   InsertOutcome out;
   out.affected = r[0].as<uint64_t>();
@@ -189,6 +222,53 @@ InsertOutcome copy_and_insert(pqxx::transaction_base& tx, const std::vector<cons
     if (end == std::string::npos) end = months.size();
     out.default_months.push_back(months.substr(start, end - start));
     start = end + 1;
+  }
+  return out;
+}
+
+InsertOutcome insert_rows(pqxx::dbtransaction& tx, const std::vector<const CdrRow*>& rows,
+                          const MonthlyPartitions& partitions) {
+  // How often each key occurs in the batch: a leg twice in one batch (ESL
+  // and mod_json_cdr) needs DISTINCT ON, so both copies take the upsert.
+  std::unordered_map<std::string, int> seen;
+  seen.reserve(rows.size());
+  auto key = [](const CdrRow& r) {
+    std::string k = r.account_id;
+    k.push_back('\0');
+    k.append(r.id);
+    k.push_back('\0');
+    k.append(std::to_string(r.ts_us));
+    return k;
+  };
+  for (const CdrRow* r : rows) ++seen[key(*r)];
+  std::vector<const CdrRow*> fresh;
+  std::vector<const CdrRow*> upsert;
+  for (const CdrRow* r : rows) {
+    const bool direct = !r->stored_version && seen[key(*r)] == 1 && partitions.covers(r->ts_us);
+    (direct ? fresh : upsert).push_back(r);
+  }
+  InsertOutcome out;
+  if (!fresh.empty()) {
+    try {
+      pqxx::subtransaction sub(tx, "cdrd-direct");
+      copy_rows(sub, "cdrs", fresh);
+      sub.commit();
+      out.affected = fresh.size();
+      out.direct = fresh.size();
+    } catch (const pqxx::sql_error& e) {
+      // 23505 unique_violation: a version of some leg is stored after all
+      // (a replay the call walk did not reach): the whole set takes the
+      // upsert, which decides row by row. Anything else is the caller's.
+      if (e.sqlstate() != "23505") throw;
+      out.direct_conflicts = 1;
+      upsert.insert(upsert.end(), fresh.begin(), fresh.end());
+    }
+  }
+  if (!upsert.empty()) {
+    const InsertOutcome merged = copy_and_insert(tx, upsert, UpsertMode::kRicherWins);
+    out.affected += merged.affected;
+    out.in_default = merged.in_default;
+    out.default_months = merged.default_months;
   }
   return out;
 }

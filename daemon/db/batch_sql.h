@@ -15,6 +15,7 @@
 #include <pqxx/transaction_base>
 
 #include "daemon/db/cdr_row.h"
+#include "daemon/db/migrations.h"
 
 namespace cdrd {
 
@@ -49,6 +50,8 @@ struct InsertOutcome {
   // covers their month (an old import, a clock far ahead).
   uint64_t in_default = 0;
   std::vector<std::string> default_months;  // "YYYY-MM" (UTC) of those rows, sorted, unique
+  uint64_t direct = 0;                      // of `affected`, rows COPYed straight into cdrs (insert_rows())
+  uint64_t direct_conflicts = 0;            // 1 when that COPY met a stored version and fell back
 };
 
 // COPYs `rows` into the staging table, then moves them into cdrs, one row
@@ -59,8 +62,20 @@ struct InsertOutcome {
 // kReplace overwrites the stored row whatever its source (cdrd renormalize
 // and rerate write the same leg derived again).
 enum class UpsertMode { kRicherWins, kReplace };
-InsertOutcome copy_and_insert(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows,
+InsertOutcome copy_and_insert(pqxx::dbtransaction& tx, const std::vector<const CdrRow*>& rows,
                               UpsertMode mode = UpsertMode::kRicherWins);
+
+// The optimistic write of new rows (kRicherWins): the rows that cannot
+// conflict go straight into cdrs with one binary COPY, in a savepoint; the
+// rest take copy_and_insert(). A row cannot conflict when call assembly
+// found no stored version of its leg (CdrRow::stored_version), its key is
+// once in the batch, and its month has a partition of its own (rows bound for
+// cdrs_default are counted by the upsert's RETURNING). Should the COPY still
+// meet a stored row (unique_violation: a replay the walk did not reach), the
+// savepoint is rolled back and every row takes the upsert. Either way each
+// leg is one row holding its richest record. Throws pqxx errors.
+InsertOutcome insert_rows(pqxx::dbtransaction& tx, const std::vector<const CdrRow*>& rows,
+                          const MonthlyPartitions& partitions);
 
 // Empties the staging table inside the transaction, for a second COPY in it.
 void clear_staging(pqxx::transaction_base& tx);

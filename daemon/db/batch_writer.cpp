@@ -111,6 +111,8 @@ struct BatchWriter::Impl {
     // affected-rows count from PostgreSQL covers both.
     uint64_t inserted = 0;
     uint64_t in_default = 0;  // of `inserted`, rows in cdrs_default
+    uint64_t direct = 0;      // of `inserted`, rows COPYed straight into cdrs
+    uint64_t direct_conflicts = 0;
     std::set<std::string> default_months;
     std::vector<QuarantineEntry> refused;
     std::vector<const CdrRow*> stored;  // rows now in cdrs (their links go in after them)
@@ -118,6 +120,8 @@ struct BatchWriter::Impl {
 
     void add(const InsertOutcome& r) {
       inserted += r.affected;
+      direct += r.direct;
+      direct_conflicts += r.direct_conflicts;
       in_default += r.in_default;
       default_months.insert(r.default_months.begin(), r.default_months.end());
     }
@@ -144,6 +148,10 @@ struct BatchWriter::Impl {
   bool checkpoint_behind = false;  // the last Spool::commit() failed
   Clock::time_point last_checkpoint_try;
   int64_t partitions_day = std::numeric_limits<int64_t>::min();
+  // The months with a partition of their own, read after every change the
+  // writer makes to them (at connect and daily): insert_rows() sends only
+  // rows of those months by the direct COPY.
+  MonthlyPartitions partitions;
   int64_t retention_day = std::numeric_limits<int64_t>::min();
   std::set<std::string> warned_default_months;  // each month is named once per process
   Clock::time_point last_contact;
@@ -205,6 +213,7 @@ struct BatchWriter::Impl {
       if (!ensure_partitions(*c, now, options.partitions_ahead_months, &error)) throw std::runtime_error(error);
       partitions_day = utc_day(now);
       apply_retention(*c, now);
+      partitions = monthly_partition_ranges(*c);
       create_staging_table(*c);
       create_call_tables(*c);
       // LISTEN before the first load: a change committed in between is then
@@ -271,6 +280,7 @@ struct BatchWriter::Impl {
     if (!ensure_partitions(*conn, now, options.partitions_ahead_months, &error)) throw std::runtime_error(error);
     partitions_day = utc_day(now);
     apply_retention(*conn, now);
+    partitions = monthly_partition_ranges(*conn);
   }
 
   // Reads what the server sent unasked: after a server shutdown that is
@@ -419,7 +429,7 @@ struct BatchWriter::Impl {
     {
       pqxx::work tx(*conn, "cdrd-batch");
       try {
-        out.add(store_rows(tx, rows, rating.get(), UpsertMode::kRicherWins, &out.calls));
+        out.add(store_rows(tx, rows, rating.get(), UpsertMode::kRicherWins, &out.calls, &partitions));
         for (const auto& q : batch.unreadable) insert_quarantine(tx, q);
         // A deferred constraint refuses its rows here, at COMMIT, as a data
         // error (the connection still open; a lost one is in_doubt_error).
@@ -516,6 +526,8 @@ struct BatchWriter::Impl {
         metrics->batches.fetch_add(1, std::memory_order_relaxed);
         metrics->quarantined.fetch_add(pending->unreadable.size() + out.refused.size(), std::memory_order_relaxed);
         metrics->rows_default_partition.fetch_add(out.in_default, std::memory_order_relaxed);
+        metrics->rows_copied_direct.fetch_add(out.direct, std::memory_order_relaxed);
+        metrics->direct_copy_conflicts.fetch_add(out.direct_conflicts, std::memory_order_relaxed);
         metrics->calls_relinked.fetch_add(out.calls.relinked, std::memory_order_relaxed);
         metrics->customer_rated.fetch_add(out.calls.customer_rated, std::memory_order_relaxed);
         metrics->customer_unrated.fetch_add(out.calls.customer_unrated, std::memory_order_relaxed);

@@ -11,9 +11,11 @@
 #include <optional>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "daemon/core/call_assembly.h"
 #include "daemon/db/call_rating.h"
+#include "daemon/db/pg_binary_copy.h"
 #include "daemon/rating/rating_time.h"
 
 namespace cdrd {
@@ -236,11 +238,18 @@ void write_relinks(pqxx::transaction_base& tx, const std::vector<Relink>& relink
       std::string(kRelink) + " u WHERE c.id = u.id AND c.ts = u.ts AND c.account_id = u.account_id");
 }
 
-void copy_links(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows) {
-  pqxx::stream_to copy(tx, kBatchLinks, std::vector<std::string>{"account_id", "link", "call_id", "ts"});
+void copy_links(pqxx::dbtransaction& tx, const std::vector<const CdrRow*>& rows) {
+  BinaryCopyIn copy(tx, kBatchLinks, std::vector<std::string>{"account_id", "link", "call_id", "ts"});
+  BinaryRowEncoder& e = copy.encoder();
   for (const CdrRow* row : rows) {
-    for (const std::string& link : links_of(*row))
-      copy << std::make_tuple(row->account_id, link, row->call_id, row->ts);
+    for (const std::string& link : links_of(*row)) {
+      e.begin_row(4);
+      e.text(row->account_id);
+      e.text(link);
+      e.text(row->call_id);
+      e.timestamptz(row->ts_us);
+    }
+    copy.end_row();
   }
   copy.complete();
 }
@@ -280,7 +289,7 @@ std::string iso_now() {
   return format_iso_time_us(std::chrono::duration_cast<std::chrono::microseconds>(now).count());
 }
 
-CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow*>& rows, const RatingSnapshot* rating,
+CallStepOutcome assemble_and_rate(pqxx::dbtransaction& tx, std::vector<CdrRow*>& rows, const RatingSnapshot* rating,
                                   const std::string& rated_at) {
   CallStepOutcome out;
   if (rows.empty()) return out;
@@ -324,6 +333,10 @@ CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow
     for (size_t p = rows.size(); p < participants; ++p) consider(p);  // stored first: they win ties
     for (size_t p = 0; p < rows.size(); ++p) consider(p);
     for (size_t p = 0; p < participants; ++p) version[p] = kept.at(keys[p]);
+    // A batch row whose leg has a stored version (same account and call_id)
+    // must take the upsert (batch_sql.h insert_rows()).
+    std::unordered_set<std::string> stored_keys(keys.begin() + static_cast<std::ptrdiff_t>(rows.size()), keys.end());
+    for (size_t i = 0; i < rows.size(); ++i) rows[i]->stored_version = stored_keys.count(keys[i]) != 0;
   }
   std::vector<AssemblyLeg> legs;
   std::vector<size_t> leg_of(participants);  // index into `legs` of each participant's kept version
@@ -408,18 +421,21 @@ CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow
   return out;
 }
 
-InsertOutcome store_rows(pqxx::transaction_base& tx, std::vector<CdrRow*>& rows, const RatingSnapshot* rating,
-                         UpsertMode mode, CallStepOutcome* calls) {
+InsertOutcome store_rows(pqxx::dbtransaction& tx, std::vector<CdrRow*>& rows, const RatingSnapshot* rating,
+                         UpsertMode mode, CallStepOutcome* calls, const MonthlyPartitions* partitions) {
   *calls = assemble_and_rate(tx, rows, rating, iso_now());
   const std::vector<const CdrRow*> written(rows.begin(), rows.end());
   InsertOutcome out;
-  if (!written.empty()) out = copy_and_insert(tx, written, mode);
+  if (!written.empty()) {
+    out = mode == UpsertMode::kRicherWins && partitions != nullptr ? insert_rows(tx, written, *partitions)
+                                                                   : copy_and_insert(tx, written, mode);
+  }
   // Every row went in: the links assemble_and_rate() copied are theirs.
   move_links(tx);
   return out;
 }
 
-void insert_links(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows) {
+void insert_links(pqxx::dbtransaction& tx, const std::vector<const CdrRow*>& rows) {
   tx.exec(std::string("DELETE FROM ") + kBatchLinks);
   if (rows.empty()) return;
   copy_links(tx, rows);

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <pqxx/connection>
+#include <pqxx/dbtransaction>
 #include <pqxx/transaction_base>
 
 #include <cstdint>
@@ -45,18 +46,20 @@ struct CallStepOutcome {
 // Steps 1-5 for `rows`; sets their call-level columns and record_patch.
 // `rating` may be null (no decks loaded): nothing is rated then.
 // `rated_at` is the ISO time written into each rating. Throws pqxx errors.
-CallStepOutcome assemble_and_rate(pqxx::transaction_base& tx, std::vector<CdrRow*>& rows, const RatingSnapshot* rating,
+CallStepOutcome assemble_and_rate(pqxx::dbtransaction& tx, std::vector<CdrRow*>& rows, const RatingSnapshot* rating,
                                   const std::string& rated_at);
 
 // The links of rows now in cdrs (ON CONFLICT DO NOTHING: idempotent).
-void insert_links(pqxx::transaction_base& tx, const std::vector<const CdrRow*>& rows);
+void insert_links(pqxx::dbtransaction& tx, const std::vector<const CdrRow*>& rows);
 
-// The whole step for rows that all go in: assemble_and_rate(),
-// copy_and_insert() with `mode`, insert_links(). The BatchWriter's first
-// attempt, `cdrd renormalize` and `cdrd rerate` (the writer's split path
-// calls the three itself, around its bisection). Throws pqxx errors.
-InsertOutcome store_rows(pqxx::transaction_base& tx, std::vector<CdrRow*>& rows, const RatingSnapshot* rating,
-                         UpsertMode mode, CallStepOutcome* calls);
+// The whole step for rows that all go in: assemble_and_rate(), then
+// insert_rows() (the direct COPY of new rows) when `partitions` is given and
+// `mode` is kRicherWins, else copy_and_insert() with `mode`; insert_links().
+// The BatchWriter's first attempt, `cdrd renormalize` and `cdrd rerate`
+// (the writer's split path calls the steps itself, around its bisection).
+// Throws pqxx errors.
+InsertOutcome store_rows(pqxx::dbtransaction& tx, std::vector<CdrRow*>& rows, const RatingSnapshot* rating,
+                         UpsertMode mode, CallStepOutcome* calls, const MonthlyPartitions* partitions = nullptr);
 
 // The links of one row, its own call_id first (usable_link() only).
 std::vector<std::string> links_of(const CdrRow& row);

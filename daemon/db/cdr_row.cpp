@@ -6,6 +6,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 
 #include "daemon/rating/rating_time.h"
 
@@ -67,10 +68,31 @@ bool require_string(const JsonObject& obj, const char* name, std::string* out, s
   return true;
 }
 
+// The integer columns (duration_seconds, ...): PostgreSQL's integer.
 bool get_seconds(const JsonObject& obj, const char* name, int64_t* out, std::string* error) {
   std::optional<int64_t> value;
   if (!get_int64(obj, name, &value, error)) return false;
+  if (value && (*value < std::numeric_limits<int32_t>::min() || *value > std::numeric_limits<int32_t>::max())) {
+    *error = std::string("field '") + name + "' (" + std::to_string(*value) + ") is out of range for an integer column";
+    return false;
+  }
   if (value) *out = *value;
+  return true;
+}
+
+// A time column's value: the record's ISO-8601 text as Unix microseconds.
+// Every normalizer and the import write "YYYY-MM-DDTHH:MM:SS[.ffffff]Z";
+// anything else is refused here, naming the field, as PostgreSQL would
+// refuse it in the column.
+bool column_time(const std::optional<std::string>& text, const char* name, std::optional<int64_t>* out,
+                 std::string* error) {
+  if (!text) return true;
+  const auto us = parse_iso_time_us(*text);
+  if (!us || *us < kMinUnixSeconds * 1000000 || *us > kMaxUnixSeconds * 1000000) {
+    *error = std::string("field '") + name + "' (" + *text + ") is not an ISO-8601 time";
+    return false;
+  }
+  *out = us;
   return true;
 }
 
@@ -164,6 +186,7 @@ bool extract_columns(const CdrRecord& record, CdrRow* row, std::string* error) {
     return false;
   }
   r.gregorian_ts = *timestamp;
+  r.ts_us = (*timestamp - kGregorianToUnixSeconds) * 1000000;
   if (!require_string(obj, "account_id", &r.account_id, error)) return false;
   if (!require_string(obj, "call_id", &r.call_id, error)) return false;
   if (!require_string(obj, "source", &r.source, error)) return false;
@@ -177,10 +200,15 @@ bool extract_columns(const CdrRecord& record, CdrRow* row, std::string* error) {
       return false;
     }
     r.started_at = std::move(started);
-  } else if (!get_string(obj, "started_at", &r.started_at, error)) {
+    r.started_at_us = *created_micros;
+  } else if (!get_string(obj, "started_at", &r.started_at, error) ||
+             !column_time(r.started_at, "started_at", &r.started_at_us, error)) {
     return false;
   }
-  if (!get_string(obj, "answered_at", &r.answered_at, error)) return false;
+  if (!get_string(obj, "answered_at", &r.answered_at, error) ||
+      !column_time(r.answered_at, "answered_at", &r.answered_at_us, error)) {
+    return false;
+  }
 
   if (!get_seconds(obj, "duration_seconds", &r.duration_seconds, error) ||
       !get_seconds(obj, "billing_seconds", &r.billing_seconds, error) ||

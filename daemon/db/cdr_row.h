@@ -15,13 +15,16 @@ namespace cdrd {
 struct CdrRow {
   std::string id;
   std::string ts;            // timestamptz literal of the leg's end, e.g. "2018-01-11 10:26:01+00"
+  int64_t ts_us = 0;         // the same instant in Unix microseconds (binary COPY sends this)
   int64_t gregorian_ts = 0;  // the record's `timestamp`
   std::string account_id;
   std::string call_id;
   std::optional<std::string> started_at;   // from channel_created_time (µs), else the record's started_at
   std::optional<std::string> answered_at;  // the record's answered_at, verbatim
-  // Kept as int64: a value outside PostgreSQL's integer is the database's
-  // to refuse (the row is then quarantined with its error).
+  // The two columns in Unix microseconds, as binary COPY sends them.
+  std::optional<int64_t> started_at_us, answered_at_us;
+  // PostgreSQL integers: extract_columns() refuses a value outside int32,
+  // naming the field (the record is then quarantined with that error).
   int64_t duration_seconds = 0;
   int64_t billing_seconds = 0;
   int64_t ringing_seconds = 0;
@@ -35,6 +38,9 @@ struct CdrRow {
   // Set by call assembly and rating (daemon/db/call_store.h), not read from the record.
   std::optional<std::string> direction_class, customer_charge, customer_currency, vendor_charge, vendor_currency;
   bool call_root = false;  // the leg that stands for its call (migration 009)
+  // Set by call assembly: a version of this leg is stored already (so the
+  // row takes the upsert, never the direct COPY; batch_sql.h insert_rows()).
+  bool stored_version = false;
   std::string source;
   bool imported = false;
   bool is_loopback = false;  // an internal half of a loopback/ pair; billing queries skip it

@@ -165,6 +165,15 @@ std::vector<std::pair<Month, std::string>> monthly_partitions(pqxx::transaction_
   return out;
 }
 
+// Unix microseconds of the first instant of `m` (UTC).
+int64_t month_start_us(const Month& m) {
+  std::tm tm{};
+  tm.tm_year = m.year - 1900;
+  tm.tm_mon = m.month - 1;
+  tm.tm_mday = 1;
+  return static_cast<int64_t>(timegm(&tm)) * 1000000;
+}
+
 // The month retention counts from (see drop_expired_partitions()).
 int reference_month(pqxx::transaction_base& tx, std::chrono::system_clock::time_point now,
                     const std::vector<std::pair<Month, std::string>>& partitions) {
@@ -192,6 +201,24 @@ int reference_month(pqxx::transaction_base& tx, std::chrono::system_clock::time_
 }
 
 }  // namespace
+
+bool MonthlyPartitions::covers(int64_t unix_us) const {
+  auto it = std::upper_bound(ranges.begin(), ranges.end(), unix_us,
+                             [](int64_t us, const std::pair<int64_t, int64_t>& r) { return us < r.first; });
+  if (it == ranges.begin()) return false;
+  --it;
+  return unix_us < it->second;
+}
+
+MonthlyPartitions monthly_partition_ranges(pqxx::connection& conn) {
+  pqxx::read_transaction tx(conn, "cdrd-partition-months");
+  MonthlyPartitions out;
+  for (const auto& [month, name] : monthly_partitions(tx)) {
+    out.ranges.emplace_back(month_start_us(month), month_start_us(month.next()));
+  }
+  std::sort(out.ranges.begin(), out.ranges.end());
+  return out;
+}
 
 bool drop_expired_partitions(pqxx::connection& conn, std::chrono::system_clock::time_point now, int retention_months,
                              std::vector<std::string>* dropped, std::string* error) {

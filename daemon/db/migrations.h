@@ -4,7 +4,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <pqxx/connection>
@@ -18,6 +20,14 @@ bool apply_migrations(pqxx::connection& conn, std::vector<std::string>* applied,
 // `months_ahead` months after it (cdrs_pYYYYMM). Idempotent.
 bool ensure_partitions(pqxx::connection& conn, std::chrono::system_clock::time_point now, int months_ahead,
                        std::string* error);
+
+// The months that have a partition of their own (cdrs_pYYYYMM), as sorted
+// [start, end) ranges of Unix microseconds (UTC).
+struct MonthlyPartitions {
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  bool covers(int64_t unix_us) const;
+};
+MonthlyPartitions monthly_partition_ranges(pqxx::connection& conn);  // throws pqxx errors
 
 // database.retention_months: detaches and drops the monthly partitions
 // cdrs_pYYYYMM whose month ended more than `retention_months` months before

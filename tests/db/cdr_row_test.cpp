@@ -53,12 +53,15 @@ TEST(ExtractColumns, FullRecordFillsEveryColumn) {
   ASSERT_TRUE(extract_columns(record, &row, &error)) << error;
   EXPECT_EQ(row.id, "201801-3da8bf84-c133-4959-9e24-e72875cb33a1");
   EXPECT_EQ(row.ts, "2018-01-11 10:26:01+00");
+  EXPECT_EQ(row.ts_us, 1515666361000000);  // date -u -d @1515666361: 2018-01-11 10:26:01
   EXPECT_EQ(row.gregorian_ts, 63682885561);
   EXPECT_EQ(row.account_id, "acc-1");
   EXPECT_EQ(row.call_id, "3da8bf84-c133-4959-9e24-e72875cb33a1");
   // channel_created_time wins over the record's started_at string.
   EXPECT_EQ(row.started_at, std::optional<std::string>("2018-01-11 10:25:44.534355+00"));
   EXPECT_EQ(row.answered_at, std::optional<std::string>("2018-01-11T10:25:47.100000Z"));
+  EXPECT_EQ(row.started_at_us, std::optional<int64_t>(1515666344534355));
+  EXPECT_EQ(row.answered_at_us, std::optional<int64_t>(1515666347100000));
   EXPECT_EQ(row.duration_seconds, 17);
   EXPECT_EQ(row.billing_seconds, 14);
   EXPECT_EQ(row.ringing_seconds, 3);
@@ -120,13 +123,17 @@ TEST(ExtractColumns, StartedAtFallsBackToTheRecordsString) {
       extract_columns(make_record(minimal_json(R"(,"started_at":"2018-01-11T10:25:44.534355Z")")), &row, &error))
       << error;
   EXPECT_EQ(row.started_at, std::optional<std::string>("2018-01-11T10:25:44.534355Z"));
+  EXPECT_EQ(row.started_at_us, std::optional<int64_t>(1515666344534355));
 }
 
-TEST(ExtractColumns, KeepsOutOfIntegerRangeSecondsForTheDatabaseToRefuse) {
+TEST(ExtractColumns, SecondsUpToTheLimitsOfAnIntegerColumn) {
   CdrRow row;
   std::string error;
-  ASSERT_TRUE(extract_columns(make_record(minimal_json(R"(,"duration_seconds":99999999999)")), &row, &error));
-  EXPECT_EQ(row.duration_seconds, 99999999999);
+  ASSERT_TRUE(extract_columns(
+      make_record(minimal_json(R"(,"duration_seconds":2147483647,"billing_seconds":-2147483648)")), &row, &error))
+      << error;
+  EXPECT_EQ(row.duration_seconds, 2147483647);
+  EXPECT_EQ(row.billing_seconds, -2147483648);
 }
 
 struct BadCase {
@@ -174,6 +181,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"ImportedString", minimal_json(R"(,"imported":"true")"), "field 'imported' is not a boolean"},
         BadCase{"LoopbackString", minimal_json(R"(,"is_loopback":"true")"), "field 'is_loopback' is not a boolean"},
         BadCase{"AnsweredAtNumber", minimal_json(R"(,"answered_at":1)"), "field 'answered_at' is not a string"},
+        BadCase{"DurationOverInteger", minimal_json(R"(,"duration_seconds":99999999999)"),
+                "field 'duration_seconds' (99999999999) is out of range for an integer column"},
+        BadCase{"RingingUnderInteger", minimal_json(R"(,"ringing_seconds":-2147483649)"),
+                "field 'ringing_seconds' (-2147483649) is out of range for an integer column"},
+        BadCase{"AnsweredAtNotATime", minimal_json(R"(,"answered_at":"not a time")"),
+                "field 'answered_at' (not a time) is not an ISO-8601 time"},
+        BadCase{"StartedAtNoDay", minimal_json(R"(,"started_at":"2018-02-30T10:00:00Z")"),
+                "field 'started_at' (2018-02-30T10:00:00Z) is not an ISO-8601 time"},
         BadCase{"CreatedTimeString", minimal_json(R"(,"channel_created_time":"1")"),
                 "field 'channel_created_time' is not a 64-bit integer"},
         // Gregorian 0 is year 0, which PostgreSQL would need as 1 BC.

@@ -1,5 +1,5 @@
 // A TCP proxy in front of the test PostgreSQL that loses one COMMIT reply:
-// after it has forwarded a client's "INSERT INTO cdrs (" statement, the next
+// after it has forwarded a client's "INSERT INTO cdrs (" or "COPY cdrs (" statement, the next
 // simple-query COMMIT goes through to the server, the server's answer is
 // read and thrown away, and both sockets are closed. The client is left with
 // a committed transaction it never heard of: libpqxx's in_doubt_error.
@@ -128,7 +128,10 @@ class PgCutProxy {
           if (pending.size() < total) break;
           if (pending[0] == 'Q') {
             const std::string query(pending.data() + 5, total - 6);  // without the NUL
-            if (query.find("INSERT INTO cdrs (") != std::string::npos) armed_ = true;
+            // The upsert's INSERT or the direct COPY of new rows (batch_sql.h).
+            if (query.find("INSERT INTO cdrs (") != std::string::npos || query.rfind("COPY cdrs (", 0) == 0) {
+              armed_ = true;
+            }
             if (armed_ && !cut_ && query == "COMMIT") cut_now = true;
           }
         }

@@ -4,7 +4,8 @@ add_executable(cdr_row_test ${CMAKE_CURRENT_LIST_DIR}/cdr_row_test.cpp)
 target_link_libraries(cdr_row_test PRIVATE cdrd_cdr_row GTest::gtest_main)
 gtest_discover_tests(cdr_row_test PROPERTIES LABELS "unit" DISCOVERY_MODE PRE_TEST)
 
-add_executable(batch_writer_pgtest ${CMAKE_CURRENT_LIST_DIR}/batch_writer_pgtest.cpp)
+add_executable(batch_writer_pgtest ${CMAKE_CURRENT_LIST_DIR}/batch_writer_pgtest.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/pg_binary_copy_pgtest.cpp)
 target_link_libraries(batch_writer_pgtest PRIVATE cdrd_test_support cdrd_db GTest::gtest_main)
 gtest_discover_tests(batch_writer_pgtest PROPERTIES LABELS "pg" ${CDRD_PG_FIXTURE} DISCOVERY_MODE PRE_TEST)
 
@@ -14,6 +15,10 @@ gtest_discover_tests(batch_writer_pgtest PROPERTIES LABELS "pg" ${CDRD_PG_FIXTUR
 add_executable(db_error_class_test ${CMAKE_CURRENT_LIST_DIR}/db_error_class_test.cpp)
 target_link_libraries(db_error_class_test PRIVATE cdrd_db GTest::gtest_main)
 gtest_discover_tests(db_error_class_test PROPERTIES LABELS "unit" DISCOVERY_MODE PRE_TEST)
+# The binary COPY encoder, byte by byte (its round trip is in batch_writer_pgtest).
+add_executable(pg_binary_copy_test ${CMAKE_CURRENT_LIST_DIR}/pg_binary_copy_test.cpp)
+target_link_libraries(pg_binary_copy_test PRIVATE cdrd_db GTest::gtest_main)
+gtest_discover_tests(pg_binary_copy_test PROPERTIES LABELS "unit" DISCOVERY_MODE PRE_TEST)
 foreach(test_name writer_faults_pgtest writer_partitions_pgtest)
   add_executable(${test_name} ${CMAKE_CURRENT_LIST_DIR}/${test_name}.cpp)
   target_link_libraries(${test_name} PRIVATE cdrd_test_support cdrd_db GTest::gtest_main)
