@@ -243,7 +243,7 @@ int run(const Settings& s) {
     const double push_s = seconds_between(server.first_generated_at(), server.last_generated_at());
     fmt::print("pushed            {} of {} events in {:.3f} s\n", server.generated_sent(), s.count, push_s);
     fmt::print("events/s pushed   {:.1f}\n", push_s > 0 ? server.generated_sent() / push_s : 0.0);
-    const Visibility v = wait_until_visible(&counter, s.count, deadline, 20);
+    const Visibility v = wait_until_visible(&counter, s.count, deadline, 100);
     double visible_s = 0;
     if (v.reached) {
       visible_s = seconds_between(server.first_generated_at(), v.visible_at);

@@ -4,7 +4,7 @@
 set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git
-  libevent-dev libpqxx-dev libpq-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
+  libevent-dev libpqxx-dev libpq-dev libisal-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libsystemd-dev rapidjson-dev libpugixml-dev libcli11-dev libssl-dev zlib1g-dev
   postgresql postgresql-client
   libbenchmark-dev

@@ -101,6 +101,11 @@ bool values_of(const std::string& value, std::vector<std::string>* out, std::str
     doc.Parse<rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag>(value.data(),
                                                                                              value.size());
     if (!doc.HasParseError() && doc.IsArray()) {
+      // [] would compare with nothing (and IN () is no SQL): refused.
+      if (doc.Empty()) {
+        *why = "a list of at least one value";
+        return false;
+      }
       if (doc.Size() > kMaxFilterValues) {
         *why = "a list of at most " + std::to_string(kMaxFilterValues) + " values";
         return false;

@@ -1,5 +1,7 @@
 #include "daemon/api/read_pool.h"
 
+#include <pthread.h>
+
 #include "daemon/api/cdr_store.h"
 
 namespace cdrd {
@@ -55,6 +57,7 @@ void ReadPool::remove_stop_hook(uint64_t id) {
 }
 
 void ReadPool::run(CdrStore* store) {
+  pthread_setname_np(pthread_self(), "cdrd-read");
   for (;;) {
     Job job;
     {

@@ -206,6 +206,7 @@ int Daemon::Impl::start() {
   writer_options.max_delay = std::chrono::milliseconds(config.batch_max_delay_ms);
   writer_options.partitions_ahead_months = config.partitions_ahead_months;
   writer_options.retention_months = config.retention_months;
+  writer_options.connections = config.writer_connections;
   writer = std::make_unique<BatchWriter>(writer_options, spool.get(), &metrics);
   writer->start();
 

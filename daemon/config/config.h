@@ -77,6 +77,7 @@ struct Config {
   int statement_timeout_ms = 10000;        // read API query time limit
   int partitions_ahead_months = 3;         // monthly partitions created ahead of the current month
   int retention_months = 0;                // partitions older than this many months are dropped; 0 = keep all
+  int writer_connections = 2;              // the batch writer's connections, each writing a share of every batch
 
   // batch.*
   int batch_max_rows = 1000;     // rows per COPY batch

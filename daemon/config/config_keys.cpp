@@ -177,6 +177,8 @@ const std::vector<Key<Config>>& config_keys() {
               "monthly partitions created ahead of the current month"),
       integer("database.retention_months", &Config::retention_months, 0, 1200, kRestart,
               "monthly partitions ending more than this many months ago are dropped; 0 = keep all"),
+      integer("database.writer_connections", &Config::writer_connections, 1, 16, kRestart,
+              "batch writer connections; each writes a share of every batch, the legs of one call together"),
       integer("batch.max_rows", &Config::batch_max_rows, 1, 100000, kRestart, "rows per COPY batch"),
       integer("batch.max_delay_ms", &Config::batch_max_delay_ms, 0, 60000, kRestart,
               "longest a durable record waits for its batch to fill"),

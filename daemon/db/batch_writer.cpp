@@ -13,6 +13,9 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -29,6 +32,7 @@
 #include "daemon/db/cdr_row.h"
 #include "daemon/db/migrations.h"
 #include "daemon/db/rate_store.h"
+#include "daemon/db/writer_lane.h"
 
 namespace cdrd {
 namespace {
@@ -140,6 +144,8 @@ struct BatchWriter::Impl {
   bool stopping = false;
 
   std::unique_ptr<pqxx::connection> conn;
+  // Connections 1..N-1 (this thread's `conn` is connection 0), made by run().
+  std::vector<std::unique_ptr<WriterLane>> lanes;
   // The rate decks, reloaded when their version in the database changes
   // (rate_store.h); shared immutable, so a reload never disturbs a batch.
   std::shared_ptr<const RatingSnapshot> rating;
@@ -167,6 +173,7 @@ struct BatchWriter::Impl {
         progress_ticks(p),
         backoff(options.retry_initial) {
     options.max_rows = std::max<size_t>(options.max_rows, 1);
+    options.connections = std::max(options.connections, 1);
   }
 
   void mark_progress() { progress_ticks->store(Clock::now().time_since_epoch().count()); }
@@ -420,25 +427,94 @@ struct BatchWriter::Impl {
     rating_stale = false;
   }
 
+  void count_inserts(const InsertOutcome& r) {
+    metrics->inserted.fetch_add(r.affected, std::memory_order_relaxed);
+    metrics->rows_default_partition.fetch_add(r.in_default, std::memory_order_relaxed);
+    metrics->rows_copied_direct.fetch_add(r.direct, std::memory_order_relaxed);
+    metrics->direct_copy_conflicts.fetch_add(r.direct_conflicts, std::memory_order_relaxed);
+  }
+
+  // The connection (0 = this thread's) that writes a row: both versions of
+  // a leg (ESL and mod_json_cdr, or a replay) in one share, so the upsert
+  // sees them together.
+  size_t share_of(const CdrRow& row) const {
+    std::string key = row.account_id;
+    key.push_back('\0');
+    key.append(row.call_id);
+    return std::hash<std::string>{}(key) % (lanes.size() + 1);
+  }
+
+  // The batch in shares, one per connection (see the header). Returns only
+  // when every share has committed; else throws the first error, after every
+  // lane has finished with the rows.
+  void write_in_shares(std::vector<CdrRow*>& rows, const PreparedBatch& batch, Outcome* out) {
+    pqxx::work tx(*conn, "cdrd-batch");
+    out->calls = assemble_and_rate(tx, rows, rating.get(), iso_now());
+    std::vector<std::vector<const CdrRow*>> shares(lanes.size() + 1);
+    for (const CdrRow* r : rows) shares[share_of(*r)].push_back(r);
+    std::vector<InsertOutcome> results(shares.size());
+    std::vector<uint8_t> committed(shares.size(), 0);  // not vector<bool>: lanes write their own bytes
+    std::vector<WriterLane*> started;
+    std::exception_ptr error;
+    try {
+      for (size_t k = 1; k < shares.size(); ++k) {
+        if (shares[k].empty()) continue;
+        lanes[k - 1]->start([this, &shares, &results, &committed, k](pqxx::connection& c) {
+          pqxx::work share_tx(c, "cdrd-batch-share");
+          results[k] = insert_rows(share_tx, shares[k], partitions);
+          share_tx.commit();
+          committed[k] = 1;
+        });
+        started.push_back(lanes[k - 1].get());
+      }
+      if (!shares[0].empty()) results[0] = insert_rows(tx, shares[0], partitions);
+      store_batch_links(tx);
+      for (const auto& q : batch.unreadable) insert_quarantine(tx, q);
+      tx.commit();
+      committed[0] = 1;
+    } catch (...) {
+      error = std::current_exception();
+    }
+    for (WriterLane* lane : started) {
+      try {
+        lane->wait();
+      } catch (...) {
+        if (!error) error = std::current_exception();
+      }
+    }
+    if (error) {
+      // The shares that committed stay (the retry replays their rows as
+      // unchanged upserts, which insert nothing): their rows are counted now.
+      for (size_t k = 0; k < shares.size(); ++k) {
+        if (committed[k] != 0) count_inserts(results[k]);
+      }
+      std::rethrow_exception(error);
+    }
+    for (const InsertOutcome& r : results) out->add(r);
+    out->written = rows.size();
+  }
+
   Outcome write_batch(PreparedBatch& batch) {
     std::vector<CdrRow*> rows;
     rows.reserve(batch.rows.size());
     for (auto& r : batch.rows) rows.push_back(&r);
 
     Outcome out;
-    {
-      pqxx::work tx(*conn, "cdrd-batch");
-      try {
-        out.add(store_rows(tx, rows, rating.get(), UpsertMode::kRicherWins, &out.calls, &partitions));
-        for (const auto& q : batch.unreadable) insert_quarantine(tx, q);
-        // A deferred constraint refuses its rows here, at COMMIT, as a data
-        // error (the connection still open; a lost one is in_doubt_error).
-        tx.commit();
-        out.written = rows.size();
+    try {
+      if (!lanes.empty()) {
+        write_in_shares(rows, batch, &out);
         return out;
-      } catch (const std::exception& e) {
-        if (!is_data_error(e)) throw;
       }
+      pqxx::work tx(*conn, "cdrd-batch");
+      out.add(store_rows(tx, rows, rating.get(), UpsertMode::kRicherWins, &out.calls, &partitions));
+      for (const auto& q : batch.unreadable) insert_quarantine(tx, q);
+      // A deferred constraint refuses its rows here, at COMMIT, as a data
+      // error (the connection still open; a lost one is in_doubt_error).
+      tx.commit();
+      out.written = rows.size();
+      return out;
+    } catch (const std::exception& e) {
+      if (!is_data_error(e)) throw;
     }
     out = Outcome{};
     pqxx::work tx(*conn, "cdrd-batch-split");
@@ -492,6 +568,9 @@ struct BatchWriter::Impl {
   }
 
   void run() {
+    for (int k = 1; k < options.connections; ++k) {
+      lanes.push_back(std::make_unique<WriterLane>(dsn, "cdrd-writer-" + std::to_string(k)));
+    }
     SpoolPosition position = spool->committed();
     std::optional<PreparedBatch> pending;
     while (true) {
@@ -560,6 +639,7 @@ struct BatchWriter::Impl {
         if (!wait_backoff()) break;
       }
     }
+    lanes.clear();
     disconnect();
   }
 };

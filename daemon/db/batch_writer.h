@@ -21,6 +21,18 @@
 // back-off, forever; it never quarantines a row.
 // Rows that land in cdrs_default (no partition for their month) are counted
 // and their months logged; database.retention_months drops old partitions.
+//
+// Several connections (options.connections, database.writer_connections):
+// the batch's call step (links, the walk, assembly, rating, re-links) runs
+// once, on this thread's connection; the rows are then split by leg (a hash
+// of account and call_id: both versions of a leg share a connection) and
+// each share is written in its own transaction, share 0 here and the others
+// by WriterLanes (writer_lane.h), each a thread owning one connection, all
+// at once. The links go in with share 0. The spool forgets the batch only
+// when every share has committed; the next batch's walk starts after that,
+// so it sees all of them. A share that fails makes the whole batch retry
+// (transient error) or go through the one-connection split path (data
+// error); the shares already committed replay as unchanged upserts.
 #pragma once
 
 #include <atomic>
@@ -43,6 +55,9 @@ struct BatchWriterOptions {
   std::chrono::milliseconds retry_max{5000};     // back-off cap. Default 5 s.
   int partitions_ahead_months = 3;               // ensure_partitions() at connect and daily
   int retention_months = 0;                      // drop_expired_partitions() at connect and daily; 0 = keep all
+  // Connections writing each batch in parallel (database.writer_connections).
+  // Default 2.
+  int connections = 2;
 };
 
 class BatchWriter {

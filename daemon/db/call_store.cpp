@@ -254,14 +254,14 @@ void copy_links(pqxx::dbtransaction& tx, const std::vector<const CdrRow*>& rows)
   copy.complete();
 }
 
-void move_links(pqxx::transaction_base& tx) {
+}  // namespace
+
+void store_batch_links(pqxx::transaction_base& tx) {
   tx.exec(std::string("INSERT INTO cdr_links (account_id, link, call_id, ts) SELECT DISTINCT account_id, link, call_id,"
                       " ts FROM ") +
           kBatchLinks + " ON CONFLICT DO NOTHING");
   tx.exec(std::string("DELETE FROM ") + kBatchLinks);
 }
-
-}  // namespace
 
 void create_call_tables(pqxx::connection& conn) {
   pqxx::nontransaction tx(conn);
@@ -431,7 +431,7 @@ InsertOutcome store_rows(pqxx::dbtransaction& tx, std::vector<CdrRow*>& rows, co
                                                                    : copy_and_insert(tx, written, mode);
   }
   // Every row went in: the links assemble_and_rate() copied are theirs.
-  move_links(tx);
+  store_batch_links(tx);
   return out;
 }
 
@@ -439,7 +439,7 @@ void insert_links(pqxx::dbtransaction& tx, const std::vector<const CdrRow*>& row
   tx.exec(std::string("DELETE FROM ") + kBatchLinks);
   if (rows.empty()) return;
   copy_links(tx, rows);
-  move_links(tx);
+  store_batch_links(tx);
 }
 
 }  // namespace cdrd

@@ -49,6 +49,10 @@ struct CallStepOutcome {
 CallStepOutcome assemble_and_rate(pqxx::dbtransaction& tx, std::vector<CdrRow*>& rows, const RatingSnapshot* rating,
                                   const std::string& rated_at);
 
+// The links assemble_and_rate() copied for the batch, into cdr_links (ON
+// CONFLICT DO NOTHING: idempotent), when every row of the batch goes in.
+void store_batch_links(pqxx::transaction_base& tx);
+
 // The links of rows now in cdrs (ON CONFLICT DO NOTHING: idempotent).
 void insert_links(pqxx::dbtransaction& tx, const std::vector<const CdrRow*>& rows);
 

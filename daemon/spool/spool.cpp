@@ -1,5 +1,6 @@
 #include "daemon/spool/spool.h"
 
+#include <pthread.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -331,7 +332,12 @@ std::unique_ptr<Spool> Spool::open(const SpoolOptions& options, std::string* err
   auto impl = std::make_unique<Impl>(options);
   if (!impl->recover(error)) return nullptr;
   impl->publish_gauges();
-  impl->sync_thread = std::thread([raw = impl.get()] { raw->run_sync(); });
+  impl->sync_thread = std::thread([raw = impl.get()] {
+    // The name top -H and /proc/<pid>/task/*/comm show (bench/run_ingest_bench.sh
+    // reports each thread's CPU by it).
+    pthread_setname_np(pthread_self(), "cdrd-spool");
+    raw->run_sync();
+  });
   return std::unique_ptr<Spool>(new Spool(std::move(impl)));
 }
 

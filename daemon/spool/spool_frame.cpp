@@ -1,13 +1,12 @@
 #include "daemon/spool/spool_frame.h"
 
-#include <zlib.h>
+#include <isa-l/crc.h>
 
 namespace cdrd::spool {
 
 uint32_t payload_crc(const char* data, size_t size) {
-  // Payloads are capped at kMaxPayloadBytes, so one crc32() call (uInt length) always suffices.
-  const uLong crc = crc32(0L, Z_NULL, 0);
-  return static_cast<uint32_t>(crc32(crc, reinterpret_cast<const Bytef*>(data), static_cast<uInt>(size)));
+  // zlib's crc32(0, data, size), bit for bit (tests/spool checks it against zlib).
+  return crc32_gzip_refl(0, reinterpret_cast<const unsigned char*>(data), size);
 }
 
 FrameHeader encode_frame_header(std::string_view payload) {

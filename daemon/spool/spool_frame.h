@@ -1,4 +1,4 @@
-// The on-disk record frame: u32 length | u32 crc32 (zlib) of the payload |
+// The on-disk record frame: u32 length | u32 crc32 (zlib's; computed by ISA-L) of the payload |
 // payload, all integers little-endian so segment files move between hosts.
 #pragma once
 

@@ -177,6 +177,9 @@ TEST(KazooFilterTest, BadValuesOfKnownFieldsNameTheParameter) {
   EXPECT_EQ(filter_error("filter_caller_id_number", "*"),
             "filter_caller_id_number: '*' alone matches everything; give a prefix before it or leave the filter out");
   EXPECT_EQ(filter_error("filter_hangup_cause", "[null]"), "filter_hangup_cause: a list of strings and numbers only");
+  // Found by the api_query fuzzer: an empty list reached the SQL as IN ().
+  EXPECT_EQ(filter_error("filter_ca", "[]"), "filter_ca: a list of at least one value");
+  EXPECT_EQ(filter_error("filter_leg", "[ ]"), "filter_leg: a list of at least one value");
   EXPECT_EQ(filter_error("filter_a..b", "x"),
             "filter_a..b: the field after 'filter_' must be a dotted path into the CDR, at most 16 segments, none "
             "empty");

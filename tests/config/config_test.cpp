@@ -60,6 +60,7 @@ TEST(Config, EmptyFileGivesTheDefaults) {
     EXPECT_EQ(c.read_pool_size, 4);
     EXPECT_EQ(c.statement_timeout_ms, 10000);
     EXPECT_EQ(c.partitions_ahead_months, 3);
+    EXPECT_EQ(c.writer_connections, 2);
     EXPECT_EQ(c.batch_max_rows, 1000);
     EXPECT_EQ(c.batch_max_delay_ms, 200);
     EXPECT_EQ(c.spool_max_bytes, 2ull << 30);
@@ -188,6 +189,8 @@ TEST(Config, BadValuesNameTheKeyAndLine) {
   EXPECT_EQ(error_of("state_dir: /x\nbatch:\n  max_rows: 0\n"),
             "cdrd.yaml:3: batch.max_rows: must be between 1 and 100000, got 0");
   EXPECT_EQ(error_of("batch:\n  max_rows: 1.5\n"), "cdrd.yaml:2: batch.max_rows: expected an integer, got '1.5'");
+  EXPECT_EQ(error_of("database:\n  writer_connections: 0\n"),
+            "cdrd.yaml:2: database.writer_connections: must be between 1 and 16, got 0");
   EXPECT_EQ(error_of("database:\n  read_pool_size: 99999999999999999999\n"),
             "cdrd.yaml:2: database.read_pool_size: must be between 1 and 64, got 99999999999999999999");
   // size
@@ -419,6 +422,7 @@ TEST(Config, DescribeListsEveryKey) {
                                              "database.statement_timeout_ms",
                                              "database.partitions_ahead_months",
                                              "database.retention_months",
+                                             "database.writer_connections",
                                              "batch.max_rows",
                                              "batch.max_delay_ms",
                                              "spool.max_bytes",

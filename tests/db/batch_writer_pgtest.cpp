@@ -438,10 +438,14 @@ TEST_F(BatchWriterTest, AStoredLegTheCallWalkCannotSeeMakesTheDirectCopyFallBack
   const int64_t end = now_unix();
   std::string esl = cdr_json("hidden", end);
   esl.replace(esl.find(R"("source":"json_cdr")"), 19, R"("source":"esl")");
-  BatchWriter writer(fast_options(dsn_), spool_.get(), &metrics_);
-  writer.start();
-  append_durably(spool_.get(), {payload(esl)});
-  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  BatchWriterOptions options = fast_options(dsn_);
+  options.connections = 1;  // one share: the fallback takes the whole batch
+  {
+    BatchWriter first(options, spool_.get(), &metrics_);
+    first.start();
+    append_durably(spool_.get(), {payload(esl)});
+    ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  }
   {
     // As for a row stored before the links existed: the walk finds nothing.
     pqxx::connection conn(dsn_);
@@ -452,7 +456,9 @@ TEST_F(BatchWriterTest, AStoredLegTheCallWalkCannotSeeMakesTheDirectCopyFallBack
   std::vector<std::string> batch;
   for (int i = 0; i < 5; ++i) batch.push_back(payload(cdr_json("beside-" + std::to_string(i), end)));
   batch.push_back(payload(cdr_json("hidden", end, R"(,"caller_id_number":"+15550001111")")));
-  append_durably(spool_.get(), batch);
+  append_durably(spool_.get(), batch);  // before the writer starts: one batch
+  BatchWriter writer(options, spool_.get(), &metrics_);
+  writer.start();
   ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
   writer.stop();
 
@@ -465,6 +471,72 @@ TEST_F(BatchWriterTest, AStoredLegTheCallWalkCannotSeeMakesTheDirectCopyFallBack
                   "SELECT count(*) FROM cdrs WHERE call_id = 'hidden' AND source = 'json_cdr' AND "
                   "caller_id_number = '+15550001111'"),
             1);
+}
+
+// database.writer_connections: the rows of a batch are written in shares on
+// several connections at once, but call assembly ran once for all of them:
+// 20 calls of three legs (A names itself, B names A as its other leg, C
+// names B), the legs hashed to 3 connections, make 20 calls each with one
+// root and one interaction id, the A-leg's, as on one connection.
+TEST_F(BatchWriterTest, LegsOfOneCallWrittenOnDifferentConnectionsAreStillOneCall) {
+  const int64_t end = now_unix();
+  std::vector<std::string> payloads;
+  for (int i = 0; i < 20; ++i) {
+    const std::string n = std::to_string(i);
+    const std::string created = std::to_string((end - 60) * 1000000);
+    const std::string later = std::to_string((end - 50) * 1000000);
+    payloads.push_back(
+        payload(cdr_json("a" + n, end, R"(,"interaction_id":"a)" + n + R"(","channel_created_time":)" + created)));
+    payloads.push_back(
+        payload(cdr_json("b" + n, end, R"(,"other_leg_call_id":"a)" + n + R"(","channel_created_time":)" + later)));
+    payloads.push_back(
+        payload(cdr_json("c" + n, end, R"(,"related_call_ids":["b)" + n + R"("],"channel_created_time":)" + later)));
+  }
+  append_durably(spool_.get(), payloads);
+  BatchWriterOptions options = fast_options(dsn_);
+  options.connections = 3;
+  BatchWriter writer(options, spool_.get(), &metrics_);
+  writer.start();
+  ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+  writer.stop();
+  EXPECT_EQ(metrics_.batches.load(), 1u);
+  EXPECT_EQ(metrics_.rows_copied_direct.load(), 60u);
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs"), 60);
+  EXPECT_EQ(count(dsn_, "SELECT count(DISTINCT interaction_id) FROM cdrs"), 20);
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs WHERE interaction_id = 'a' || substr(call_id, 2)"), 60);
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs WHERE call_root AND call_id LIKE 'a%'"), 20);
+  EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs WHERE call_root"), 20);
+  // Every leg's links are stored once, with share 0's transaction.
+  EXPECT_EQ(count(dsn_, "SELECT count(DISTINCT call_id) FROM cdr_links"), 60);
+}
+
+// The same rows through one connection and through four: the same table.
+TEST_F(BatchWriterTest, OneConnectionOrFourWriteTheSameRows) {
+  const int64_t end = now_unix();
+  for (const int connections : {1, 4}) {
+    Metrics metrics;
+    std::vector<std::string> payloads;
+    for (int i = 0; i < 150; ++i) {
+      payloads.push_back(payload(
+          cdr_json("n" + std::to_string(connections) + "-" + std::to_string(i), end, R"(,"billing_seconds":7)")));
+    }
+    payloads.push_back(payloads[3]);  // a leg twice in the batch
+    append_durably(spool_.get(), payloads);
+    BatchWriterOptions options = fast_options(dsn_);
+    options.connections = connections;
+    options.max_rows = 1000;
+    BatchWriter writer(options, spool_.get(), &metrics);
+    writer.start();
+    ASSERT_TRUE(eventually([&] { return drained(*spool_); }));
+    writer.stop();
+    EXPECT_EQ(metrics.written.load(), 151u) << connections;
+    EXPECT_EQ(metrics.inserted.load(), 150u) << connections;
+    EXPECT_EQ(metrics.rows_copied_direct.load(), 149u) << connections;  // not the leg that came twice
+    EXPECT_EQ(count(dsn_, "SELECT count(*) FROM cdrs WHERE call_id LIKE 'n" + std::to_string(connections) +
+                              "-%' AND billing_seconds = 7 AND call_root"),
+              150)
+        << connections;
+  }
 }
 
 TEST_F(BatchWriterTest, JsonCdrThenEslOrXmlCdrLeavesTheRowUnchanged) {
