@@ -351,7 +351,7 @@ struct BatchWriter::Impl {
         q.error = "spool record before " + position_text(spooled.next) + ": " + error;
         q.payload = std::move(spooled.payload);
         batch->unreadable.push_back(std::move(q));
-      } else if (!extract_columns(record, &row, &error)) {
+      } else if (!take_columns(&record, &row, &error)) {
         QuarantineEntry q;
         q.log_id = record_id(record.json);
         q.error = std::move(error);

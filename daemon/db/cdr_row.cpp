@@ -156,7 +156,10 @@ bool format_utc_micros(int64_t unix_micros, std::string* out) {
   return true;
 }
 
-bool extract_columns(const CdrRecord& record, CdrRow* row, std::string* error) {
+namespace {
+
+// Everything but the three strings, which the callers copy or move in.
+bool extract_typed_columns(const CdrRecord& record, CdrRow* row, std::string* error) {
   rapidjson::Document doc;
   doc.Parse(record.json.data(), record.json.size());
   if (doc.HasParseError()) {
@@ -268,10 +271,25 @@ bool extract_columns(const CdrRecord& record, CdrRow* row, std::string* error) {
   if (!get_bool(obj, "imported", &r.imported, error)) return false;
   if (!get_bool(obj, "is_loopback", &r.is_loopback, error)) return false;
 
-  r.record = record.json;
-  if (!record.raw.empty()) r.raw = record.raw;
-  if (!record.raw_format.empty()) r.raw_format = record.raw_format;
   *row = std::move(r);
+  return true;
+}
+
+}  // namespace
+
+bool extract_columns(const CdrRecord& record, CdrRow* row, std::string* error) {
+  if (!extract_typed_columns(record, row, error)) return false;
+  row->record = record.json;
+  if (!record.raw.empty()) row->raw = record.raw;
+  if (!record.raw_format.empty()) row->raw_format = record.raw_format;
+  return true;
+}
+
+bool take_columns(CdrRecord* record, CdrRow* row, std::string* error) {
+  if (!extract_typed_columns(*record, row, error)) return false;
+  row->record = std::move(record->json);
+  if (!record->raw.empty()) row->raw = std::move(record->raw);
+  if (!record->raw_format.empty()) row->raw_format = std::move(record->raw_format);
   return true;
 }
 

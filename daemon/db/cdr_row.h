@@ -66,6 +66,10 @@ struct CdrRow {
 // account_id, call_id, source) is missing, or a field has the wrong JSON type
 // (e.g. duration_seconds 1e20, which is not an integer).
 bool extract_columns(const CdrRecord& record, CdrRow* row, std::string* error);
+// The same, moving the record's strings (the JSON and the raw document, most
+// of a row's bytes) into the row instead of copying them; on failure
+// `record` is left as it was.
+bool take_columns(CdrRecord* record, CdrRow* row, std::string* error);
 
 // "YYYY-MM-DD HH:MM:SS[.ffffff]+00" for Unix microseconds; false outside years 1..9999.
 bool format_utc_micros(int64_t unix_micros, std::string* out);

@@ -54,6 +54,7 @@ class BinaryRowEncoder {
   const std::string& bytes() const { return out_; }
   size_t size() const { return out_.size(); }
   void clear() { out_.clear(); }
+  void reserve(size_t bytes) { out_.reserve(bytes); }
 
  private:
   void put16(uint16_t v);

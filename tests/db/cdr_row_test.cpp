@@ -84,6 +84,24 @@ TEST(ExtractColumns, FullRecordFillsEveryColumn) {
   EXPECT_EQ(row.raw_format, std::optional<std::string>("json"));
 }
 
+TEST(TakeColumns, MovesTheStringsInOnSuccessAndLeavesTheRecordOnFailure) {
+  CdrRecord record = make_record(kFullRecord, "the raw", "json");
+  CdrRow row;
+  std::string error;
+  ASSERT_TRUE(take_columns(&record, &row, &error)) << error;
+  EXPECT_EQ(row.record, kFullRecord);
+  EXPECT_EQ(row.raw, std::optional<std::string>("the raw"));
+  EXPECT_EQ(row.raw_format, std::optional<std::string>("json"));
+  EXPECT_EQ(row.id, "201801-3da8bf84-c133-4959-9e24-e72875cb33a1");
+
+  const std::string bad = minimal_json(R"(,"duration_seconds":99999999999)");
+  CdrRecord refused = make_record(bad, "raw kept", "xml");
+  EXPECT_FALSE(take_columns(&refused, &row, &error));
+  EXPECT_EQ(refused.json, bad);  // still there for the quarantine
+  EXPECT_EQ(refused.raw, "raw kept");
+  EXPECT_EQ(refused.raw_format, "xml");
+}
+
 TEST(ExtractColumns, MinimalRecordLeavesOptionalColumnsEmpty) {
   CdrRow row;
   row.imported = true;  // must be reset: the row is filled from scratch
