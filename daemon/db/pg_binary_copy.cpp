@@ -12,7 +12,7 @@ namespace {
 
 // PostgreSQL's epoch, 2000-01-01 00:00:00 UTC, in Unix microseconds.
 constexpr int64_t kPgEpochUnixUs = 946684800LL * 1000000LL;
-constexpr size_t kChunkBytes = 256 * 1024;
+constexpr size_t kChunkBytes = size_t{256} * 1024;
 constexpr uint16_t kNumericPositive = 0x0000;
 constexpr uint16_t kNumericNegative = 0x4000;
 // More digits than any charge has; keeps weight and dscale far inside int16.
@@ -173,12 +173,16 @@ BinaryCopyIn::BinaryCopyIn(pqxx::dbtransaction& tx, const std::string& table, co
   open_ = true;
   // One allocation per COPY: a chunk plus one more row of the ~15 KB kind
   // before it is sent, rather than doubling up to it every batch.
-  encoder_.reserve(kChunkBytes + 64 * 1024);
+  encoder_.reserve(kChunkBytes + size_t{64} * 1024);
   encoder_.header();
 }
 
 BinaryCopyIn::~BinaryCopyIn() {
-  if (open_) finish("cdrd abandoned this COPY");
+  if (!open_) return;
+  try {
+    finish("cdrd abandoned this COPY");
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a cancelled COPY throws nothing but std::bad_alloc
+  }
 }
 
 void BinaryCopyIn::end_row() {

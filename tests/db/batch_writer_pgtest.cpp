@@ -413,6 +413,7 @@ TEST_F(BatchWriterTest, EslThenJsonCdrBecomesTheJsonCdrRow) {
 TEST_F(BatchWriterTest, NewLegsAreCopiedStraightInAndARepeatTakesTheUpsert) {
   const int64_t end = now_unix();
   std::vector<std::string> first;
+  first.reserve(30);
   for (int i = 0; i < 30; ++i) first.push_back(payload(cdr_json("direct-" + std::to_string(i), end)));
   append_durably(spool_.get(), first);
   BatchWriter writer(fast_options(dsn_), spool_.get(), &metrics_);
@@ -454,6 +455,7 @@ TEST_F(BatchWriterTest, AStoredLegTheCallWalkCannotSeeMakesTheDirectCopyFallBack
     tx.commit();
   }
   std::vector<std::string> batch;
+  batch.reserve(6);
   for (int i = 0; i < 5; ++i) batch.push_back(payload(cdr_json("beside-" + std::to_string(i), end)));
   batch.push_back(payload(cdr_json("hidden", end, R"(,"caller_id_number":"+15550001111")")));
   append_durably(spool_.get(), batch);  // before the writer starts: one batch
@@ -516,6 +518,7 @@ TEST_F(BatchWriterTest, OneConnectionOrFourWriteTheSameRows) {
   for (const int connections : {1, 4}) {
     Metrics metrics;
     std::vector<std::string> payloads;
+    payloads.reserve(151);
     for (int i = 0; i < 150; ++i) {
       payloads.push_back(payload(
           cdr_json("n" + std::to_string(connections) + "-" + std::to_string(i), end, R"(,"billing_seconds":7)")));
