@@ -18,7 +18,8 @@ using Type = CsvColumn::Type;
 
 // ARCHITECTURE.md "Canonical record" order; the fields derived from the SIP
 // and SDP data (media_server_ip .. remote_rtp_ip), then the billing details
-// (rang_at .. related_call_ids) come last so a newer column never moves an
+// (rang_at .. related_call_ids), then what the writer adds per call
+// (direction_class, rating) come last so a newer column never moves an
 // older one. Objects and lists are their JSON text, as custom_channel_vars
 // always was: one cell that imports back to the same value.
 const std::vector<CsvColumn> kColumns = {
@@ -100,6 +101,11 @@ const std::vector<CsvColumn> kColumns = {
     {"callee_e164", Type::kString},
     {"destination", Type::kObject},
     {"related_call_ids", Type::kList},
+    // What the writer adds when it assembles and rates the call: the call's
+    // class, and the rating object (customer / vendor / status, money as
+    // decimal text), one JSON cell as custom_channel_vars.
+    {"direction_class", Type::kString},
+    {"rating", Type::kObject},
 };
 
 // RFC 4180: a field holding a comma, a quote, CR or LF is quoted, and its

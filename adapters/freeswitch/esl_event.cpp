@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
+#include "adapters/freeswitch/byte_scan.h"
 #include "adapters/freeswitch/percent_decode.h"
 
 namespace cdrd {
@@ -16,28 +19,35 @@ std::string_view as_view(const rapidjson::Value& string) { return {string.GetStr
 // switch_event_serialize(): "Name: url-encoded value\n" per header, then
 // either "\n" or "Content-Length: N\n\n" and N bytes of event body.
 bool parse_plain(std::string_view text, EslEvent* out, std::string* error) {
+  // The decoded text is never longer than the encoded one: one allocation.
+  // Hangup events' lines average some 50 bytes, so the spans mostly fit too.
+  constexpr size_t kBytesPerLineGuess = 32;
+  out->headers.reserve(text.size(), text.size() / kBytesPerLineGuess + 16);
+  size_t length_header = SIZE_MAX;  // the first Content-Length
   size_t pos = 0;
   size_t line_number = 0;
   while (pos < text.size()) {
-    size_t newline = text.find('\n', pos);
-    if (newline == std::string_view::npos) newline = text.size();
+    const size_t newline = pos + byte_scan::find_byte(text.data() + pos, text.size() - pos, '\n');
     std::string_view line = text.substr(pos, newline - pos);
     pos = newline + 1;
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) break;  // end of the headers; an event body may follow
-    const size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) {
+    const size_t colon = byte_scan::find_byte(line.data(), line.size(), ':');
+    if (colon == line.size() || colon == 0) {
       *error = "event line " + std::to_string(line_number) + " is not 'Name: value': '" +
                std::string(line.substr(0, 60)) + "'";
       return false;
     }
+    const std::string_view name = line.substr(0, colon);
     std::string_view value = line.substr(colon + 1);
     if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
     // A '+' is a literal plus: FreeSWITCH encodes a space as %20.
-    out->headers.emplace_back(std::string(line.substr(0, colon)), percent_decode(value, PlusMeans::kPlus));
+    out->headers.add_percent_decoded(name, value);
+    if (length_header == SIZE_MAX && name == "Content-Length") length_header = out->headers.size() - 1;
   }
-  const std::string_view length_text = out->header("Content-Length");
+  if (length_header == SIZE_MAX) return true;
+  const std::string_view length_text = out->headers[length_header].value;
   if (length_text.empty()) return true;
   size_t length = 0;
   const auto [end, ec] = std::from_chars(length_text.data(), length_text.data() + length_text.size(), length);
@@ -73,13 +83,14 @@ bool parse_json(std::string_view text, EslEvent* out, std::string* error) {
     *error = "the JSON event is not an object";
     return false;
   }
+  out->headers.reserve(text.size(), doc.MemberCount());
   for (const auto& m : doc.GetObject()) {
     const std::string_view name = as_view(m.name);
     if (m.value.IsString()) {
       if (name == "_body") {
         out->body.assign(as_view(m.value));
       } else {
-        out->headers.emplace_back(std::string(name), std::string(as_view(m.value)));
+        out->headers.add(name, as_view(m.value));
       }
       continue;
     }
@@ -87,7 +98,7 @@ bool parse_json(std::string_view text, EslEvent* out, std::string* error) {
       bool strings = true;
       for (const auto& item : m.value.GetArray()) strings = strings && item.IsString();
       if (strings) {
-        for (const auto& item : m.value.GetArray()) out->headers.emplace_back(std::string(name), as_view(item));
+        for (const auto& item : m.value.GetArray()) out->headers.add(name, as_view(item));
         continue;
       }
     }
@@ -99,9 +110,36 @@ bool parse_json(std::string_view text, EslEvent* out, std::string* error) {
 
 }  // namespace
 
+EslHeaders::EslHeaders(const EslHeaders& other) : capacity_(other.used_), used_(other.used_), spans_(other.spans_) {
+  if (used_ > 0) {
+    text_.reset(new char[used_]);
+    std::memcpy(text_.get(), other.text_.get(), used_);
+  }
+}
+
+EslHeaders& EslHeaders::operator=(const EslHeaders& other) {
+  if (this != &other) *this = EslHeaders(other);
+  return *this;
+}
+
+void EslHeaders::grow(size_t bytes) {
+  const size_t capacity = std::max(capacity_ * 2, used_ + bytes);
+  std::unique_ptr<char[]> text(new char[capacity]);
+  if (used_ > 0) std::memcpy(text.get(), text_.get(), used_);
+  text_ = std::move(text);
+  capacity_ = capacity;
+}
+
+void EslHeaders::add_percent_decoded(std::string_view name, std::string_view value) {
+  char* out = room(name.size() + value.size());
+  std::memcpy(out, name.data(), name.size());
+  const size_t value_size = percent_decode_to(value, out + name.size());
+  add_span(name.size(), value_size);
+}
+
 std::string_view EslEvent::header(std::string_view name) const {
-  for (const auto& [key, value] : headers) {
-    if (key == name) return value;
+  for (const EslHeader h : headers) {
+    if (h.name == name) return h.value;
   }
   return {};
 }

@@ -45,9 +45,15 @@ bool EslFrameParser::feed(std::string_view bytes, std::vector<EslFrame>* out, st
     *error = "the ESL stream had a protocol error earlier; a new connection needs a new parser";
     return false;
   }
-  buffer_.append(bytes);
-  // `start` is where the frame in progress begins in buffer_; the consumed
-  // prefix is erased once at the end, so many small frames cost one move.
+  // Frames are read from `data`: the held bytes with the new ones appended,
+  // or, when nothing is held (a read that starts at a frame boundary), the
+  // new bytes themselves, so that a whole frame is copied once (into its
+  // body), not twice. Only an incomplete frame at the end is kept.
+  const bool holding = !buffer_.empty();
+  if (holding) buffer_.append(bytes);
+  const std::string_view data = holding ? std::string_view(buffer_) : bytes;
+  // `start` is where the frame in progress begins in data; the consumed
+  // prefix is dropped once at the end, so many small frames cost one move.
   size_t start = 0;
   const auto offset_of = [&](size_t pos) { return std::to_string(stream_offset_ + pos); };
   const auto protocol_error = [&](std::string message) {
@@ -60,10 +66,10 @@ bool EslFrameParser::feed(std::string_view bytes, std::vector<EslFrame>* out, st
 
   while (true) {
     if (in_body_) {
-      // The header block stays in buffer_ until the frame is whole, so
-      // buffered() is never 0 in the middle of a frame; the body begins at line_start_.
-      if (buffer_.size() - line_start_ < body_length_) break;
-      pending_.body.assign(buffer_, line_start_, body_length_);
+      // The header block stays held until the frame is whole, so buffered()
+      // is never 0 in the middle of a frame; the body begins at line_start_.
+      if (data.size() - line_start_ < body_length_) break;
+      pending_.body.assign(data, line_start_, body_length_);
       start = line_start_ + body_length_;
       scanned_ = line_start_ = start;
       in_body_ = false;
@@ -71,23 +77,23 @@ bool EslFrameParser::feed(std::string_view bytes, std::vector<EslFrame>* out, st
       pending_ = EslFrame();
       continue;
     }
-    const size_t newline = buffer_.find('\n', scanned_);
-    if (newline == std::string::npos) {
+    const size_t newline = data.find('\n', scanned_);
+    if (newline == std::string_view::npos) {
       // A '\r' held last may be that of the empty line ending the block,
       // which the limit does not count; were it counted here, a block at the
       // limit would pass whole and fail when its CRLF arrives split (found by
       // fuzz/esl_frame_fuzzer). A longer line is caught when its '\n' arrives.
-      size_t held = buffer_.size() - start;
-      if (held > 0 && buffer_.back() == '\r') --held;
+      size_t held = data.size() - start;
+      if (held > 0 && data.back() == '\r') --held;
       if (held > limits_.max_header_bytes) {
         return protocol_error("ESL header block over " + std::to_string(limits_.max_header_bytes) +
                               " bytes in the frame at stream offset " + offset_of(start));
       }
-      scanned_ = buffer_.size();
+      scanned_ = data.size();
       break;
     }
     const size_t line_start = line_start_;
-    const std::string_view line = trim_cr(std::string_view(buffer_).substr(line_start, newline - line_start));
+    const std::string_view line = trim_cr(data.substr(line_start, newline - line_start));
     scanned_ = line_start_ = newline + 1;
     if (line.empty()) {
       if (pending_.headers.empty()) {
@@ -148,7 +154,11 @@ bool EslFrameParser::feed(std::string_view bytes, std::vector<EslFrame>* out, st
     pending_.headers.emplace_back(name, value);
   }
 
-  buffer_.erase(0, start);
+  if (holding) {
+    buffer_.erase(0, start);
+  } else {
+    buffer_.assign(data.substr(start));
+  }
   stream_offset_ += start;
   scanned_ -= start;
   line_start_ -= start;

@@ -1,12 +1,15 @@
 // mod_json_cdr documents -> ChannelData -> canonical record.
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
 
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "adapters/freeswitch/channel_data.h"
+#include "adapters/freeswitch/json_insitu.h"
 #include "adapters/freeswitch/normalize.h"
 #include "adapters/freeswitch/percent_decode.h"
 #include "adapters/freeswitch/record_builder.h"
@@ -113,20 +116,129 @@ void read_callflows(const std::vector<const Value*>& callflows, ChannelData* dat
   }
 }
 
-void read_variables(Value& variables, ChannelVariables* out) {
-  out->reserve(variables.MemberCount());
-  for (auto& m : variables.GetObject()) {
-    if (m.value.IsString()) {
-      // In-situ parsing: the string lives in our buffer, so it may be decoded where it is.
-      char* text = const_cast<char*>(m.value.GetString());
-      const size_t size = percent_decode_in_place(text, m.value.GetStringLength(), PlusMeans::kPlus);
-      out->add(as_view(m.name), std::string_view(text, size));
-    } else if (m.value.IsBool()) {
-      out->add(as_view(m.name), m.value.GetBool() ? "true" : "false");
-    }
+// The parse of a mod_json_cdr document, sorting its SAX events as they come.
+// The first top-level "variables" object goes straight into ChannelVariables
+// (its values percent-decoded where they are: in-situ parsing leaves every
+// string in our buffer, and the parser never goes back to a string it has
+// handed over). "callflow", "channel_data", "switchname" and "core-uuid"
+// are forwarded to a DOM, which read_callflows() reads with the rules it
+// always had. Everything else (callStats, app_log, a repeated "variables")
+// is dropped. So no DOM is built for the variables, most of the document,
+// nor for what no rule reads, and the variables are not walked twice.
+class CdrFilter : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, CdrFilter> {
+ public:
+  CdrFilter(rapidjson::Document& dom, ChannelVariables* variables) : dom_(dom), variables_(variables) {}
+
+  bool root_is_object() const { return root_is_object_; }
+  bool has_variables() const { return has_variables_; }
+  bool variables_are_object() const { return variables_are_object_; }
+
+  bool Null() {
+    if (forwarding()) dom_.Null();
+    end_scalar();
+    return true;
   }
-  out->seal();
-}
+  bool Bool(bool b) {
+    if (forwarding()) dom_.Bool(b);
+    if (at_variable()) variables_->add(variable_name_, b ? "true" : "false");
+    end_scalar();
+    return true;
+  }
+  // kParseNumbersAsStringsFlag: numbers come as their text, as strings do.
+  bool RawNumber(const char* text, rapidjson::SizeType length, bool copy) {
+    if (forwarding()) dom_.RawNumber(text, length, copy);
+    if (at_variable()) add_variable(text, length);
+    end_scalar();
+    return true;
+  }
+  bool String(const char* text, rapidjson::SizeType length, bool copy) {
+    if (forwarding()) dom_.String(text, length, copy);
+    if (at_variable()) add_variable(text, length);
+    end_scalar();
+    return true;
+  }
+  bool Key(const char* text, rapidjson::SizeType length, bool copy) {
+    const std::string_view name(text, length);
+    if (root_is_object_ && depth_ == 1) {
+      if (name == "variables") {
+        member_ = has_variables_ ? Member::kDropped : Member::kVariables;
+        has_variables_ = true;
+      } else if (name == "callflow" || name == "channel_data" || name == "switchname" || name == "core-uuid") {
+        member_ = Member::kForwarded;
+      } else {
+        member_ = Member::kDropped;
+      }
+    } else if (member_ == Member::kVariables && depth_ == 2) {
+      variable_name_ = name;
+    }
+    if (forwarding()) dom_.Key(text, length, copy);
+    return true;
+  }
+  bool StartObject() { return start(true); }
+  bool StartArray() { return start(false); }
+  bool EndObject(rapidjson::SizeType members) {
+    --depth_;
+    if (depth_ == 0) {
+      if (root_is_object_) dom_.EndObject(forwarded_members_);
+    } else if (forwarding()) {
+      dom_.EndObject(members);
+    }
+    if (depth_ == 1) end_member();
+    return true;
+  }
+  bool EndArray(rapidjson::SizeType items) {
+    --depth_;
+    if (depth_ > 0 && forwarding()) dom_.EndArray(items);
+    if (depth_ == 1) end_member();
+    return true;
+  }
+
+ private:
+  // What becomes of the value of the current top-level member.
+  enum class Member { kNone, kVariables, kForwarded, kDropped };
+
+  bool forwarding() const { return member_ == Member::kForwarded; }
+  // A scalar value directly in the variables object.
+  bool at_variable() const { return member_ == Member::kVariables && depth_ == 2 && variables_are_object_; }
+
+  void add_variable(const char* text, rapidjson::SizeType length) {
+    // In situ, the text lies in our own buffer.
+    char* value = const_cast<char*>(text);
+    variables_->add(variable_name_, std::string_view(value, percent_decode_in_place(value, length, PlusMeans::kPlus)));
+  }
+
+  bool start(bool object) {
+    if (depth_ == 0) {
+      root_is_object_ = object;
+      if (object) dom_.StartObject();
+    } else if (forwarding()) {
+      object ? dom_.StartObject() : dom_.StartArray();
+    } else if (member_ == Member::kVariables && depth_ == 1) {
+      variables_are_object_ = object;
+    }
+    ++depth_;
+    return true;
+  }
+
+  // A scalar ends the value of a top-level member when it is that value.
+  void end_scalar() {
+    if (depth_ == 1) end_member();
+  }
+  void end_member() {
+    if (member_ == Member::kForwarded) ++forwarded_members_;
+    member_ = Member::kNone;
+  }
+
+  rapidjson::Document& dom_;
+  ChannelVariables* variables_;
+  size_t depth_ = 0;  // of open objects and arrays
+  bool root_is_object_ = false;
+  Member member_ = Member::kNone;
+  rapidjson::SizeType forwarded_members_ = 0;
+  bool has_variables_ = false;
+  bool variables_are_object_ = false;
+  std::string_view variable_name_;
+};
 
 NormalizeResult refuse(const char* code, std::string message) {
   NormalizeResult result;
@@ -146,23 +258,33 @@ NormalizeResult normalize_json_cdr(std::string_view json, const NormalizeOptions
                                       std::to_string(static_cast<const char*>(nul) - json.data()) +
                                       ": NUL byte in the document");
   }
-  std::string buffer(json);
-  rapidjson::Document doc;
-  doc.ParseInsitu<kParseFlags>(buffer.data());
-  if (doc.HasParseError()) {
-    return refuse("invalid_json", "JSON parse error at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
-                                      rapidjson::GetParseError_En(doc.GetParseError()));
-  }
-  if (!doc.IsObject()) return refuse("invalid_json", "the JSON CDR is not a JSON object");
-
+  std::string buffer = padded_copy(json);
+  InsituJsonStream stream(buffer.data());
+  // The DOM holds only the forwarded members (a few KB): a pool on the stack
+  // spares the allocator's first 64 KB chunk.
+  alignas(std::max_align_t) char pool[8192];
+  rapidjson::MemoryPoolAllocator<> allocator(pool, sizeof pool);
+  rapidjson::Document doc(&allocator);
   ChannelData data;
-  Value* variables = nullptr;
+  data.variables.reserve(256);
+  CdrFilter filter(doc, &data.variables);
+  rapidjson::Reader reader;
+  // Populate() takes the DOM's root from its stack when the generator returns true.
+  auto parse = [&](rapidjson::Document&) {
+    reader.Parse<kParseFlags | rapidjson::kParseInsituFlag>(stream, filter);
+    return !reader.HasParseError() && filter.root_is_object();
+  };
+  doc.Populate(parse);
+  if (reader.HasParseError()) {
+    return refuse("invalid_json", "JSON parse error at offset " + std::to_string(reader.GetErrorOffset()) + ": " +
+                                      rapidjson::GetParseError_En(reader.GetParseErrorCode()));
+  }
+  if (!filter.root_is_object()) return refuse("invalid_json", "the JSON CDR is not a JSON object");
+
   std::vector<const Value*> callflows;
-  for (auto& m : doc.GetObject()) {
+  for (const auto& m : doc.GetObject()) {
     const std::string_view name = as_view(m.name);
-    if (name == "variables") {
-      if (variables == nullptr) variables = &m.value;
-    } else if (name == "callflow") {
+    if (name == "callflow") {
       collect_callflows(m.value, &callflows);
     } else if (name == "switchname" && m.value.IsString()) {
       data.switchname = as_view(m.value);
@@ -172,9 +294,9 @@ NormalizeResult normalize_json_cdr(std::string_view json, const NormalizeOptions
       data.direction = string_member(m.value, "direction");
     }
   }
-  if (variables == nullptr) return refuse("missing_field", "variables is missing");
-  if (!variables->IsObject()) return refuse("invalid_json", "variables is not a JSON object");
-  read_variables(*variables, &data.variables);
+  if (!filter.has_variables()) return refuse("missing_field", "variables is missing");
+  if (!filter.variables_are_object()) return refuse("invalid_json", "variables is not a JSON object");
+  data.variables.seal();
   read_callflows(callflows, &data);
 
   return normalized_record(data, options, RecordSource{"json_cdr", "variables."}, uuid_param, json, "json");

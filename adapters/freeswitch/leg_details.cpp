@@ -31,32 +31,38 @@ bool looks_like_uuid(std::string_view s) {
   return true;
 }
 
-}  // namespace
-
-std::vector<std::string_view> variable_items(std::string_view value) {
-  std::vector<std::string_view> items;
+// Calls `f` with each item of variable_items(value), without a vector.
+template <typename F>
+void for_each_item(std::string_view value, F f) {
   if (value.substr(0, kArrayPrefix.size()) != kArrayPrefix) {
-    if (!value.empty()) items.push_back(value);
-    return items;
+    if (!value.empty()) f(value);
+    return;
   }
   value.remove_prefix(kArrayPrefix.size());
   for (;;) {
     const size_t end = value.find(kArraySeparator);
     const std::string_view item = value.substr(0, end);
-    if (!item.empty()) items.push_back(item);
+    if (!item.empty()) f(item);
     if (end == std::string_view::npos) break;
     value.remove_prefix(end + kArraySeparator.size());
   }
+}
+
+}  // namespace
+
+std::vector<std::string_view> variable_items(std::string_view value) {
+  std::vector<std::string_view> items;
+  for_each_item(value, [&](std::string_view item) { items.push_back(item); });
   return items;
 }
 
 std::vector<TransferEntry> parse_transfer_history(std::string_view value) {
   std::vector<TransferEntry> entries;
-  for (std::string_view item : variable_items(value)) {
+  for_each_item(value, [&](std::string_view item) {
     const size_t first = item.find(':');
     const size_t second = first == std::string_view::npos ? first : item.find(':', first + 1);
     const size_t third = second == std::string_view::npos ? second : item.find(':', second + 1);
-    if (third == std::string_view::npos) continue;
+    if (third == std::string_view::npos) return;
     TransferEntry e;
     const std::string_view epoch = item.substr(0, first);
     int64_t seconds = 0;
@@ -66,7 +72,7 @@ std::vector<TransferEntry> parse_transfer_history(std::string_view value) {
     e.kind = item.substr(second + 1, third - second - 1);
     e.destination = item.substr(third + 1);
     entries.push_back(e);
-  }
+  });
   return entries;
 }
 
@@ -135,14 +141,20 @@ std::string_view answered_by(const ChannelVariables& v) {
 }
 
 std::vector<std::string_view> diversions(const ChannelVariables& v) {
+  return diversions(v.with_prefix("sip_i_"), v.with_prefix("sip_h_"), v.with_prefix("sip_rh_"));
+}
+
+std::vector<std::string_view> diversions(const std::vector<ChannelVariables::Entry>& sip_i,
+                                         const std::vector<ChannelVariables::Entry>& sip_h,
+                                         const std::vector<ChannelVariables::Entry>& sip_rh) {
   static constexpr std::string_view kName = "diversion";
   std::vector<std::string_view> out;
-  for (std::string_view prefix :
-       {std::string_view("sip_i_"), std::string_view("sip_h_"), std::string_view("sip_rh_")}) {
-    const auto [first, last] = v.with_prefix(prefix);
-    for (auto it = first; it != last; ++it) {
-      if (it->second.empty() || !equals_ignoring_case(it->first.substr(prefix.size()), kName)) continue;
-      if (std::find(out.begin(), out.end(), it->second) == out.end()) out.push_back(it->second);
+  for (const auto& [prefix, variables] :
+       {std::pair{std::string_view("sip_i_"), &sip_i}, std::pair{std::string_view("sip_h_"), &sip_h},
+        std::pair{std::string_view("sip_rh_"), &sip_rh}}) {
+    for (const auto& [name, value] : *variables) {
+      if (value.empty() || !equals_ignoring_case(name.substr(prefix.size()), kName)) continue;
+      if (std::find(out.begin(), out.end(), value) == out.end()) out.push_back(value);
     }
   }
   return out;
@@ -151,6 +163,7 @@ std::vector<std::string_view> diversions(const ChannelVariables& v) {
 std::vector<std::string_view> related_call_ids(const ChannelData& data, std::string_view call_id) {
   const ChannelVariables& v = data.variables;
   std::vector<std::string_view> ids;
+  ids.reserve(32);  // room for the usual few without growing
   ids.push_back(data.other_leg.uuid);
   // Variables whose value is another channel's uuid: the bridge partner
   // (switch_ivr_bridge.c), the originating leg (switch_ivr_originate.c), the
@@ -161,7 +174,7 @@ std::vector<std::string_view> related_call_ids(const ChannelData& data, std::str
        {"bridge_uuid", "last_bridge_to", "signal_bond", "originator", "originating_leg_uuid", "origination_uuid",
         "call_uuid", "other_loopback_leg_uuid", "loopback_from_uuid", "other_loopback_from_uuid", "other_leg_true_id",
         "att_xfer_replaced_by", "att_xfer_kill_uuid", "refer_uuid"}) {
-    for (std::string_view item : variable_items(v.get(name))) ids.push_back(item);
+    for_each_item(v.get(name), [&](std::string_view item) { ids.push_back(item); });
   }
   // mod_dptools' att_xfer: "xfer_uuids" holds two uuids separated by a space.
   std::string_view xfer = v.get("xfer_uuids");

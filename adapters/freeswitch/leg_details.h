@@ -57,6 +57,11 @@ std::string_view answered_by(const ChannelVariables& v);
 // INVITE, sip_h_Diversion / sip_rh_Diversion set for requests / responses;
 // any case), distinct values in that order.
 std::vector<std::string_view> diversions(const ChannelVariables& v);
+// The same from the variables with_prefix() gives for "sip_i_", "sip_h_"
+// and "sip_rh_", for a caller that has them already.
+std::vector<std::string_view> diversions(const std::vector<ChannelVariables::Entry>& sip_i,
+                                         const std::vector<ChannelVariables::Entry>& sip_h,
+                                         const std::vector<ChannelVariables::Entry>& sip_rh);
 
 // The uuids of other channels the leg names (the other leg, bridge and
 // loopback partners, originator, transfers), without `call_id` itself,

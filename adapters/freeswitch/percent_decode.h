@@ -17,6 +17,13 @@ enum class PlusMeans {
 // size (never larger). Anything that is not a valid %XX sequence is kept as it is.
 size_t percent_decode_in_place(char* data, size_t size, PlusMeans plus);
 
+// Writes `text` with its valid %XX sequences decoded ('+' stays a '+', as
+// PlusMeans::kPlus) to `out`, which must not overlap `text` and must have
+// room for text.size() bytes; returns the decoded size. Copies the runs
+// between escapes a block at a time: an ESL event is some 15 KB of
+// percent-encoded values.
+size_t percent_decode_to(std::string_view text, char* out);
+
 // Copying form of percent_decode_in_place.
 std::string percent_decode(std::string_view text, PlusMeans plus);
 

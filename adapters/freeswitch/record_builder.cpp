@@ -1,26 +1,55 @@
 #include "adapters/freeswitch/record_builder.h"
 
+#include <date/date.h>
 #include <rapidjson/encodings.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <time.h>
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
-#include <cstdio>
+#include <cstring>
 #include <initializer_list>
-#include <set>
 #include <string>
 #include <vector>
 
+#include "adapters/freeswitch/byte_scan.h"
 #include "adapters/freeswitch/leg_details.h"
 #include "adapters/numbers/phone_numbers.h"
 
 namespace cdrd {
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+// The record's output buffer: a type of its own, so that the writer below is
+// an instantiation of this file alone, which takes RapidJSON's hook for
+// copying the bytes that need no escaping in bulk (its SSE2 build does the
+// same for StringBuffer) instead of one by one.
+struct RecordBuffer : rapidjson::StringBuffer {};
+
+// Found by argument-dependent lookup from the writer, before RapidJSON's
+// generic versions, which would check the capacity for every byte.
+void PutReserve(RecordBuffer& buffer, size_t count) { buffer.Reserve(count); }
+void PutUnsafe(RecordBuffer& buffer, char c) { buffer.PutUnsafe(c); }
+
+}  // namespace
+}  // namespace cdrd
+
+namespace rapidjson {
+template <>
+inline bool Writer<cdrd::RecordBuffer>::ScanWriteUnescapedString(StringStream& is, size_t length) {
+  const size_t left = length - is.Tell();
+  const size_t run = cdrd::byte_scan::json_plain_run(is.src_, left);
+  std::memcpy(os_->Push(run), is.src_, run);
+  is.src_ += run;
+  return run < left;
+}
+}  // namespace rapidjson
+
+namespace cdrd {
+namespace {
+
+using JsonWriter = rapidjson::Writer<RecordBuffer>;
 
 // Seconds from 0000-01-01 (proleptic Gregorian, Erlang's calendar) to the Unix epoch.
 constexpr int64_t kGregorianToUnixSeconds = 62167219200;
@@ -42,14 +71,8 @@ struct BoundedStream {
 // so does U+0000 (a %00 value), which jsonb refuses (found by fuzz/).
 // Returns `s` itself when it is clean, else the cleaned copy in *storage.
 std::string_view valid_utf8(std::string_view s, std::string* storage) {
-  bool plain_ascii = true;
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80 || c == '\0') {
-      plain_ascii = false;
-      break;
-    }
-  }
-  if (plain_ascii) return s;
+  // Almost every value is plain ASCII without NUL.
+  if (byte_scan::ascii_run(s.data(), s.size()) == s.size()) return s;
   std::string& clean = *storage;
   clean.clear();
   clean.reserve(s.size() + 8);
@@ -73,26 +96,52 @@ void write_string(JsonWriter& w, std::string_view s) {
   w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
 }
 
-// Writes one member of an object of strings unless its name, once made valid
-// UTF-8, was written already: two names that differ only in invalid bytes
-// both become U+FFFD and would be one name twice, of which jsonb keeps only
-// the last (found by fuzz/esl_event_fuzzer). The first one stays.
-void put_member_once(JsonWriter& w, std::set<std::string>* written, std::string_view key, std::string_view value) {
-  std::string storage;
-  const std::string_view clean = valid_utf8(key, &storage);
-  if (!written->emplace(clean).second) return;
-  w.Key(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
-  write_string(w, value);
+// Writes the members of an object of strings in the order given, each name
+// once, and none named `reserved` (unless empty). Names are made valid UTF-8 first: two
+// names that differ only in invalid bytes both become U+FFFD and would be one
+// name twice, of which jsonb keeps only the last (found by
+// fuzz/esl_event_fuzzer). Of equal names the first one stays.
+void put_members_once(JsonWriter& w, std::vector<std::pair<std::string, std::string_view>>* members,
+                      std::string_view reserved) {
+  for (auto& [key, value] : *members) {
+    std::string storage;
+    const std::string_view clean = valid_utf8(key, &storage);
+    if (clean.data() != key.data()) key = std::move(storage);
+  }
+  // Which names repeat, without a set of strings: sorted positions put equal
+  // names side by side, the first of them (stable) being the one that stays.
+  const size_t n = members->size();
+  std::vector<size_t> by_name(n);
+  for (size_t i = 0; i < n; ++i) by_name[i] = i;
+  std::stable_sort(by_name.begin(), by_name.end(),
+                   [&](size_t a, size_t b) { return (*members)[a].first < (*members)[b].first; });
+  std::vector<bool> skip(n, false);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& key = (*members)[by_name[i]].first;
+    skip[by_name[i]] = (!reserved.empty() && key == reserved) || (i > 0 && key == (*members)[by_name[i - 1]].first);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (skip[i]) continue;
+    const std::string& key = (*members)[i].first;
+    w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    write_string(w, (*members)[i].second);
+  }
 }
 
-void put(JsonWriter& w, const char* name, std::string_view value) {
+// Names are std::string_view, not const char*: Writer::Key(const char*)
+// measures the name again with a loop of its own each time.
+void put_key(JsonWriter& w, std::string_view name) {
+  w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+}
+
+void put(JsonWriter& w, std::string_view name, std::string_view value) {
   if (value.empty()) return;
-  w.Key(name);
+  put_key(w, name);
   write_string(w, value);
 }
 
-void put_int(JsonWriter& w, const char* name, int64_t value) {
-  w.Key(name);
+void put_int(JsonWriter& w, std::string_view name, int64_t value) {
+  put_key(w, name);
   w.Int64(value);
 }
 
@@ -177,28 +226,84 @@ bool read_timing(const ChannelData& data, const RecordSource& source, Timing* t,
   return true;
 }
 
-// `uepoch` as 2018-01-11T10:25:44.534355Z.
-std::string iso8601(int64_t uepoch) {
-  const time_t seconds = static_cast<time_t>(uepoch / kMicrosPerSecond);
-  struct tm tm {};
-  gmtime_r(&seconds, &tm);
-  char buf[40];
-  const int n =
-      std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(uepoch % kMicrosPerSecond));
-  return std::string(buf, static_cast<size_t>(n));
+// Writes `value` as `digits` decimal digits, zero-padded, at `out`.
+char* put_digits(char* out, int64_t value, int digits) {
+  for (int i = digits - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return out + digits;
 }
 
-// Kazoo's record id: YYYYMM of the leg's start (UTC), '-', the call id.
-std::string record_id(int64_t start_uepoch, std::string_view call_id) {
-  const time_t seconds = static_cast<time_t>(start_uepoch / kMicrosPerSecond);
-  struct tm tm {};
-  gmtime_r(&seconds, &tm);
-  char buf[16];
-  const int n = std::snprintf(buf, sizeof buf, "%04d%02d-", tm.tm_year + 1900, tm.tm_mon + 1);
-  std::string id(buf, static_cast<size_t>(n));
-  id.append(call_id);
-  return id;
+// The UTC calendar date of `uepoch` (µs since the Unix epoch, in
+// [0, kLastUepoch]) and the µs into that day. date.h's civil calendar, not
+// gmtime_r() + snprintf(): these run four times a record, and those two were
+// 3% of a whole normalization.
+struct UtcTime {
+  date::year_month_day day;
+  int64_t micros_of_day;
+};
+
+UtcTime utc_time(int64_t uepoch) {
+  const date::sys_time<std::chrono::microseconds> time{std::chrono::microseconds(uepoch)};
+  const date::sys_days day = date::floor<date::days>(time);
+  return {date::year_month_day(day), (time - day).count()};
+}
+
+// Text joined from a few parts, on the stack when short: addresses and the
+// id are joined for every record, and a std::string of more than 15 bytes is
+// an allocation each.
+class JoinedText {
+ public:
+  JoinedText(std::initializer_list<std::string_view> parts) {
+    size_t size = 0;
+    for (std::string_view part : parts) size += part.size();
+    char* out = inline_;
+    if (size > sizeof inline_) {
+      heap_.resize(size);
+      out = heap_.data();
+    }
+    view_ = std::string_view(out, size);
+    for (std::string_view part : parts) {
+      std::memcpy(out, part.data(), part.size());
+      out += part.size();
+    }
+  }
+  JoinedText(const JoinedText&) = delete;
+  JoinedText& operator=(const JoinedText&) = delete;
+  std::string_view view() const { return view_; }
+
+ private:
+  char inline_[128];
+  std::string heap_;
+  std::string_view view_;
+};
+
+// `uepoch` as 2018-01-11T10:25:44.534355Z, in a buffer of its own (no allocation).
+struct IsoTime {
+  char text[27];
+  std::string_view view() const { return {text, sizeof text}; }
+};
+
+IsoTime iso8601(int64_t uepoch) {
+  const UtcTime t = utc_time(uepoch);
+  const int64_t seconds = t.micros_of_day / kMicrosPerSecond;
+  IsoTime time;
+  char* p = put_digits(time.text, static_cast<int>(t.day.year()), 4);
+  *p++ = '-';
+  p = put_digits(p, static_cast<unsigned>(t.day.month()), 2);
+  *p++ = '-';
+  p = put_digits(p, static_cast<unsigned>(t.day.day()), 2);
+  *p++ = 'T';
+  p = put_digits(p, seconds / 3600, 2);
+  *p++ = ':';
+  p = put_digits(p, seconds / 60 % 60, 2);
+  *p++ = ':';
+  p = put_digits(p, seconds % 60, 2);
+  *p++ = '.';
+  p = put_digits(p, t.micros_of_day % kMicrosPerSecond, 6);
+  *p = 'Z';
+  return time;
 }
 
 // account_id: a configured variable, else the SIP domain (mapped when the
@@ -242,25 +347,36 @@ const char* billing_status(std::string_view cause, std::string_view own_cause, b
 }
 
 // user@host when both are known.
-void put_address(JsonWriter& w, const char* name, std::string_view user, std::string_view host) {
+void put_address(JsonWriter& w, std::string_view name, std::string_view user, std::string_view host) {
   if (user.empty() || host.empty()) return;
-  std::string address;
-  address.reserve(user.size() + host.size() + 1);
-  address.append(user).append(1, '@').append(host);
-  put(w, name, address);
+  put(w, name, JoinedText({user, "@", host}).view());
 }
 
-// Variables whose names start with one of `prefixes`, prefix removed, as one
-// object with Kazoo's key spelling (kazoo_key: sip_h_X-Foo-Bar -> x_foo_bar);
-// the object is left out when there is none.
-void put_prefixed(JsonWriter& w, const char* name, const ChannelVariables& v,
-                  std::initializer_list<std::string_view> prefixes) {
+// Kazoo's record id: YYYYMM of the leg's start (UTC), '-', the call id.
+void put_record_id(JsonWriter& w, int64_t start_uepoch, std::string_view call_id) {
+  const UtcTime t = utc_time(start_uepoch);
+  char month[7];
+  put_digits(month, static_cast<int>(t.day.year()), 4);
+  put_digits(month + 4, static_cast<unsigned>(t.day.month()), 2);
+  month[6] = '-';
+  put(w, "id", JoinedText({std::string_view(month, sizeof month), call_id}).view());
+}
+
+// The variables of one prefix (ChannelVariables::with_prefix), and that prefix.
+struct PrefixedVariables {
+  std::string_view prefix;
+  const std::vector<ChannelVariables::Entry>* variables;
+};
+
+// The variables of `groups`, prefix removed, as one object with Kazoo's key
+// spelling (kazoo_key: sip_h_X-Foo-Bar -> x_foo_bar); the object is left out
+// when there is none.
+void put_prefixed(JsonWriter& w, std::string_view name, std::initializer_list<PrefixedVariables> groups) {
   std::vector<std::pair<std::string, std::string_view>> fields;
-  for (std::string_view prefix : prefixes) {
-    const auto [first, last] = v.with_prefix(prefix);
-    for (auto it = first; it != last; ++it) {
-      if (it->first.size() > prefix.size() && !it->second.empty()) {
-        fields.emplace_back(kazoo_key(it->first.substr(prefix.size())), it->second);
+  for (const auto& [prefix, variables] : groups) {
+    for (const auto& [variable, value] : *variables) {
+      if (variable.size() > prefix.size() && !value.empty()) {
+        fields.emplace_back(kazoo_key(variable.substr(prefix.size())), value);
       }
     }
   }
@@ -272,36 +388,36 @@ void put_prefixed(JsonWriter& w, const char* name, const ChannelVariables& v,
   fields.erase(
       std::unique(fields.begin(), fields.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
       fields.end());
-  w.Key(name);
+  put_key(w, name);
   w.StartObject();
-  std::set<std::string> written;
-  for (const auto& [key, value] : fields) put_member_once(w, &written, key, value);
+  put_members_once(w, &fields, {});
   w.EndObject();
 }
 
 void put_custom_channel_vars(JsonWriter& w, const ChannelVariables& v, const std::string& account_id) {
   static constexpr std::string_view kPrefix = "ecallmgr_";
-  w.Key("custom_channel_vars");
+  std::vector<std::pair<std::string, std::string_view>> fields;
+  for (const auto& [name, value] : v.with_prefix(kPrefix)) {
+    // Kazoo stores CCVs as owner_id, not Owner-ID: clients look them up so.
+    if (name.size() > kPrefix.size() && !value.empty()) {
+      fields.emplace_back(kazoo_key(name.substr(kPrefix.size())), value);
+    }
+  }
+  put_key(w, "custom_channel_vars");
   w.StartObject();
-  const auto [first, last] = v.with_prefix(kPrefix);
   // The resolved account is the one the record is filed under: written
   // last, never taken from a variable.
-  std::set<std::string> written = {"account_id"};
-  for (auto it = first; it != last; ++it) {
-    if (it->first.size() == kPrefix.size() || it->second.empty()) continue;
-    // Kazoo stores CCVs as owner_id, not Owner-ID: clients look them up so.
-    put_member_once(w, &written, kazoo_key(it->first.substr(kPrefix.size())), it->second);
-  }
-  w.Key("account_id");
+  put_members_once(w, &fields, "account_id");
+  put_key(w, "account_id");
   write_string(w, account_id);
   w.EndObject();
 }
 
 void put_fax(JsonWriter& w, const ChannelVariables& v) {
-  static constexpr const char* kFaxFields[] = {"fax_success",  "fax_result_code",       "fax_result_text",
-                                               "fax_ecm_used", "fax_transferred_pages", "fax_total_pages",
-                                               "fax_bad_rows", "fax_transfer_rate"};
-  for (const char* name : kFaxFields) put(w, name, v.get(name));
+  static constexpr std::string_view kFaxFields[] = {"fax_success",  "fax_result_code",       "fax_result_text",
+                                                    "fax_ecm_used", "fax_transferred_pages", "fax_total_pages",
+                                                    "fax_bad_rows", "fax_transfer_rate"};
+  for (std::string_view name : kFaxFields) put(w, name, v.get(name));
 }
 
 // The A-leg's uuid, seen from this leg. Kazoo's own `<gregorian start>-<8
@@ -378,23 +494,24 @@ void put_addresses(JsonWriter& w, const ChannelData& data, std::string_view netw
 }
 
 // A variable as a JSON integer, when it holds a decimal one in [min, max].
-void put_bounded_int(JsonWriter& w, const char* name, std::string_view text, int64_t min, int64_t max) {
+void put_bounded_int(JsonWriter& w, std::string_view name, std::string_view text, int64_t min, int64_t max) {
   int64_t value = 0;
   if (parse_uint(text, &value) && value >= min && value <= max) put_int(w, name, value);
 }
 
 // The transfers of the leg: transfer_history's entries, the REFER target,
 // the Diversion headers.
-void put_transfers(JsonWriter& w, const ChannelVariables& v) {
+void put_transfers(JsonWriter& w, const ChannelVariables& v, const std::vector<std::string_view>& diverted) {
   const std::vector<TransferEntry> entries = parse_transfer_history(v.get("transfer_history"));
   const std::string_view refer_to = v.get("sip_refer_to");
-  const std::vector<std::string_view> diverted = diversions(v);
   if (entries.empty() && refer_to.empty() && diverted.empty()) return;
-  w.Key("transfer");
+  put_key(w, "transfer");
   w.StartArray();
   for (const TransferEntry& e : entries) {
     w.StartObject();
-    if (e.epoch > 0 && e.epoch <= kLastUepoch / kMicrosPerSecond) put(w, "time", iso8601(e.epoch * kMicrosPerSecond));
+    if (e.epoch > 0 && e.epoch <= kLastUepoch / kMicrosPerSecond) {
+      put(w, "time", iso8601(e.epoch * kMicrosPerSecond).view());
+    }
     put(w, "uuid", e.uuid);
     put(w, "kind", e.kind);
     put(w, "destination", e.destination);
@@ -420,7 +537,7 @@ void put_numbers(JsonWriter& w, const NumberRules& rules, const std::string& acc
   NumberInfo info;
   if (!describe_number(callee, region, &info)) return;
   put(w, "callee_e164", info.e164);
-  w.Key("destination");
+  put_key(w, "destination");
   w.StartObject();
   put(w, "name", info.country_name);
   put(w, "country", info.country);
@@ -431,7 +548,16 @@ void put_numbers(JsonWriter& w, const NumberRules& rules, const std::string& acc
 void put_related_call_ids(JsonWriter& w, const ChannelData& data, std::string_view call_id) {
   const std::vector<std::string_view> ids = related_call_ids(data, call_id);
   if (ids.empty()) return;
-  // Made valid UTF-8 first, so that the list stays sorted and unique as stored.
+  // Uuids are ASCII: the list is written as it is, sorted and unique already.
+  if (std::all_of(ids.begin(), ids.end(),
+                  [](std::string_view id) { return byte_scan::ascii_run(id.data(), id.size()) == id.size(); })) {
+    put_key(w, "related_call_ids");
+    w.StartArray();
+    for (std::string_view id : ids) w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
+    w.EndArray();
+    return;
+  }
+  // Otherwise made valid UTF-8 first, so that the list stays sorted and unique as stored.
   std::vector<std::string> clean;
   clean.reserve(ids.size());
   for (std::string_view id : ids) {
@@ -440,7 +566,7 @@ void put_related_call_ids(JsonWriter& w, const ChannelData& data, std::string_vi
   }
   std::sort(clean.begin(), clean.end());
   clean.erase(std::unique(clean.begin(), clean.end()), clean.end());
-  w.Key("related_call_ids");
+  put_key(w, "related_call_ids");
   w.StartArray();
   for (const std::string& id : clean) w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
   w.EndArray();
@@ -502,20 +628,23 @@ bool build_canonical_record(const ChannelData& data, const NormalizeOptions& opt
   const bool b_leg = originated && !a_leg_marked;
   const std::string_view cause = hangup_cause(v);
 
-  rapidjson::StringBuffer buffer;
+  // One buffer per thread, reused: growing a new one a few times a record
+  // cost more than writing into it.
+  thread_local RecordBuffer buffer;
+  buffer.Clear();
   JsonWriter w(buffer);
   w.StartObject();
-  put(w, "id", record_id(t.start, call_id));
+  put_record_id(w, t.start, call_id);
   put(w, "call_id", call_id);
   put(w, "account_id", account_id);
   put_int(w, "timestamp", t.end / kMicrosPerSecond + kGregorianToUnixSeconds);
   put_int(w, "channel_created_time", t.start);
-  put(w, "started_at", iso8601(t.start));
+  put(w, "started_at", iso8601(t.start).view());
   // Ringing began at progress (180), else at early media (183).
   const int64_t rang = t.progress > 0 ? t.progress : optional_uepoch(v.get("progress_media_uepoch"), 0);
-  if (rang > 0) put(w, "rang_at", iso8601(rang));
-  if (answered) put(w, "answered_at", iso8601(t.answer));
-  put(w, "ended_at", iso8601(t.end));
+  if (rang > 0) put(w, "rang_at", iso8601(rang).view());
+  if (answered) put(w, "answered_at", iso8601(t.answer).view());
+  put(w, "ended_at", iso8601(t.end).view());
   put_int(w, "duration_seconds", duration);
   put_int(w, "billing_seconds", billing);
   put_int(w, "ringing_seconds", ringing);
@@ -549,7 +678,11 @@ bool build_canonical_record(const ChannelData& data, const NormalizeOptions& opt
   put(w, "other_leg_direction", data.other_leg.direction);
   put(w, "interaction_id", interaction_id(data, call_id, b_leg));
   put_related_call_ids(w, data, call_id);
-  put_transfers(w, v);
+  // The SIP header variables, for the transfers (Diversion) and custom_sip_headers.
+  const std::vector<ChannelVariables::Entry> sip_h = v.with_prefix("sip_h_");
+  const std::vector<ChannelVariables::Entry> sip_rh = v.with_prefix("sip_rh_");
+  const std::vector<ChannelVariables::Entry> sip_i = v.with_prefix("sip_i_");
+  put_transfers(w, v, diversions(sip_i, sip_h, sip_rh));
 
   put_address(w, "from", v.get("sip_from_user"), v.get("sip_from_host"));
   put_address(w, "to", v.get("sip_to_user"), v.get("sip_to_host"));
@@ -590,18 +723,25 @@ bool build_canonical_record(const ChannelData& data, const NormalizeOptions& opt
   }
   put(w, "source", source.name);
   if (is_true(v.get("is_loopback")) || starts_with(v.get("channel_name"), "loopback/")) {
-    w.Key("is_loopback");
+    put_key(w, "is_loopback");
     w.Bool(true);
   }
   // mod_loopback names the other half of the pair, so billing can skip internal halves.
   put(w, "other_loopback_leg_uuid", v.get("other_loopback_leg_uuid"));
 
   put_custom_channel_vars(w, v, account_id);
-  put_prefixed(w, "custom_sip_headers", v, {"sip_h_", "sip_rh_", "sip_i_"});
-  put_prefixed(w, "custom_application_vars", v, {"cav_"});
+  put_prefixed(w, "custom_sip_headers", {{"sip_h_", &sip_h}, {"sip_rh_", &sip_rh}, {"sip_i_", &sip_i}});
+  const std::vector<ChannelVariables::Entry> cav = v.with_prefix("cav_");
+  put_prefixed(w, "custom_application_vars", {{"cav_", &cav}});
   w.EndObject();
 
   json->assign(buffer.GetString(), buffer.GetSize());
+  // A huge document (a fuzzer's) must not pin its buffer to the thread.
+  constexpr size_t kKeptBufferBytes = size_t{1} << 20;
+  if (buffer.GetSize() > kKeptBufferBytes) {
+    buffer.Clear();
+    buffer.ShrinkToFit();
+  }
   return true;
 }
 

@@ -64,7 +64,10 @@ const char* const kRecord = R"({
                 "destination": "1002/default/XML"}, {"kind": "refer", "destination": "<sip:1004@h>"}],
   "caller_e164": "+33170363950", "callee_e164": "+442079460000",
   "destination": {"name": "United Kingdom", "country": "GB", "type": "fixed_line"},
-  "related_call_ids": ["a-1", "b-2"]
+  "related_call_ids": ["a-1", "b-2"],
+  "direction_class": "outbound",
+  "rating": {"customer": {"deck": "retail", "prefix": "4420", "charge": "0.023", "billed_seconds": 96,
+                          "currency": "USD"}, "vendor": {"status": "unrated", "reason": "no deck"}}
 })";
 
 TEST(CdrCsvTest, HeaderListsEveryColumnInTableOrder) {
@@ -76,11 +79,14 @@ TEST(CdrCsvTest, HeaderListsEveryColumnInTableOrder) {
   const auto rows = read_all(header, &error);
   ASSERT_EQ(rows.size(), 1u) << error;
   EXPECT_EQ(rows[0].fields, header_names());
-  // 62 columns before issue 12, then its 16 billing details.
-  EXPECT_EQ(cdr_csv_columns().size(), 78u);
+  // 62 columns before issue 12, then its 16 billing details, then the
+  // call's class and the rating the writer adds.
+  EXPECT_EQ(cdr_csv_columns().size(), 80u);
   EXPECT_EQ(cdr_csv_columns()[61].name, "remote_rtp_ip");
   EXPECT_EQ(cdr_csv_columns()[62].name, "rang_at");
-  EXPECT_EQ(cdr_csv_columns().back().name, "related_call_ids");
+  EXPECT_EQ(cdr_csv_columns()[77].name, "related_call_ids");
+  EXPECT_EQ(cdr_csv_columns()[78].name, "direction_class");
+  EXPECT_EQ(cdr_csv_columns().back().name, "rating");
   EXPECT_LT(column_index("custom_channel_vars"), column_index("started_at"));
 }
 
@@ -98,13 +104,17 @@ TEST(CdrCsvTest, QuotesOnlyWhatNeedsQuoting) {
       << line;
   // The billing details; objects and lists are their JSON text, as custom_channel_vars.
   EXPECT_NE(
-      line.find(",2018-01-11T10:25:44.594267Z,818e26f8@0:0:0:0:0:0:0:0,send_bye,16,OK,5060,udp,1001,carrier-a,"
-                "\"https://rec.example/a,b.mp3\",human,"
-                "\"[{\"\"time\"\":\"\"2018-01-11T10:25:44.000000Z\"\",\"\"uuid\"\":\"\"b4300942\"\",\"\"kind\"\":"
-                "\"\"bl_xfer\"\",\"\"destination\"\":\"\"1002/default/XML\"\"},{\"\"kind\"\":\"\"refer\"\","
-                "\"\"destination\"\":\"\"<sip:1004@h>\"\"}]\",+33170363950,+442079460000,"
-                "\"{\"\"name\"\":\"\"United Kingdom\"\",\"\"country\"\":\"\"GB\"\",\"\"type\"\":\"\"fixed_line\"\"}\","
-                "\"[\"\"a-1\"\",\"\"b-2\"\"]\"\r\n"),
+      line.find(
+          ",2018-01-11T10:25:44.594267Z,818e26f8@0:0:0:0:0:0:0:0,send_bye,16,OK,5060,udp,1001,carrier-a,"
+          "\"https://rec.example/a,b.mp3\",human,"
+          "\"[{\"\"time\"\":\"\"2018-01-11T10:25:44.000000Z\"\",\"\"uuid\"\":\"\"b4300942\"\",\"\"kind\"\":"
+          "\"\"bl_xfer\"\",\"\"destination\"\":\"\"1002/default/XML\"\"},{\"\"kind\"\":\"\"refer\"\","
+          "\"\"destination\"\":\"\"<sip:1004@h>\"\"}]\",+33170363950,+442079460000,"
+          "\"{\"\"name\"\":\"\"United Kingdom\"\",\"\"country\"\":\"\"GB\"\",\"\"type\"\":\"\"fixed_line\"\"}\","
+          "\"[\"\"a-1\"\",\"\"b-2\"\"]\",outbound,"
+          "\"{\"\"customer\"\":{\"\"deck\"\":\"\"retail\"\",\"\"prefix\"\":\"\"4420\"\",\"\"charge\"\":\"\"0.023\"\","
+          "\"\"billed_seconds\"\":96,\"\"currency\"\":\"\"USD\"\"},\"\"vendor\"\":{\"\"status\"\":\"\"unrated\"\","
+          "\"\"reason\"\":\"\"no deck\"\"}}\"\r\n"),
       std::string::npos)
       << line;
 }
