@@ -154,6 +154,52 @@ TEST_F(MigrationsTest, LaterMigrationsApplyOnADatabaseWith001Only) {
             std::vector<std::string>{"NO false"});
 }
 
+// Migration 006 gives the custom objects of rows stored before it Kazoo's key
+// spelling (issue 12: ecallmgr_Owner-ID was stored as Owner-ID, clients look
+// up owner_id), and leaves everything else of the record as it was.
+TEST_F(MigrationsTest, Migration006GivesStoredCustomKeysKazoosSpelling) {
+  const auto& migrations = schema_migrations();
+  {
+    pqxx::work tx(*conn_);
+    tx.exec("CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+    for (const auto& [name, sql] : migrations) {
+      if (name >= "006") break;
+      tx.exec(sql);
+      tx.exec_params("INSERT INTO schema_migrations (name) VALUES ($1)", name);
+    }
+    tx.commit();
+  }
+  std::string error;
+  ASSERT_TRUE(ensure_partitions(*conn_, utc(2035, 6, 15), 0, &error)) << error;
+  const long long unix_ts = unix_of(2035, 6, 10);
+  const auto insert = [&](const std::string& id, const std::string& fields) {
+    pqxx::work tx(*conn_);
+    tx.exec_params(
+        "INSERT INTO cdrs (id, ts, gregorian_ts, account_id, call_id, source, record) "
+        "VALUES ($1, to_timestamp($2), $3, 'acct', $1, 'json_cdr', $4)",
+        id, unix_ts, unix_ts + kGregorianUnixOffset, "{\"id\":\"" + id + "\"" + fields + "}");
+    tx.commit();
+  };
+  insert("203506-a", R"(,"custom_channel_vars":{"Owner-ID":"user-1","Account-ID":"acct","Realm":"pbx.example"},)"
+                     R"("custom_sip_headers":{"X-Foo-Bar":"b","P-Asserted-Identity":"<sip:1001@h>"},)"
+                     R"("custom_application_vars":{"Campaign-Name":"spring"},"caller_id_name":"Ann-Marie")");
+  insert("203506-b", R"(,"custom_channel_vars":"not an object","to":"1002@h")");
+  insert("203506-c", R"(,"from":"1001@h")");
+
+  std::vector<std::string> applied;
+  ASSERT_TRUE(apply_migrations(*conn_, &applied, &error)) << error;
+  ASSERT_FALSE(applied.empty());
+  EXPECT_EQ(applied.front(), "006_billing_fields");
+  EXPECT_EQ(
+      column(*conn_, "SELECT record::text FROM cdrs ORDER BY id"),
+      (std::vector<std::string>{R"({"id": "203506-a", "caller_id_name": "Ann-Marie", "custom_sip_headers": )"
+                                R"({"x_foo_bar": "b", "p_asserted_identity": "<sip:1001@h>"}, "custom_channel_vars": )"
+                                R"({"realm": "pbx.example", "owner_id": "user-1", "account_id": "acct"}, )"
+                                R"("custom_application_vars": {"campaign_name": "spring"}})",
+                                R"({"id": "203506-b", "to": "1002@h", "custom_channel_vars": "not an object"})",
+                                R"({"id": "203506-c", "from": "1001@h"})"}));
+}
+
 TEST_F(MigrationsTest, CreatesPartitionsFromThisMonthAhead) {
   migrate();
   const auto now = std::chrono::system_clock::now();
