@@ -12,8 +12,25 @@
 
 namespace cdrd {
 
+size_t move_times_to(const std::string& start_epoch, int64_t to_unix, std::string* body) {
+  if (start_epoch.size() != 10 || to_unix < 1000000000 || to_unix > 9999999999) return 0;
+  const std::string from = start_epoch.substr(0, 6);
+  const std::string to = std::to_string(to_unix).substr(0, 6);
+  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  size_t moved = 0;
+  for (size_t at = body->find(from); at != std::string::npos; at = body->find(from, at + 1)) {
+    if (at > 0 && is_digit((*body)[at - 1])) continue;
+    size_t end = at;
+    while (end < body->size() && is_digit((*body)[end])) ++end;
+    if (end - at != 10 && end - at != 16) continue;
+    body->replace(at, from.size(), to);
+    ++moved;
+  }
+  return moved;
+}
+
 bool CdrBodyTemplate::build(const std::string& sample_json, const std::string& account_id, bool pretty,
-                            CdrBodyTemplate* out, std::string* error) {
+                            int64_t move_to_unix, CdrBodyTemplate* out, std::string* error) {
   rapidjson::Document doc;
   doc.Parse(sample_json.data(), sample_json.size());
   if (doc.HasParseError()) {
@@ -60,6 +77,15 @@ bool CdrBodyTemplate::build(const std::string& sample_json, const std::string& a
     doc.Accept(writer);
   }
   out->body_.assign(buffer.GetString(), buffer.GetSize());
+  out->moved_times_ = 0;
+  if (move_to_unix > 0) {
+    const auto start = variables.FindMember("start_epoch");
+    if (start == variables.MemberEnd() || !start->value.IsString() || start->value.GetStringLength() != 10) {
+      *error = "sample has no 10-digit variables.start_epoch to move its times by (--keep-sample-times keeps them)";
+      return false;
+    }
+    out->moved_times_ = move_times_to(start->value.GetString(), move_to_unix, &out->body_);
+  }
 
   out->offsets_.clear();
   for (size_t at = out->body_.find(out->sample_uuid_); at != std::string::npos;

@@ -17,11 +17,15 @@ class CdrBodyTemplate {
   // (cJSON_PrintUnformatted), or tab-indented when `pretty`.
   // False with *error when the sample is not a JSON object with a 36-character
   // variables.uuid.
-  static bool build(const std::string& sample_json, const std::string& account_id, bool pretty, CdrBodyTemplate* out,
-                    std::string* error);
+  // `move_to_unix` > 0 moves the sample's times to about that Unix time
+  // (move_times_to below); 0 keeps them.
+  static bool build(const std::string& sample_json, const std::string& account_id, bool pretty, int64_t move_to_unix,
+                    CdrBodyTemplate* out, std::string* error);
 
   const std::string& body() const { return body_; }
   const std::string& sample_uuid() const { return sample_uuid_; }
+  // How many clock readings move_times_to() moved (0 when the times were kept).
+  size_t moved_times() const { return moved_times_; }
   size_t uuid_occurrences() const { return offsets_.size(); }
 
   // Overwrites every occurrence of the call uuid in `body` (a copy of body())
@@ -31,11 +35,23 @@ class CdrBodyTemplate {
 
  private:
   std::string body_;
+  size_t moved_times_ = 0;
   std::string sample_uuid_;
   std::vector<size_t> offsets_;
   std::string other_uuid_;             // variables.bridge_uuid of the sample, when it has one
   std::vector<size_t> other_offsets_;  // where it occurs
 };
+
+// Moves every clock reading of a FreeSWITCH document in `body` (10-digit
+// epoch seconds and 16-digit epoch µs: start_epoch, *_uepoch, *_time,
+// transfer_history...) by the same whole number of 10^4 s, so that the one
+// in variables.start_epoch (`start_epoch`, 10 digits) lands within 10^4 s
+// before `to_unix`. The sample's clock readings share their first six digits
+// (a call lasts minutes), so replacing those six digits in each reading moves
+// them all alike, at the same length. Returns how many were moved. The
+// human-readable *_stamp strings keep their text: the normalizers read the
+// epoch values.
+size_t move_times_to(const std::string& start_epoch, int64_t to_unix, std::string* body);
 
 // A version-4-shaped uuid, unique per (run_id, index): the 64 bits of the run
 // id spread over the first four groups, `index` in the last 48 bits. Writes 36 characters

@@ -65,11 +65,13 @@ struct Settings {
   std::string account;
   long cdrd_pid = 0;
   bool pretty = false;
+  bool keep_sample_times = false;
 };
 
 struct Report {
   size_t body_bytes = 0;
   size_t uuid_occurrences = 0;
+  size_t moved_times = 0;
   LoadResult load;
   LatencySummary latency;
   double ack_wall_s = 0;
@@ -94,8 +96,10 @@ void print_human(const Settings& s, const Report& r) {
   fmt::print("cdrd_loadgen: {} CDRs to {}:{}{}, concurrency {}, {} thread(s){}\n", s.load.count, s.load.host,
              s.load.port, s.load.path, s.load.concurrency, s.load.threads,
              s.load.rate > 0 ? fmt::format(", paced at {} CDRs/s", s.load.rate) : "");
-  fmt::print("body              {} bytes ({}, uuid patched at {} places), account {}\n", r.body_bytes, s.sample,
-             r.uuid_occurrences, s.account);
+  fmt::print(
+      "body              {} bytes ({}, uuid patched at {} places, {} clock readings moved to the last hour), "
+      "account {}\n",
+      r.body_bytes, s.sample, r.uuid_occurrences, r.moved_times, s.account);
   fmt::print("sent              {} CDRs in {} requests\n", l.cdrs_sent, l.requests);
   fmt::print("acknowledged      {} (HTTP 200)\n", l.acknowledged);
   std::string others;
@@ -213,7 +217,11 @@ int run(Settings s) {
   if (s.account.empty()) s.account = fmt::format("bench-{}-{}", ::getpid(), std::time(nullptr));
   CdrBodyTemplate body;
   std::string error;
-  if (!CdrBodyTemplate::build(sample.str(), s.account, s.pretty, &body, &error)) {
+  // Times moved to the hour before now, as a live switch sends them: the rows
+  // land in the current month's partition as in production, not in
+  // cdrs_default (the sample is from 2018).
+  const int64_t move_to = s.keep_sample_times ? 0 : static_cast<int64_t>(std::time(nullptr)) - 3600;
+  if (!CdrBodyTemplate::build(sample.str(), s.account, s.pretty, move_to, &body, &error)) {
     fmt::print(stderr, "--sample {}: {}\n", s.sample, error);
     return 2;
   }
@@ -236,6 +244,7 @@ int run(Settings s) {
   Report r;
   r.body_bytes = body.body().size();
   r.uuid_occurrences = body.uuid_occurrences();
+  r.moved_times = body.moved_times();
   if (!run_http_load(s.load, body, &r.load, &error)) {
     fmt::print(stderr, "load did not start: {}\n", error);
     return 1;
@@ -289,6 +298,8 @@ int run_main(int argc, char** argv) {
       ->check(CLI::ExistingFile)
       ->capture_default_str();
   app.add_flag("--pretty", s.pretty, "post the sample tab-indented instead of compact as mod_json_cdr sends it");
+  app.add_flag("--keep-sample-times", s.keep_sample_times,
+               "post the sample's own times; by default they are moved to the hour before now");
   app.add_option("--dsn", s.dsn, "libpq DSN of cdrd's database: wait until every acknowledged row is visible");
   app.add_option("--account", s.account, "account_id put into every CDR (default bench-<pid>-<time>)");
   app.add_option("--cdrd-pid", s.cdrd_pid, "cdrd's pid: report its peak RSS (VmHWM)")->check(CLI::PositiveNumber);

@@ -227,6 +227,18 @@ awk -v a="$cpu_before" -v b="$cpu_after" -v hz="$(getconf CLK_TCK)" -v n="$count
 hz=$(getconf CLK_TCK)
 awk -v t=$((ticks_after - ticks_before)) -v hz="$hz" -v n="$count" \
   'BEGIN { printf "writer threads CPU: %.2f s, %.1f us per row\n", t / hz, t / hz / n * 1e6 }'
+# Where the batches' wall time went (the writer's steps, from /metrics), per
+# row, with the batch count and the rows written straight by COPY.
+curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | awk -v n="$count" '
+  /^cdrd_writer_step_seconds_total\{/ { split($1, k, "\""); step[k[2]] = $2; order[++steps] = k[2] }
+  /^cdrd_batches_total / { batches = $2 }
+  /^cdrd_rows_copied_direct_total / { direct = $2 }
+  /^cdrd_calls_relinked_total / { relinked = $2 }
+  END {
+    if (steps == 0) exit
+    printf "writer steps, wall us per row (%d batches, %d rows copied direct, %d re-linked):\n", batches, direct, relinked
+    for (i = 1; i <= steps; i++) printf "  %-12s %7.1f  (%.2f s)\n", order[i], step[order[i]] / n * 1e6, step[order[i]]
+  }' || true
 if [[ ${BENCH_RATED:-0} == 1 ]]; then
   psql "$dsn" -Atc "SELECT 'rated rows: customer ' || count(customer_charge) || ', vendor ' || count(vendor_charge) || ' of ' || count(*) FROM cdrs" || true
 fi

@@ -128,6 +128,17 @@ std::string Metrics::render() const {
       customer_rated.load(), vendor_rated.load(), customer_unrated.load(), vendor_unrated.load());
   metric(&out, "cdrd_rating_reloads_total", "counter", "Rate decks and assignments reloaded by the writer.",
          rating_reloads);
+  const auto seconds = [](const std::atomic<uint64_t>& us) {
+    return static_cast<double>(us.load(std::memory_order_relaxed)) / 1e6;
+  };
+  out += fmt::format(
+      "# HELP cdrd_writer_step_seconds_total Wall time of the batch writer's steps, summed over batches.\n"
+      "# TYPE cdrd_writer_step_seconds_total counter\n"
+      "cdrd_writer_step_seconds_total{{step=\"prepare\"}} {}\n"
+      "cdrd_writer_step_seconds_total{{step=\"call_step\"}} {}\n"
+      "cdrd_writer_step_seconds_total{{step=\"rows\"}} {}\n"
+      "cdrd_writer_step_seconds_total{{step=\"checkpoint\"}} {}\n",
+      seconds(writer_prepare_us), seconds(writer_call_step_us), seconds(writer_rows_us), seconds(writer_checkpoint_us));
   metric(&out, "cdrd_spool_bytes", "gauge", "Bytes in spool segments not yet committed to PostgreSQL.", spool_bytes);
   metric(&out, "cdrd_spool_pending_records", "gauge", "Durable spool records not yet committed to PostgreSQL.",
          spool_pending_records);

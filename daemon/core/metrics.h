@@ -78,6 +78,12 @@ struct Metrics {
   std::atomic<uint64_t> vendor_rated{0};      // vendor charges computed
   std::atomic<uint64_t> vendor_unrated{0};    // trunk legs with no vendor deck or no matching prefix
   std::atomic<uint64_t> rating_reloads{0};    // rate decks reloaded after a change
+  // Wall time of the batch writer's steps, summed over batches (µs): where a
+  // batch's time goes (bench/run_ingest_bench.sh prints it per row).
+  std::atomic<uint64_t> writer_prepare_us{0};     // spool payloads decoded, typed columns taken
+  std::atomic<uint64_t> writer_call_step_us{0};   // links, walk, assembly, rating, re-links (connection 0)
+  std::atomic<uint64_t> writer_rows_us{0};        // rows and links written, every share committed
+  std::atomic<uint64_t> writer_checkpoint_us{0};  // Spool::commit() after the batch
   // Spool state (gauges).
   std::atomic<int64_t> spool_bytes{0};
   std::atomic<int64_t> spool_pending_records{0};

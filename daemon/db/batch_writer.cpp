@@ -52,6 +52,10 @@ struct PreparedBatch {
   SpoolPosition end;
 };
 
+uint64_t micros_since(Clock::time_point t) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count());
+}
+
 std::string position_text(const SpoolPosition& p) { return std::to_string(p.segment) + ":" + std::to_string(p.offset); }
 
 // Without a connect timeout, an unreachable host (packets dropped) would hold
@@ -335,7 +339,9 @@ struct BatchWriter::Impl {
       }
       for (auto& r : more) records.push_back(std::move(r));
     }
+    const auto prepare_started = Clock::now();
     prepare(records, batch);
+    metrics->writer_prepare_us.fetch_add(micros_since(prepare_started), std::memory_order_relaxed);
     return ReadResult::kBatch;
   }
 
@@ -600,6 +606,11 @@ struct BatchWriter::Impl {
         const auto finished = Clock::now();
         last_contact = finished;
         metrics->batch_seconds.observe(std::chrono::duration<double>(finished - started).count());
+        const auto batch_us =
+            static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(finished - started).count());
+        metrics->writer_call_step_us.fetch_add(out.calls.elapsed_us, std::memory_order_relaxed);
+        metrics->writer_rows_us.fetch_add(batch_us - std::min(batch_us, out.calls.elapsed_us),
+                                          std::memory_order_relaxed);
         metrics->written.fetch_add(out.written, std::memory_order_relaxed);
         metrics->inserted.fetch_add(out.inserted, std::memory_order_relaxed);
         metrics->batches.fetch_add(1, std::memory_order_relaxed);
@@ -619,7 +630,10 @@ struct BatchWriter::Impl {
         for (const auto& q : out.refused) spdlog::warn("quarantined CDR {}: {}", short_id(q.log_id), one_line(q.error));
         // Only now that PostgreSQL has the batch may the spool forget it.
         std::string error;
-        if (!spool->commit(pending->end, &error)) {
+        const auto checkpoint_started = Clock::now();
+        const bool checkpointed = spool->commit(pending->end, &error);
+        metrics->writer_checkpoint_us.fetch_add(micros_since(checkpoint_started), std::memory_order_relaxed);
+        if (!checkpointed) {
           spdlog::error("spool checkpoint failed (the batch is in the database and will be replayed harmlessly): {}",
                         error);
           checkpoint_behind = true;

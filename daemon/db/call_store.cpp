@@ -293,6 +293,7 @@ CallStepOutcome assemble_and_rate(pqxx::dbtransaction& tx, std::vector<CdrRow*>&
                                   const std::string& rated_at) {
   CallStepOutcome out;
   if (rows.empty()) return out;
+  const auto started = std::chrono::steady_clock::now();
   // 1. The batch's links.
   { copy_links(tx, std::vector<const CdrRow*>(rows.begin(), rows.end())); }
   // 2. The stored legs connected to them.
@@ -418,6 +419,8 @@ CallStepOutcome assemble_and_rate(pqxx::dbtransaction& tx, std::vector<CdrRow*>&
     tx.exec(std::string("DELETE FROM ") + kRelink);
   }
   out.relinked = relinks.size();
+  out.elapsed_us = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
   return out;
 }
 

@@ -41,6 +41,7 @@ struct CallStepOutcome {
   uint64_t relinked = 0;  // stored rows updated
   uint64_t customer_rated = 0, customer_unrated = 0;
   uint64_t vendor_rated = 0, vendor_unrated = 0;
+  uint64_t elapsed_us = 0;  // wall time of the whole step (the writer reports it by step)
 };
 
 // Steps 1-5 for `rows`; sets their call-level columns and record_patch.

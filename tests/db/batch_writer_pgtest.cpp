@@ -90,6 +90,13 @@ TEST_F(BatchWriterTest, WritesEveryRecordWithItsTypedColumns) {
   EXPECT_EQ(metrics_.inserted.load(), 250u);
   EXPECT_GE(metrics_.batches.load(), 3u);  // at most 100 rows each
   EXPECT_EQ(metrics_.writer_errors.load(), 0u);
+  // Every step of every batch took some time, and it is reported by step.
+  EXPECT_GT(metrics_.writer_prepare_us.load(), 0u);
+  EXPECT_GT(metrics_.writer_call_step_us.load(), 0u);
+  EXPECT_GT(metrics_.writer_rows_us.load(), 0u);
+  EXPECT_GT(metrics_.writer_checkpoint_us.load(), 0u);
+  const std::string text = metrics_.render();
+  EXPECT_NE(text.find("cdrd_writer_step_seconds_total{step=\"call_step\"} "), std::string::npos) << text;
 
   pqxx::connection conn(dsn_);
   pqxx::nontransaction tx(conn);
