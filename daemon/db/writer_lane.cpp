@@ -79,7 +79,12 @@ void WriterLane::run() {
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      error_ = error;
+      // Moved, not copied: the exception is then released only by the
+      // thread that rethrows it (wait()). A copy left here would be released
+      // at the end of this iteration, maybe last, freeing the exception while
+      // the writer still reads it; exception_ptr's reference count is atomic,
+      // but ThreadSanitizer cannot see that inside libstdc++ and reports a race.
+      error_ = std::move(error);
       busy_ = false;
     }
     cv_.notify_all();
