@@ -200,6 +200,17 @@ void insert_payload_only(pqxx::transaction_base& tx, const std::string& error, c
 
 int source_rank(std::string_view source) { return source == kPoorerSource ? 1 : 2; }
 
+void configure_writer_session(pqxx::connection& conn, const std::string& application_name) {
+  pqxx::nontransaction tx(conn);
+  tx.exec("SET application_name = " + tx.quote(application_name));
+  // The writer's statements run once per batch. With JIT on (PostgreSQL's
+  // default where llvmjit is installed, as in Debian's packages) the
+  // planner's estimates for the call step's walk and inserts passed
+  // jit_above_cost, and each batch compiled code with LLVM: libLLVM and the
+  // dynamic loader were a tenth of PostgreSQL's samples in the ingest bench.
+  tx.exec("SET jit = off");
+}
+
 void create_staging_table(pqxx::connection& conn) {
   pqxx::nontransaction tx(conn);
   // No indexes or keys (LIKE copies neither): the table only feeds one

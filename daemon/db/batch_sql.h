@@ -41,6 +41,10 @@ int source_rank(std::string_view source);
 // CREATE TEMP TABLE cdrd_staging for this session. Throws pqxx errors.
 void create_staging_table(pqxx::connection& conn);
 
+// The session settings of every writer connection (the writer's own and
+// each lane's): its application_name, and no JIT (see batch_sql.cpp).
+void configure_writer_session(pqxx::connection& conn, const std::string& application_name);
+
 // What one INSERT of the staging table into cdrs did.
 struct InsertOutcome {
   // Rows new or replaced by a richer record (PostgreSQL reports them as one

@@ -212,10 +212,7 @@ struct BatchWriter::Impl {
   bool connect() {
     try {
       auto c = std::make_unique<pqxx::connection>(dsn);
-      {
-        pqxx::nontransaction tx(*c);
-        tx.exec("SET application_name = 'cdrd-writer'");
-      }
+      configure_writer_session(*c, "cdrd-writer");
       // The daemon may have started while the database was unreachable, so
       // the schema may not be there yet.
       std::string error;

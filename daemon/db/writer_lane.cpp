@@ -2,7 +2,6 @@
 
 #include <pthread.h>
 
-#include <pqxx/nontransaction>
 
 #include <utility>
 
@@ -40,10 +39,7 @@ void WriterLane::wait() {
 
 void WriterLane::connect() {
   auto c = std::make_unique<pqxx::connection>(dsn_);
-  {
-    pqxx::nontransaction tx(*c);
-    tx.exec("SET application_name = '" + name_ + "'");
-  }
+  configure_writer_session(*c, name_);
   create_staging_table(*c);
   conn_ = std::move(c);
 }

@@ -19,6 +19,7 @@
 
 #include "daemon/core/cdr_record.h"
 #include "daemon/core/metrics.h"
+#include "daemon/db/batch_sql.h"
 #include "daemon/db/embedded_postgres.h"
 #include "daemon/db/migrations.h"
 #include "daemon/spool/spool.h"
@@ -154,6 +155,16 @@ TEST_F(BatchWriterTest, WritesEveryRecordWithItsTypedColumns) {
   EXPECT_FALSE(m[7].as<bool>());
   EXPECT_TRUE(m[8].as<bool>());
   EXPECT_TRUE(m[9].as<bool>());
+}
+
+// Every writer connection (the writer's own and each lane's) names itself
+// and runs without JIT, which compiled code for each batch's statements.
+TEST_F(BatchWriterTest, WriterSessionsNameThemselvesAndRunWithoutJit) {
+  pqxx::connection conn(dsn_);
+  configure_writer_session(conn, "cdrd-writer-3");
+  pqxx::nontransaction tx(conn);
+  EXPECT_EQ(tx.exec1("SHOW application_name")[0].as<std::string>(), "cdrd-writer-3");
+  EXPECT_EQ(tx.exec1("SHOW jit")[0].as<std::string>(), "off");
 }
 
 TEST_F(BatchWriterTest, SameRecordTwiceIsOneRow) {
