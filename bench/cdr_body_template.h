@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/clock_shift.h"
+
 namespace cdrd {
 
 class CdrBodyTemplate {
@@ -41,17 +43,6 @@ class CdrBodyTemplate {
   std::string other_uuid_;             // variables.bridge_uuid of the sample, when it has one
   std::vector<size_t> other_offsets_;  // where it occurs
 };
-
-// Moves every clock reading of a FreeSWITCH document in `body` (10-digit
-// epoch seconds and 16-digit epoch µs: start_epoch, *_uepoch, *_time,
-// transfer_history...) by the same whole number of 10^4 s, so that the one
-// in variables.start_epoch (`start_epoch`, 10 digits) lands within 10^4 s
-// before `to_unix`. The sample's clock readings share their first six digits
-// (a call lasts minutes), so replacing those six digits in each reading moves
-// them all alike, at the same length. Returns how many were moved. The
-// human-readable *_stamp strings keep their text: the normalizers read the
-// epoch values.
-size_t move_times_to(const std::string& start_epoch, int64_t to_unix, std::string* body);
 
 // A version-4-shaped uuid, unique per (run_id, index): the 64 bits of the run
 // id spread over the first four groups, `index` in the last 48 bits. Writes 36 characters

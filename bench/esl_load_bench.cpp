@@ -15,13 +15,17 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
+#include "bench/clock_shift.h"
 #include "bench/guarded_main.h"
 #include "bench/row_visibility.h"
 #include "tests/esl/esl_test_server.h"
@@ -41,6 +45,7 @@ struct Settings {
   std::string tmpdir = "/tmp";
   int timeout_s = 1800;
   bool keep = false;
+  bool keep_sample_times = false;
 };
 
 std::string read_file(const std::string& path) {
@@ -75,22 +80,35 @@ long read_peak_rss_kib(pid_t pid) {
   return -1;
 }
 
-// The event frames: the sample with its Unique-ID replaced by a fresh uuid
+// The event frames: the sample with its Unique-ID replaced by a fresh uuid,
+// its other leg's (Other-Leg-Unique-ID, also in bridge_uuid, signal_bond,
+// originated_legs) by that uuid reversed, so that each event names an other
+// leg of its own (one other leg for all would make every event a leg of one
+// call), its times moved to `move_to_unix` (clock_shift.h; 0 keeps them),
 // and the run's account as a channel variable (so the run's rows can be
-// counted exactly). Only the 36 uuid bytes differ between events, so the
-// frame is cut at the uuid places once and glued per event.
+// counted exactly). Only the uuid bytes differ between events, so the frame
+// is cut at the uuid places once and glued per event.
 class EventTemplate {
  public:
-  EventTemplate(const std::string& sample, const std::string& account) {
+  EventTemplate(const std::string& sample, const std::string& account, int64_t move_to_unix) {
     const std::string uuid = header_value(sample, "Unique-ID: ");
+    std::string other = header_value(sample, "Other-Leg-Unique-ID: ");
+    if (other.size() != uuid.size()) other.clear();
     std::string body = sample;
     while (!body.empty() && body.back() == '\n') body.pop_back();
     body += "\nvariable_account_id: " + account + "\n\n";
+    if (move_to_unix > 0)
+      moved_times_ = move_times_to(header_value(sample, "variable_start_epoch: "), move_to_unix, &body);
     const std::string frame =
         "Content-Length: " + std::to_string(body.size()) + "\nContent-Type: text/event-plain\n\n" + body;
     size_t from = 0;
-    for (size_t at = frame.find(uuid); !uuid.empty() && at != std::string::npos; at = frame.find(uuid, from)) {
+    while (!uuid.empty()) {
+      const size_t own = frame.find(uuid, from);
+      const size_t theirs = other.empty() ? std::string::npos : frame.find(other, from);
+      const size_t at = std::min(own, theirs);
+      if (at == std::string::npos) break;
       parts_.push_back(frame.substr(from, at - from));
+      other_leg_.push_back(at == theirs);
       from = at + uuid.size();
     }
     parts_.push_back(frame.substr(from));
@@ -98,13 +116,15 @@ class EventTemplate {
     run_ = (static_cast<uint64_t>(entropy()) << 32) ^ entropy();
   }
   size_t uuid_places() const { return parts_.size() - 1; }
+  size_t moved_times() const { return moved_times_; }
   void render(uint64_t index, std::string* out) const {
     const std::string uuid = fmt::format("{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}", static_cast<uint32_t>(run_ >> 32),
                                          static_cast<uint16_t>(run_ >> 16), static_cast<uint16_t>(run_ & 0xfff),
                                          static_cast<uint16_t>((index >> 48) & 0xfff), index & 0xffffffffffffULL);
+    const std::string reversed(uuid.rbegin(), uuid.rend());
     out->clear();
     for (size_t i = 0; i < parts_.size(); ++i) {
-      if (i > 0) out->append(uuid);
+      if (i > 0) out->append(other_leg_[i - 1] ? reversed : uuid);
       out->append(parts_[i]);
     }
   }
@@ -117,6 +137,8 @@ class EventTemplate {
     return text.substr(start, text.find('\n', start) - start);
   }
   std::vector<std::string> parts_;
+  std::vector<bool> other_leg_;  // whether the uuid after parts_[i] is the other leg's
+  size_t moved_times_ = 0;
   uint64_t run_ = 0;
 };
 
@@ -177,7 +199,10 @@ int run(const Settings& s) {
     return 2;
   }
   const std::string account = fmt::format("esl-bench-{}-{}", ::getpid(), std::time(nullptr));
-  const EventTemplate events(sample, account);
+  // Times moved to the hour before now, as a live switch sends them (the
+  // rows land in the month's partition as in production).
+  const EventTemplate events(sample, account,
+                             s.keep_sample_times ? 0 : static_cast<int64_t>(std::time(nullptr)) - 3600);
   std::string probe;
   events.render(0, &probe);
 
@@ -210,8 +235,10 @@ int run(const Settings& s) {
         << "\n  max_delay_ms: " << s.batch_max_delay_ms << "\nfreeswitch:\n  - name: bench-fs\n    host: 127.0.0.1\n"
         << "    port: " << server.port() << "\n    password: bench\nlog:\n  level: info\n";
   }
-  fmt::print("cdrd_esl_bench: {} events of {} bytes ({}, uuid at {} places), account {}\n", s.count, probe.size(),
-             s.sample, events.uuid_places(), account);
+  fmt::print(
+      "cdrd_esl_bench: {} events of {} bytes ({}, uuids at {} places, {} clock readings moved to the last hour), "
+      "account {}\n",
+      s.count, probe.size(), s.sample, events.uuid_places(), events.moved_times(), account);
   fmt::print("cdrd: {}, state {}, ESL server 127.0.0.1:{}, batch max_rows {} max_delay_ms {}\n", s.cdrd, state,
              server.port(), s.batch_max_rows, s.batch_max_delay_ms);
 
@@ -292,6 +319,8 @@ int run_main(int argc, char** argv) {
   app.add_option("--tmpdir", s.tmpdir, "parent of the temp state dir")->capture_default_str();
   app.add_option("--timeout-s", s.timeout_s, "bound on the whole run")->capture_default_str();
   app.add_flag("--keep", s.keep, "keep the state dir (cdrd.log, postgres.log)");
+  app.add_flag("--keep-sample-times", s.keep_sample_times,
+               "send the sample's own times; by default they are moved to the hour before now");
   CLI11_PARSE(app, argc, argv);
   ::signal(SIGPIPE, SIG_IGN);
   return run(s);

@@ -17,6 +17,7 @@
 #   BENCH_TIMEOUT_S   bound on the load plus the visibility wait (default 1800)
 #   BENCH_THREADS     generator threads (default 1)
 #   BENCH_RATED=1     rate every CDR: imports bench/data/rated_decks.sh's decks
+#   BENCH_RATE=N      send N CDRs per second on a fixed schedule (loadgen --rate; default unpaced)
 #                     (a 100,000-prefix customer deck and a vendor deck), assigns
 #                     them to the run's account and trunk, and posts
 #                     bench/data/json_cdr_rated.json (an E.164 callee, a gateway)
@@ -210,7 +211,7 @@ cpu_before=$(cpu_ticks)
 echo "machine load before the run: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min), $(nproc) cores"
 loadgen_rc=0
 "$loadgen_bin" --port "$port" --count "$count" --concurrency "$concurrency" \
-  --threads "${BENCH_THREADS:-1}" --dsn "$dsn" --cdrd-pid "$cdrd_pid" --account "$account" "${sample_args[@]}" \
+  --threads "${BENCH_THREADS:-1}" --rate "${BENCH_RATE:-0}" --dsn "$dsn" --cdrd-pid "$cdrd_pid" --account "$account" "${sample_args[@]}" \
   --timeout-s "${BENCH_TIMEOUT_S:-1800}" | tee "$state/loadgen.out" || loadgen_rc=$?
 
 ticks_after=$(writer_ticks)

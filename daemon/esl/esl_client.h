@@ -60,7 +60,7 @@ struct EslClientOptions {
   std::chrono::milliseconds spool_retry{20};
   // Bytes handed to the spool but not yet durable (its sync thread holds
   // them in memory) above which reading pauses until fsync catches up.
-  uint64_t max_unsynced_bytes = 32ull << 20;
+  uint64_t max_unsynced_bytes = 8ull << 20;
   // Largest single socket read; 0 = libevent's default. Tests set 1 to feed
   // the parser the stream split at every byte.
   size_t max_single_read = 0;
