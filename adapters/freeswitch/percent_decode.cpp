@@ -24,6 +24,22 @@ constexpr HexDigits kHexDigits;
 
 int hex_value(char c) { return kHexDigits.value[static_cast<unsigned char>(c)]; }
 
+// At the '%' in[at] (of `size` bytes): writes the byte a valid %XX stands
+// for, else the '%' itself, at *o and advances it; returns the input bytes
+// used (3 or 1).
+size_t put_escape(const char* in, size_t at, size_t size, char** o) {
+  if (at + 2 < size) {
+    const int hi = hex_value(in[at + 1]);
+    const int lo = hex_value(in[at + 2]);
+    if (hi >= 0 && lo >= 0) {
+      *(*o)++ = static_cast<char>(hi * 16 + lo);
+      return 3;
+    }
+  }
+  *(*o)++ = '%';
+  return 1;
+}
+
 }  // namespace
 
 // Written here rather than taken from libevent (evhttp_uridecode) or curl
@@ -72,18 +88,7 @@ size_t percent_decode_to(std::string_view text, char* out) {
     }
     const size_t plain = static_cast<size_t>(__builtin_ctz(percent));
     o += plain;
-    i += plain;  // at the '%'
-    if (i + 2 < size) {
-      const int hi = hex_value(in[i + 1]);
-      const int lo = hex_value(in[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        *o++ = static_cast<char>(hi * 16 + lo);
-        i += 3;
-        continue;
-      }
-    }
-    *o++ = '%';
-    ++i;
+    i += plain + put_escape(in, i + plain, size, &o);
   }
 #endif
   while (i + 8 <= size) {
@@ -97,31 +102,14 @@ size_t percent_decode_to(std::string_view text, char* out) {
     }
     const size_t plain = byte_scan::first_flagged(percent);
     o += plain;
-    i += plain;  // at the '%'
-    if (i + 2 < size) {
-      const int hi = hex_value(in[i + 1]);
-      const int lo = hex_value(in[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        *o++ = static_cast<char>(hi * 16 + lo);
-        i += 3;
-        continue;
-      }
-    }
-    *o++ = '%';
-    ++i;
+    i += plain + put_escape(in, i + plain, size, &o);
   }
-  for (; i < size; ++i) {
-    const char c = in[i];
-    if (c == '%' && i + 2 < size) {
-      const int hi = hex_value(in[i + 1]);
-      const int lo = hex_value(in[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        *o++ = static_cast<char>(hi * 16 + lo);
-        i += 2;
-        continue;
-      }
+  while (i < size) {
+    if (in[i] == '%') {
+      i += put_escape(in, i, size, &o);
+    } else {
+      *o++ = in[i++];
     }
-    *o++ = c;
   }
   return static_cast<size_t>(o - out);
 }
