@@ -2,7 +2,6 @@
 
 #include <pthread.h>
 
-
 #include <utility>
 
 #include "daemon/db/batch_sql.h"
