@@ -235,10 +235,30 @@ curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | awk -v n="$count" '
   /^cdrd_batches_total / { batches = $2 }
   /^cdrd_rows_copied_direct_total / { direct = $2 }
   /^cdrd_calls_relinked_total / { relinked = $2 }
+  # The ack path as cdrd sees it: request arrival to durable ack, and
+  # one spool group commit (write + fdatasync), as the bucket whose upper
+  # bound holds the 50th and 99th percentile.
+  /^cdrd_(ack|spool_sync)_seconds_bucket/ {
+    split($1, k, "\""); h = ($1 ~ /^cdrd_ack/) ? "ack" : "sync"
+    nb[h]++; le[h, nb[h]] = k[2]; cum[h, nb[h]] = $2
+  }
+  /^cdrd_ack_seconds_count / { count["ack"] = $2 }
+  /^cdrd_spool_sync_seconds_count / { count["sync"] = $2 }
   END {
     if (steps == 0) exit
     printf "writer steps, wall us per row (%d batches, %d rows copied direct, %d re-linked):\n", batches, direct, relinked
     for (i = 1; i <= steps; i++) printf "  %-12s %7.1f  (%.2f s)\n", order[i], step[order[i]] / n * 1e6, step[order[i]]
+    split("ack sync", hs, " ")
+    for (j = 1; j <= 2; j++) {
+      h = hs[j]
+      if (count[h] == 0) continue
+      p50 = ""; p99 = ""
+      for (i = 1; i <= nb[h]; i++) {
+        if (p50 == "" && cum[h, i] >= 0.5 * count[h]) p50 = le[h, i]
+        if (p99 == "" && cum[h, i] >= 0.99 * count[h]) p99 = le[h, i]
+      }
+      printf "cdrd %-20s %d, p50 <= %s s, p99 <= %s s\n", (h == "ack" ? "acks (in cdrd)" : "spool group commits"), count[h], p50, p99
+    }
   }' || true
 if [[ ${BENCH_RATED:-0} == 1 ]]; then
   psql "$dsn" -Atc "SELECT 'rated rows: customer ' || count(customer_charge) || ', vendor ' || count(vendor_charge) || ' of ' || count(*) FROM cdrs" || true
