@@ -4,16 +4,14 @@
 #include <charconv>
 #include <cstring>
 
+#include "adapters/freeswitch/byte_scan.h"
+
 namespace cdrd {
 namespace {
 
-constexpr uint64_t kMultiplier = 0x9E3779B97F4A7C15ULL;
+using byte_scan::load_word;
 
-uint64_t load_word(const char* p) {
-  uint64_t word = 0;
-  std::memcpy(&word, p, sizeof word);
-  return word;
-}
+constexpr uint64_t kMultiplier = 0x9E3779B97F4A7C15ULL;
 
 // The first eight bytes of `text` as a little-endian word, zero-padded.
 uint64_t head_word(std::string_view text) {

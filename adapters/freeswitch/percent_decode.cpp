@@ -50,21 +50,20 @@ size_t percent_decode_in_place(char* data, size_t size, PlusMeans plus) {
   size_t first_special = byte_scan::find_byte(data, size, '%');
   if (plus == PlusMeans::kSpace) first_special = byte_scan::find_byte(data, first_special, '+');
   if (first_special == size) return size;
-  size_t out = first_special;
-  for (size_t in = out; in < size; ++in) {
+  // The output never gets ahead of the input: put_escape() reads an escape
+  // before it writes its byte.
+  char* out = data + first_special;
+  size_t in = first_special;
+  while (in < size) {
     const char c = data[in];
-    if (c == '%' && in + 2 < size) {
-      const int hi = hex_value(data[in + 1]);
-      const int lo = hex_value(data[in + 2]);
-      if (hi >= 0 && lo >= 0) {
-        data[out++] = static_cast<char>(hi * 16 + lo);
-        in += 2;
-        continue;
-      }
+    if (c == '%') {
+      in += put_escape(data, in, size, &out);
+    } else {
+      *out++ = (c == '+' && plus == PlusMeans::kSpace) ? ' ' : c;
+      ++in;
     }
-    data[out++] = (c == '+' && plus == PlusMeans::kSpace) ? ' ' : c;
   }
-  return out;
+  return static_cast<size_t>(out - data);
 }
 
 size_t percent_decode_to(std::string_view text, char* out) {

@@ -52,9 +52,10 @@ struct PreparedBatch {
   SpoolPosition end;
 };
 
-uint64_t micros_since(Clock::time_point t) {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count());
+uint64_t micros(Clock::duration d) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
 }
+uint64_t micros_since(Clock::time_point t) { return micros(Clock::now() - t); }
 
 std::string position_text(const SpoolPosition& p) { return std::to_string(p.segment) + ":" + std::to_string(p.offset); }
 
@@ -603,8 +604,7 @@ struct BatchWriter::Impl {
         const auto finished = Clock::now();
         last_contact = finished;
         metrics->batch_seconds.observe(std::chrono::duration<double>(finished - started).count());
-        const auto batch_us =
-            static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(finished - started).count());
+        const uint64_t batch_us = micros(finished - started);
         metrics->writer_call_step_us.fetch_add(out.calls.elapsed_us, std::memory_order_relaxed);
         metrics->writer_rows_us.fetch_add(batch_us - std::min(batch_us, out.calls.elapsed_us),
                                           std::memory_order_relaxed);
