@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <pqxx/pqxx>
 #include <random>
 #include <string>
@@ -131,9 +132,9 @@ void lookup(benchmark::State& state) {
   size_t i = 0;
   size_t found = 0;
   for (auto _ : state) {
-    const RateEntry* e = index.find(numbers[i], now);
-    found += e != nullptr ? 1 : 0;
-    benchmark::DoNotOptimize(e);
+    const std::optional<RateMatch> m = index.find(numbers[i], now);
+    found += m.has_value() ? 1 : 0;
+    benchmark::DoNotOptimize(m);
     i = (i + 1) & (kNumbers - 1);
   }
   state.SetItemsProcessed(state.iterations());

@@ -1,6 +1,7 @@
 #include "daemon/db/rate_store.h"
 
 #include <algorithm>
+#include <memory>
 #include <pqxx/pqxx>
 #include <pqxx/stream_to>
 #include <tuple>
@@ -59,6 +60,9 @@ DeckSettings settings_from_row(const pqxx::row& row) {
 
 // The columns of rate_deck_entries in the order entry_from_row() reads them
 // (after the deck name).
+// Rates read per FETCH while loading a snapshot: a few MB of result at a time.
+constexpr int kRateFetchRows = 10000;
+
 const std::string kEntryColumns = "e.prefix, " + us_of("e.valid_from") + ", " + us_of("e.valid_till") +
                                   ", e.name, e.initial_interval, e.initial_rate, e.next_interval, e.next_rate, "
                                   "e.tiers, e.connect_fee, e.attempt_fee, e.grace_seconds, e.min_length, e.max_length";
@@ -279,33 +283,30 @@ std::vector<StoredAssignment> list_assignments(pqxx::connection& conn, std::opti
 std::shared_ptr<const RatingSnapshot> load_rating_snapshot(pqxx::connection& conn) {
   pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn);
   const uint64_t version = rating_version(tx);
-  std::vector<RateDeck> decks;
-  std::unordered_map<std::string, size_t> index;
+  std::vector<std::unique_ptr<DeckIndex>> decks;
+  std::unordered_map<std::string, DeckIndex*> by_name;
   for (const auto& row : tx.exec("SELECT " + kDeckColumns + " FROM rate_decks d")) {
-    RateDeck deck;
-    deck.settings = settings_from_row(row);
-    index.emplace(deck.settings.name, decks.size());
-    decks.push_back(std::move(deck));
+    decks.push_back(std::make_unique<DeckIndex>(settings_from_row(row)));
+    by_name.emplace(decks.back()->settings().name, decks.back().get());
   }
-  {
-    // The biggest part by far (every rate of every deck): streamed in COPY
-    // text form would save little, the row decoding is what costs.
-    const pqxx::result r = tx.exec("SELECT e.deck, " + kEntryColumns + " FROM rate_deck_entries e");
-    // Room for each deck's rates first: growing the vectors would move
-    // every rate (and its GMP numbers) again and again.
-    std::vector<size_t> counts(decks.size(), 0);
-    for (const auto& row : r) {
-      const auto it = index.find(row[0].c_str());
-      if (it != index.end()) ++counts[it->second];
-    }
-    for (size_t i = 0; i < decks.size(); ++i) decks[i].entries.reserve(counts[i]);
-    for (const auto& row : r) {
+  // Every rate of every deck, by far the biggest part: read through a
+  // cursor a chunk at a time and packed as it comes (rate_index.h), so
+  // neither the whole result nor every rate as a RateEntry is ever held
+  // (for a 100,000-prefix deck those were some 30 and 50 MB).
+  tx.exec("DECLARE cdrd_rate_entries NO SCROLL CURSOR FOR SELECT e.deck, " + kEntryColumns +
+          " FROM rate_deck_entries e");
+  while (true) {
+    const pqxx::result chunk = tx.exec("FETCH " + std::to_string(kRateFetchRows) + " FROM cdrd_rate_entries");
+    if (chunk.empty()) break;
+    for (const auto& row : chunk) {
       const std::string deck = row[0].as<std::string>();
-      const auto it = index.find(deck);
-      if (it == index.end()) continue;  // cannot happen: the foreign key
-      decks[it->second].entries.push_back(entry_from_row(row, 1, deck));
+      const auto it = by_name.find(deck);
+      if (it == by_name.end()) continue;  // cannot happen: the foreign key
+      it->second->add(entry_from_row(row, 1, deck));
     }
   }
+  tx.exec("CLOSE cdrd_rate_entries");
+  for (const auto& deck : decks) deck->finish();
   std::vector<RateAssignment> assignments;
   for (const auto& row : tx.exec("SELECT " + kAssignmentColumns + " FROM rate_assignments")) {
     assignments.push_back(assignment_from_row(row));

@@ -1,22 +1,43 @@
 #include "daemon/rating/rate_index.h"
 
 #include <algorithm>
-#include <numeric>
+#include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace cdrd {
 namespace {
 
 constexpr unsigned kLengthBits = 5;
+constexpr uint64_t kLengthMask = (1U << kLengthBits) - 1;
 
 uint64_t make_key(uint64_t value, size_t length) { return (value << kLengthBits) | length; }
 
 uint64_t hash_bits(uint64_t key, unsigned shift) { return (key * 0x9E3779B97F4A7C15ULL) >> shift; }
 
-uint64_t prefix_value(const std::string& prefix) {
-  uint64_t v = 0;
-  for (const char c : prefix) v = v * 10 + static_cast<uint64_t>(c - '0');
-  return v;
+// The prefix text of a key, leading zeros included (the length says how many digits).
+std::string prefix_of(uint64_t key) {
+  std::string out(static_cast<size_t>(key & kLengthMask), '0');
+  uint64_t value = key >> kLengthBits;
+  for (size_t i = out.size(); i > 0 && value != 0; --i, value /= 10) out[i - 1] = static_cast<char>('0' + value % 10);
+  return out;
+}
+
+// Two entries with this text have the same terms: every number in its
+// canonical text, the integers, the tiers.
+std::string terms_text(const RateEntry& e, const RateTexts& t) {
+  std::string key;
+  key.reserve(96);
+  for (const std::string* s : {&t.initial_rate, &t.next_rate, &t.connect_fee, &t.tiers}) {
+    key += *s;
+    key.push_back('|');
+  }
+  key += e.attempt_fee.to_string();
+  for (const int64_t n : {e.initial_interval, e.next_interval, e.grace_seconds}) {
+    key.push_back('|');
+    key += std::to_string(n);
+  }
+  return key;
 }
 
 }  // namespace
@@ -33,34 +54,72 @@ RateTexts RateTexts::of(const RateEntry& entry) {
   return t;
 }
 
-DeckIndex::DeckIndex(RateDeck deck) : deck_(std::move(deck)) {
-  std::vector<RateEntry>& entries = deck_.entries;
-  if (entries.size() >= UINT32_MAX) throw std::invalid_argument("rate deck too large");
-  const auto before = [](const RateEntry& a, const RateEntry& b) {
-    if (a.prefix != b.prefix) return a.prefix < b.prefix;
-    return a.valid_from_us < b.valid_from_us;
-  };
-  if (!std::is_sorted(entries.begin(), entries.end(), before)) {
-    // Sorted as indexes, then each rate moved once: sorting the rates
-    // themselves would move their strings and GMP numbers at every swap.
-    std::vector<uint32_t> order(entries.size());
-    std::iota(order.begin(), order.end(), 0U);
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return before(entries[a], entries[b]); });
-    std::vector<RateEntry> sorted;
-    sorted.reserve(entries.size());
-    for (const uint32_t i : order) sorted.push_back(std::move(entries[i]));
-    entries.swap(sorted);
+DeckIndex::DeckIndex(DeckSettings settings) : settings_(std::move(settings)) {}
+
+DeckIndex::DeckIndex(RateDeck deck) : settings_(std::move(deck.settings)) {
+  rates_.reserve(deck.entries.size());
+  for (const RateEntry& e : deck.entries) add(e);
+  finish();
+}
+
+void DeckIndex::add(const RateEntry& entry) {
+  if (finished_) throw std::invalid_argument("rate deck " + settings_.name + ": a rate added after indexing");
+  const std::string& p = entry.prefix;
+  if (p.empty() || p.size() > kMaxPrefixDigits ||
+      !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    throw std::invalid_argument("rate deck " + settings_.name + ": bad prefix '" + p + "'");
   }
-  texts_.reserve(entries.size());
-  for (const RateEntry& e : entries) texts_.push_back(RateTexts::of(e));
+  if (entry.min_length < 0 || entry.min_length > 255 || entry.max_length < 0 || entry.max_length > 255) {
+    throw std::invalid_argument("rate deck " + settings_.name + ": length limits of prefix " + p + " out of range");
+  }
+  if (rates_.size() >= std::numeric_limits<uint32_t>::max() ||
+      names_.size() + entry.name.size() >= std::numeric_limits<uint32_t>::max()) {
+    throw std::invalid_argument("rate deck " + settings_.name + " too large");
+  }
+  RateTexts texts = RateTexts::of(entry);
+  std::string text = terms_text(entry, texts);
+  auto [it, fresh] = terms_by_text_.try_emplace(std::move(text), static_cast<uint32_t>(terms_.size()));
+  if (fresh) {
+    Terms t;
+    t.entry.initial_interval = entry.initial_interval;
+    t.entry.initial_rate = entry.initial_rate;
+    t.entry.next_interval = entry.next_interval;
+    t.entry.next_rate = entry.next_rate;
+    t.entry.tiers = entry.tiers;
+    t.entry.connect_fee = entry.connect_fee;
+    t.entry.attempt_fee = entry.attempt_fee;
+    t.entry.grace_seconds = entry.grace_seconds;
+    t.texts = std::move(texts);
+    terms_.push_back(std::move(t));
+  }
+  uint64_t value = 0;
+  for (const char c : p) value = value * 10 + static_cast<uint64_t>(c - '0');
+  PackedRate r{};
+  r.key = make_key(value, p.size());
+  r.valid_from_us = entry.valid_from_us;
+  r.valid_till_us = entry.valid_till_us;
+  r.name_offset = static_cast<uint32_t>(names_.size());
+  r.name_size = static_cast<uint32_t>(entry.name.size());
+  r.terms = it->second;
+  r.min_length = static_cast<uint8_t>(entry.min_length);
+  r.max_length = static_cast<uint8_t>(entry.max_length);
+  names_ += entry.name;
+  rates_.push_back(r);
+}
+
+void DeckIndex::finish() {
+  if (finished_) return;
+  finished_ = true;
+  terms_by_text_ = {};  // only needed while adding
+  rates_.shrink_to_fit();
+  names_.shrink_to_fit();
+  terms_.shrink_to_fit();
+  std::stable_sort(rates_.begin(), rates_.end(), [](const PackedRate& a, const PackedRate& b) {
+    return a.key != b.key ? a.key < b.key : a.valid_from_us < b.valid_from_us;
+  });
   size_t distinct = 0;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const std::string& p = entries[i].prefix;
-    if (p.empty() || p.size() > kMaxPrefixDigits ||
-        !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      throw std::invalid_argument("rate deck " + deck_.settings.name + ": bad prefix '" + p + "'");
-    }
-    if (i == 0 || entries[i - 1].prefix != p) ++distinct;
+  for (size_t i = 0; i < rates_.size(); ++i) {
+    if (i == 0 || rates_[i - 1].key != rates_[i].key) ++distinct;
   }
   // At most half full, so a miss ends after a probe or two.
   size_t capacity = 16;
@@ -72,23 +131,23 @@ DeckIndex::DeckIndex(RateDeck deck) : deck_(std::move(deck)) {
   shift_ = 64 - bits;
   slots_.assign(capacity, Slot{});
   const uint64_t mask = capacity - 1;
-  for (size_t i = 0; i < entries.size();) {
+  for (size_t i = 0; i < rates_.size();) {
     size_t j = i + 1;
-    while (j < entries.size() && entries[j].prefix == entries[i].prefix) ++j;
-    const std::string& p = entries[i].prefix;
-    const uint64_t key = make_key(prefix_value(p), p.size());
+    while (j < rates_.size() && rates_[j].key == rates_[i].key) ++j;
+    const uint64_t key = rates_[i].key;
     for (uint64_t h = hash_bits(key, shift_);; h = (h + 1) & mask) {
       if (slots_[h].key == 0) {
         slots_[h] = Slot{key, static_cast<uint32_t>(i), static_cast<uint32_t>(j - i)};
         break;
       }
     }
-    length_mask_ |= 1U << p.size();
+    length_mask_ |= 1U << (key & kLengthMask);
     i = j;
   }
 }
 
 const DeckIndex::Slot* DeckIndex::slot(uint64_t key) const {
+  if (slots_.empty()) return nullptr;
   const uint64_t mask = slots_.size() - 1;
   for (uint64_t h = hash_bits(key, shift_);; h = (h + 1) & mask) {
     const Slot& s = slots_[h];
@@ -97,29 +156,38 @@ const DeckIndex::Slot* DeckIndex::slot(uint64_t key) const {
   }
 }
 
-const RateEntry* DeckIndex::find(std::string_view digits, int64_t at_us) const {
+std::optional<RateMatch> DeckIndex::find(std::string_view digits, int64_t at_us) const {
   const size_t longest = std::min(digits.size(), kMaxPrefixDigits);
   uint64_t values[kMaxPrefixDigits + 1];
   values[0] = 0;
   for (size_t i = 0; i < longest; ++i) {
     const char c = digits[i];
-    if (c < '0' || c > '9') return nullptr;
+    if (c < '0' || c > '9') return std::nullopt;
     values[i + 1] = values[i] * 10 + static_cast<uint64_t>(c - '0');
   }
   // Past the 15 digits a prefix can have, the number must still be digits.
   for (size_t i = longest; i < digits.size(); ++i) {
-    if (digits[i] < '0' || digits[i] > '9') return nullptr;
+    if (digits[i] < '0' || digits[i] > '9') return std::nullopt;
   }
   for (size_t len = longest; len >= 1; --len) {
     if ((length_mask_ & (1U << len)) == 0) continue;
     const Slot* s = slot(make_key(values[len], len));
     if (s == nullptr) continue;
     for (uint32_t k = s->begin; k < s->begin + s->count; ++k) {
-      const RateEntry& e = deck_.entries[k];
-      if (e.valid_at(at_us) && e.admits_length(digits.size())) return &e;
+      const PackedRate& r = rates_[k];
+      const bool valid = at_us >= r.valid_from_us && at_us < r.valid_till_us;
+      const bool fits =
+          (r.min_length == 0 || digits.size() >= r.min_length) && (r.max_length == 0 || digits.size() <= r.max_length);
+      if (!valid || !fits) continue;
+      RateMatch m;
+      m.prefix = prefix_of(r.key);
+      m.name = std::string_view(names_).substr(r.name_offset, r.name_size);
+      m.terms = &terms_[r.terms].entry;
+      m.texts = &terms_[r.terms].texts;
+      return m;
     }
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 }  // namespace cdrd

@@ -4,7 +4,10 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include "daemon/rating/charge.h"
 
@@ -99,22 +102,24 @@ std::string RatingOutcome::json() const {
 
 namespace {
 
-RatingOutcome outcome_of(const DeckSettings& settings, const RateEntry& entry, const RateTexts& texts,
-                         const LegToRate& leg, std::string_view rated_at_iso) {
+RatingOutcome outcome_of(const DeckSettings& settings, const RateMatch& match, const LegToRate& leg,
+                         std::string_view rated_at_iso) {
+  const RateEntry& terms = *match.terms;
+  const RateTexts& texts = *match.texts;
   const bool answered = leg.answer_us != 0;
   const int64_t seconds =
       answered ? rounded_answered_seconds(leg.answer_us, leg.end_us, settings.duration_rounding) : 0;
-  const Charge charge = charge_call(entry, answered, seconds);
+  const Charge charge = charge_call(terms, answered, seconds);
   RatingOutcome out;
   out.rated = true;
   out.deck = settings.name;
-  out.prefix = entry.prefix;
-  out.name = entry.name;
+  out.prefix = match.prefix;
+  out.name = std::string(match.name);
   out.currency = settings.currency;
-  if (!entry.tiered()) {
-    out.initial_interval = entry.initial_interval;
+  if (!terms.tiered()) {
+    out.initial_interval = terms.initial_interval;
     out.initial_rate = texts.initial_rate;
-    out.next_interval = entry.next_interval;
+    out.next_interval = terms.next_interval;
     out.next_rate = texts.next_rate;
   }
   out.tiers = texts.tiers;
@@ -125,21 +130,36 @@ RatingOutcome outcome_of(const DeckSettings& settings, const RateEntry& entry, c
   return out;
 }
 
+std::vector<std::unique_ptr<DeckIndex>> index_decks(std::vector<RateDeck> decks) {
+  std::vector<std::unique_ptr<DeckIndex>> out;
+  out.reserve(decks.size());
+  for (RateDeck& deck : decks) out.push_back(std::make_unique<DeckIndex>(std::move(deck)));
+  return out;
+}
+
 }  // namespace
 
 RatingOutcome rate_with(const DeckSettings& settings, const RateEntry& entry, const LegToRate& leg,
                         std::string_view rated_at_iso) {
-  return outcome_of(settings, entry, RateTexts::of(entry), leg, rated_at_iso);
+  const RateTexts texts = RateTexts::of(entry);
+  RateMatch match;
+  match.prefix = entry.prefix;
+  match.name = entry.name;
+  match.terms = &entry;
+  match.texts = &texts;
+  return outcome_of(settings, match, leg, rated_at_iso);
 }
 
 RatingSnapshot::RatingSnapshot(uint64_t version, std::vector<RateDeck> decks,
                                const std::vector<RateAssignment>& assignments)
-    : version_(version) {
-  decks_.reserve(decks.size());
-  for (RateDeck& deck : decks) {
-    const std::string name = deck.settings.name;
-    decks_.push_back(std::make_unique<DeckIndex>(std::move(deck)));
-    if (!by_name_.emplace(name, decks_.back().get()).second) {
+    : RatingSnapshot(version, index_decks(std::move(decks)), assignments) {}
+
+RatingSnapshot::RatingSnapshot(uint64_t version, std::vector<std::unique_ptr<DeckIndex>> decks,
+                               const std::vector<RateAssignment>& assignments)
+    : version_(version), decks_(std::move(decks)) {
+  for (const auto& deck : decks_) {
+    const std::string& name = deck->settings().name;
+    if (!by_name_.emplace(name, deck.get()).second) {
       throw std::invalid_argument("two rate decks named " + name);
     }
   }
@@ -198,9 +218,9 @@ RatingOutcome RatingSnapshot::rate(const AssignmentMap& map, RateSide side, cons
     return unrated(std::move(reason));
   }
   if (!all_digits(leg.callee_digits)) return unrated("no callee number in E.164");
-  const RateEntry* entry = deck->find(leg.callee_digits, leg.start_us);
-  if (entry == nullptr) return unrated("no prefix of " + leg.callee_digits + " in deck " + deck->deck().settings.name);
-  return outcome_of(deck->deck().settings, *entry, deck->texts(*entry), leg, rated_at_iso);
+  const std::optional<RateMatch> match = deck->find(leg.callee_digits, leg.start_us);
+  if (!match) return unrated("no prefix of " + leg.callee_digits + " in deck " + deck->settings().name);
+  return outcome_of(deck->settings(), *match, leg, rated_at_iso);
 }
 
 RatingOutcome RatingSnapshot::customer(const LegToRate& leg, std::string_view rated_at_iso) const {

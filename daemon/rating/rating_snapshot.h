@@ -94,6 +94,10 @@ class RatingSnapshot {
   // Indexes the decks. Throws std::invalid_argument when two decks share a
   // name or an assignment names a deck that is not among them.
   RatingSnapshot(uint64_t version, std::vector<RateDeck> decks, const std::vector<RateAssignment>& assignments);
+  // The same with decks indexed already (the loader adds each rate as it
+  // reads it, so the full RateEntry list never exists at once).
+  RatingSnapshot(uint64_t version, std::vector<std::unique_ptr<DeckIndex>> decks,
+                 const std::vector<RateAssignment>& assignments);
 
   // What the leg's account pays (the caller rates the A-leg of a call once).
   RatingOutcome customer(const LegToRate& leg, std::string_view rated_at_iso) const;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -38,22 +39,22 @@ TEST(DeckIndex, LongestPrefixWithinValidityAndLength) {
   const DeckIndex index(deck("retail", kRetail));
   const int64_t may = at("2024-05-01T00:00:00Z");
   const int64_t july = at("2024-07-01T00:00:00Z");
-  ASSERT_NE(index.find("33170363950", may), nullptr);
+  ASSERT_TRUE(index.find("33170363950", may).has_value());
   EXPECT_EQ(index.find("33170363950", may)->prefix, "33170");
   EXPECT_EQ(index.find("3312345", may)->prefix, "331");
   // 331 ends on 2024-06-01: afterwards the shorter prefix applies.
   EXPECT_EQ(index.find("3312345", july)->prefix, "33");
   EXPECT_EQ(index.find("33", may)->prefix, "33");
-  EXPECT_EQ(index.find("34123", may), nullptr);
+  EXPECT_FALSE(index.find("34123", may).has_value());
   // 44 takes only 12-digit numbers.
   EXPECT_EQ(index.find("447911123456", may)->prefix, "44");
-  EXPECT_EQ(index.find("4479111234567", may), nullptr);
+  EXPECT_FALSE(index.find("4479111234567", may).has_value());
   EXPECT_EQ(index.find("442071234567", may)->prefix, "4420");
   // Not E.164 digits.
-  EXPECT_EQ(index.find("", may), nullptr);
-  EXPECT_EQ(index.find("33a", may), nullptr);
-  EXPECT_EQ(index.find("+33170363950", may), nullptr);
-  EXPECT_EQ(index.find("3317036395012345678x", may), nullptr);
+  EXPECT_FALSE(index.find("", may).has_value());
+  EXPECT_FALSE(index.find("33a", may).has_value());
+  EXPECT_FALSE(index.find("+33170363950", may).has_value());
+  EXPECT_FALSE(index.find("3317036395012345678x", may).has_value());
   EXPECT_EQ(index.find("33170363950123456789", may)->prefix, "33170");
 }
 
@@ -64,6 +65,55 @@ TEST(DeckIndex, SeveralValidityWindowsOfOnePrefix) {
                              "49,old,1,0.1,1,0.1,,2024-03-01\n"));
   EXPECT_EQ(index.find("4930", at("2024-02-29T23:59:59.999999Z"))->name, "old");
   EXPECT_EQ(index.find("4930", at("2024-03-01T00:00:00Z"))->name, "new");
+}
+
+// Entries of one price share one set of terms; each keeps its own prefix
+// (leading zeros too), name, validity and length limits.
+TEST(DeckIndex, EntriesSharingTermsKeepTheirOwnPrefixNameAndLimits) {
+  const DeckIndex index(
+      deck("shared",
+           "prefix,name,initial_interval,initial_rate,next_interval,next_rate,connect_fee,min_length\n"
+           "1,North America,60,0.010,6,0.01,0.005,\n"
+           "44,UK,60,0.01,6,0.010,0.0050,11\n"
+           "0044,Zero UK,60,0.01,6,0.01,0.005,\n"
+           "49,Germany,60,0.02,6,0.01,0.005,\n"));
+  EXPECT_EQ(index.size(), 4u);
+  // 0.010 and 0.01, 0.0050 and 0.005 are the same numbers: two sets of terms.
+  EXPECT_EQ(index.distinct_terms(), 2u);
+  const int64_t now = at("2024-05-01T00:00:00Z");
+  const auto uk = index.find("44123456789", now);
+  ASSERT_TRUE(uk.has_value());
+  EXPECT_EQ(uk->prefix, "44");
+  EXPECT_EQ(uk->name, "UK");
+  EXPECT_EQ(uk->texts->initial_rate, "0.01");
+  EXPECT_EQ(uk->texts->connect_fee, "0.005");
+  EXPECT_EQ(uk->terms->initial_interval, 60);
+  EXPECT_EQ(uk->terms->next_interval, 6);
+  // 44 takes at least 11 digits.
+  EXPECT_FALSE(index.find("4412345", now).has_value());
+  const auto zero = index.find("00441234", now);
+  ASSERT_TRUE(zero.has_value());
+  EXPECT_EQ(zero->prefix, "0044");
+  EXPECT_EQ(zero->name, "Zero UK");
+  EXPECT_EQ(index.find("12125550100", now)->name, "North America");
+  const auto de = index.find("4930", now);
+  ASSERT_TRUE(de.has_value());
+  EXPECT_EQ(de->texts->initial_rate, "0.02");
+  EXPECT_EQ(de->texts->next_rate, "0.01");
+}
+
+TEST(DeckIndex, RefusesABadPrefixAndARateAfterIndexing) {
+  DeckIndex index(DeckSettings{});
+  RateEntry e;
+  e.prefix = "12a";
+  EXPECT_THROW(index.add(e), std::invalid_argument);
+  e.prefix = "1234567890123456";  // 16 digits
+  EXPECT_THROW(index.add(e), std::invalid_argument);
+  e.prefix = "12";
+  index.add(e);
+  index.finish();
+  EXPECT_EQ(index.find("123", 0)->prefix, "12");
+  EXPECT_THROW(index.add(e), std::invalid_argument);
 }
 
 LegToRate leg(const std::string& account, const std::string& direction, const std::string& callee) {
@@ -180,8 +230,9 @@ TEST(RatingSnapshot, LatestAssignmentThatHasStartedApplies) {
 }
 
 TEST(RatingSnapshot, RefusesAnAssignmentToAMissingDeck) {
-  EXPECT_THROW(RatingSnapshot(1, {}, {assign(RateSide::kCustomer, "a", RateDirection::kAny, "nope")}),
-               std::invalid_argument);
+  EXPECT_THROW(
+      RatingSnapshot(1, std::vector<RateDeck>{}, {assign(RateSide::kCustomer, "a", RateDirection::kAny, "nope")}),
+      std::invalid_argument);
   std::vector<RateDeck> decks;
   decks.push_back(deck("x", kFlat));
   decks.push_back(deck("x", kFlat));
