@@ -12,6 +12,7 @@
 #include "daemon/app/reprocess_command.h"
 #include "daemon/app/user_command.h"
 #include "daemon/config/config.h"
+#include "daemon/core/process_memory.h"
 #include "daemon/http/tls_context.h"
 
 namespace {
@@ -156,6 +157,9 @@ int run(int argc, char** argv) {
     std::fputs(cdrd::describe_config_keys().c_str(), stdout);
     return 0;
   }
+
+  // Before the first large allocation (core/process_memory.h says why).
+  cdrd::keep_freed_memory_for_reuse();
 
   cdrd::Config config;
   std::string error;
