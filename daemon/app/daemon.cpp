@@ -37,6 +37,7 @@
 #include "daemon/esl/esl_client.h"
 #include "daemon/http/http_listener.h"
 #include "daemon/http/http_server.h"
+#include "daemon/http/loop_base.h"
 #include "daemon/http/loop_task_queue.h"
 #include "daemon/ingest/ingest_service.h"
 #include "daemon/ingest/reject_store.h"
@@ -211,7 +212,7 @@ int Daemon::Impl::start() {
   writer->start();
 
   evthread_use_pthreads();
-  base = event_base_new();
+  base = new_loop_base();
   loop_queue = std::make_unique<LoopTaskQueue>(base);
   reads = std::make_unique<ReadPool>(config.read_pool_size, db.dsn, config.statement_timeout_ms,
                                      static_cast<size_t>(config.api_max_queued_reads));

@@ -15,6 +15,7 @@
 #include "daemon/api/api_query.h"
 #include "daemon/api/api_request.h"
 #include "daemon/api/cdr_store.h"
+#include "daemon/http/loop_base.h"
 #include "daemon/http/loop_task_queue.h"
 #include "daemon/ingest/reject_store.h"
 
@@ -45,9 +46,18 @@ TEST(CursorTest, RefusesForgedKeys) {
   EXPECT_FALSE(decode_cursor(std::string(5000, 'A'), &out));  // absurd length
 }
 
+// The ingest loop's base: epoll with the changelist (loop_base.h says why).
+TEST(LoopBaseTest, IsEpollWithTheChangelist) {
+  event_base* base = new_loop_base();
+  ASSERT_NE(base, nullptr);
+  EXPECT_STREQ(event_base_get_method(base), "epoll (with changelist)");
+  event_base_free(base);
+}
+
+// On the loop's own base, as the daemon runs it.
 TEST(LoopTaskQueueTest, RunsTasksFromOtherThreadsOnTheLoopThread) {
   evthread_use_pthreads();
-  event_base* base = event_base_new();
+  event_base* base = new_loop_base();
   std::atomic<int> ran{0};
   std::thread::id loop_thread;
   std::atomic<bool> all_on_loop{true};
