@@ -233,6 +233,8 @@ awk -v t=$((ticks_after - ticks_before)) -v hz="$hz" -v n="$count" \
 curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | awk -v n="$count" '
   /^cdrd_writer_step_seconds_total\{/ { split($1, k, "\""); step[k[2]] = $2; order[++steps] = k[2] }
   /^cdrd_batches_total / { batches = $2 }
+  /^cdrd_writer_share_seconds_total\{/ { split($1, k, "\""); share_s[k[2]] = $2 }
+  /^cdrd_writer_connection0_share / { share0 = $2 }
   /^cdrd_rows_copied_direct_total / { direct = $2 }
   /^cdrd_calls_relinked_total / { relinked = $2 }
   # The ack path as cdrd sees it: request arrival to durable ack, and
@@ -248,6 +250,10 @@ curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | awk -v n="$count" '
     if (steps == 0) exit
     printf "writer steps, wall us per row (%d batches, %d rows copied direct, %d re-linked):\n", batches, direct, relinked
     for (i = 1; i <= steps; i++) printf "  %-12s %7.1f  (%.2f s)\n", order[i], step[order[i]] / n * 1e6, step[order[i]]
+    if (("0" in share_s) && share_s["others"] > 0) {
+      printf "  shares: connection 0 %.1f, slowest other %.1f us per row; connection 0 writes %.0f%% of the rows now\n",
+        share_s["0"] / n * 1e6, share_s["others"] / n * 1e6, share0 * 100
+    }
     split("ack sync", hs, " ")
     for (j = 1; j <= 2; j++) {
       h = hs[j]

@@ -139,6 +139,19 @@ std::string Metrics::render() const {
       "cdrd_writer_step_seconds_total{{step=\"rows\"}} {}\n"
       "cdrd_writer_step_seconds_total{{step=\"checkpoint\"}} {}\n",
       seconds(writer_prepare_us), seconds(writer_call_step_us), seconds(writer_rows_us), seconds(writer_checkpoint_us));
+  out += fmt::format(
+      "# HELP cdrd_writer_share_seconds_total Wall time of the writer's shares (several connections), summed over "
+      "batches: connection 0 (its rows, the links, its commit) and the slowest other connection.\n"
+      "# TYPE cdrd_writer_share_seconds_total counter\n"
+      "cdrd_writer_share_seconds_total{{connection=\"0\"}} {}\n"
+      "cdrd_writer_share_seconds_total{{connection=\"others\"}} {}\n"
+      "# HELP cdrd_writer_connection0_share Connection 0's part of a batch's rows (0 to 1), moved until its share "
+      "takes "
+      "as long as the others'.\n"
+      "# TYPE cdrd_writer_connection0_share gauge\n"
+      "cdrd_writer_connection0_share {}\n",
+      seconds(writer_share0_us), seconds(writer_lanes_us),
+      static_cast<double>(writer_share0_permille.load(std::memory_order_relaxed)) / 1000.0);
   metric(&out, "cdrd_spool_bytes", "gauge", "Bytes in spool segments not yet committed to PostgreSQL.", spool_bytes);
   metric(&out, "cdrd_spool_pending_records", "gauge", "Durable spool records not yet committed to PostgreSQL.",
          spool_pending_records);

@@ -84,6 +84,12 @@ struct Metrics {
   std::atomic<uint64_t> writer_call_step_us{0};   // links, walk, assembly, rating, re-links (connection 0)
   std::atomic<uint64_t> writer_rows_us{0};        // rows and links written, every share committed
   std::atomic<uint64_t> writer_checkpoint_us{0};  // Spool::commit() after the batch
+  // Several writer connections: how long connection 0 and the slowest lane
+  // took for their shares (µs, summed), and connection 0's share of the rows
+  // now (per mille), which the writer moves until both take as long.
+  std::atomic<uint64_t> writer_share0_us{0};
+  std::atomic<uint64_t> writer_lanes_us{0};
+  std::atomic<int64_t> writer_share0_permille{0};
   // Spool state (gauges).
   std::atomic<int64_t> spool_bytes{0};
   std::atomic<int64_t> spool_pending_records{0};

@@ -45,6 +45,10 @@ constexpr auto kPollSlice = std::chrono::milliseconds(50);
 // outage even when no CDRs arrive.
 constexpr auto kIdlePing = std::chrono::seconds(1);
 
+// share_of() splits the legs' hashes in this many parts.
+constexpr size_t kShareScale = 4096;
+constexpr size_t kMinRowsToBalance = 100;
+
 // One batch read from the spool, decoded once and kept across retries.
 struct PreparedBatch {
   std::vector<CdrRow> rows;
@@ -112,6 +116,20 @@ class RatesListener : public pqxx::notification_receiver {
 
 }  // namespace
 
+double next_connection0_share(double share0, uint64_t share0_us, uint64_t slowest_lane_us, size_t lanes) {
+  // With N rows, L lanes, c the time a row takes and E connection 0's extra
+  // work: t0 = E + c*f*N and t_lane = c*(1-f)*N/L, so d(t_lane - t0)/df =
+  // -c*N*(1+L)/L. One Newton step is (t_lane - t0)*L / (c*N*(1+L)); c*N is
+  // taken as t0 + L*t_lane (= c*N + E, a little more, so a little less of a
+  // step), and half of that step is made: the times of one batch are noisy.
+  const double t0 = static_cast<double>(share0_us);
+  const double tl = static_cast<double>(slowest_lane_us);
+  const double l = static_cast<double>(lanes);
+  if (lanes == 0 || t0 + l * tl <= 0) return share0;
+  const double step = 0.5 * (tl - t0) * l / ((1 + l) * (t0 + l * tl));
+  return std::clamp(share0 + step, kMinConnection0Share, kMaxConnection0Share);
+}
+
 struct BatchWriter::Impl {
   enum class ReadResult { kBatch, kEmpty, kClosed };
   struct Outcome {
@@ -164,6 +182,9 @@ struct BatchWriter::Impl {
   // rows of those months by the direct COPY.
   MonthlyPartitions partitions;
   int64_t retention_day = std::numeric_limits<int64_t>::min();
+  // Connection 0's part of each batch's rows (share_of()), moved by
+  // balance_shares(); an equal part to start with.
+  double share0 = 0;
   std::set<std::string> warned_default_months;  // each month is named once per process
   Clock::time_point last_contact;
   std::chrono::milliseconds backoff;
@@ -438,14 +459,27 @@ struct BatchWriter::Impl {
     metrics->direct_copy_conflicts.fetch_add(r.direct_conflicts, std::memory_order_relaxed);
   }
 
-  // The connection (0 = this thread's) that writes a row: both versions of
-  // a leg (ESL and mod_json_cdr, or a replay) in one share, so the upsert
-  // sees them together.
+  // The connection (0 = this thread's) that writes a row: a function of the
+  // leg alone within a batch, so both versions of a leg in it (ESL and
+  // mod_json_cdr, or a replay) are in one share and its upsert sees them
+  // together. Connection 0 takes the fraction share0 of the legs' hashes,
+  // the lanes the rest in equal parts. Across batches the split may move: a
+  // batch starts only once every share of the one before has committed.
   size_t share_of(const CdrRow& row) const {
     std::string key = row.account_id;
     key.push_back('\0');
     key.append(row.call_id);
-    return std::hash<std::string>{}(key) % (lanes.size() + 1);
+    const size_t h = std::hash<std::string>{}(key);
+    if (h % kShareScale < share0_scaled()) return 0;
+    return 1 + (h / kShareScale) % lanes.size();
+  }
+  size_t share0_scaled() const { return static_cast<size_t>(share0 * static_cast<double>(kShareScale)); }
+
+  // Moves share0 so that connection 0 and the slowest lane finish a batch
+  // together (next_connection0_share()).
+  void balance_shares(uint64_t share0_us, uint64_t lane_us) {
+    share0 = next_connection0_share(share0, share0_us, lane_us, lanes.size());
+    metrics->writer_share0_permille.store(static_cast<int64_t>(share0 * 1000), std::memory_order_relaxed);
   }
 
   // The batch in shares, one per connection (see the header). Returns only
@@ -458,16 +492,19 @@ struct BatchWriter::Impl {
     for (const CdrRow* r : rows) shares[share_of(*r)].push_back(r);
     std::vector<InsertOutcome> results(shares.size());
     std::vector<uint8_t> committed(shares.size(), 0);  // not vector<bool>: lanes write their own bytes
+    std::vector<uint64_t> elapsed_us(shares.size(), 0);
     std::vector<WriterLane*> started;
     std::exception_ptr error;
+    const auto shares_started = Clock::now();
     try {
       for (size_t k = 1; k < shares.size(); ++k) {
         if (shares[k].empty()) continue;
-        lanes[k - 1]->start([this, &shares, &results, &committed, k](pqxx::connection& c) {
+        lanes[k - 1]->start([this, &shares, &results, &committed, &elapsed_us, shares_started, k](pqxx::connection& c) {
           pqxx::work share_tx(c, "cdrd-batch-share");
           results[k] = insert_rows(share_tx, shares[k], partitions);
           share_tx.commit();
           committed[k] = 1;
+          elapsed_us[k] = micros_since(shares_started);
         });
         started.push_back(lanes[k - 1].get());
       }
@@ -476,6 +513,7 @@ struct BatchWriter::Impl {
       for (const auto& q : batch.unreadable) insert_quarantine(tx, q);
       tx.commit();
       committed[0] = 1;
+      elapsed_us[0] = micros_since(shares_started);
     } catch (...) {
       error = std::current_exception();
     }
@@ -496,6 +534,11 @@ struct BatchWriter::Impl {
     }
     for (const InsertOutcome& r : results) out->add(r);
     out->written = rows.size();
+    const uint64_t slowest_lane = *std::max_element(elapsed_us.begin() + 1, elapsed_us.end());
+    metrics->writer_share0_us.fetch_add(elapsed_us[0], std::memory_order_relaxed);
+    metrics->writer_lanes_us.fetch_add(slowest_lane, std::memory_order_relaxed);
+    // A batch too small to keep every connection busy says nothing of the split.
+    if (rows.size() >= kMinRowsToBalance) balance_shares(elapsed_us[0], slowest_lane);
   }
 
   Outcome write_batch(PreparedBatch& batch) {
@@ -575,6 +618,8 @@ struct BatchWriter::Impl {
     for (int k = 1; k < options.connections; ++k) {
       lanes.push_back(std::make_unique<WriterLane>(dsn, "cdrd-writer-" + std::to_string(k)));
     }
+    share0 = 1.0 / static_cast<double>(lanes.size() + 1);
+    metrics->writer_share0_permille.store(static_cast<int64_t>(share0 * 1000), std::memory_order_relaxed);
     SpoolPosition position = spool->committed();
     std::optional<PreparedBatch> pending;
     while (true) {

@@ -28,7 +28,9 @@
 // of account and call_id: both versions of a leg share a connection) and
 // each share is written in its own transaction, share 0 here and the others
 // by WriterLanes (writer_lane.h), each a thread owning one connection, all
-// at once. The links go in with share 0. The spool forgets the batch only
+// at once. The links go in with share 0, so share 0 takes fewer rows: after
+// each batch the split moves towards connection 0 and the slowest lane
+// finishing together (cdrd_writer_connection0_share). The spool forgets the batch only
 // when every share has committed; the next batch's walk starts after that,
 // so it sees all of them. A share that fails makes the whole batch retry
 // (transient error) or go through the one-connection split path (data
@@ -37,6 +39,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
@@ -89,5 +93,15 @@ class BatchWriter {
       std::chrono::steady_clock::now().time_since_epoch().count()};
   std::thread thread_;
 };
+
+// The writer's split of a batch between its connections: connection 0's
+// part of the rows for the next batch, from its part `share0` in this one
+// and how long connection 0 and the slowest of `lanes` other connections
+// took for their shares. Moves towards both taking as long, by half a
+// Newton step; stays within [kMinConnection0Share, kMaxConnection0Share],
+// so connection 0 and the lanes always keep some rows to be timed by.
+inline constexpr double kMinConnection0Share = 0.02;
+inline constexpr double kMaxConnection0Share = 0.98;
+double next_connection0_share(double share0, uint64_t share0_us, uint64_t slowest_lane_us, size_t lanes);
 
 }  // namespace cdrd

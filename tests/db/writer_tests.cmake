@@ -35,3 +35,8 @@ gtest_discover_tests(call_assembly_pgtest PROPERTIES LABELS "pg" ${CDRD_PG_FIXTU
 add_executable(writer_rating_pgtest ${CMAKE_CURRENT_LIST_DIR}/writer_rating_pgtest.cpp)
 target_link_libraries(writer_rating_pgtest PRIVATE cdrd_test_support cdrd_db GTest::gtest_main)
 gtest_discover_tests(writer_rating_pgtest PROPERTIES LABELS "pg" ${CDRD_PG_FIXTURE} DISCOVERY_MODE PRE_TEST)
+
+# The writer's split of a batch between its connections (no database).
+add_executable(writer_shares_test ${CMAKE_CURRENT_LIST_DIR}/writer_shares_test.cpp)
+target_link_libraries(writer_shares_test PRIVATE cdrd_db GTest::gtest_main)
+gtest_discover_tests(writer_shares_test PROPERTIES LABELS "unit" DISCOVERY_MODE PRE_TEST)
