@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <iterator>
 #include <stdexcept>
 #include <vector>
@@ -172,16 +173,114 @@ std::optional<int64_t> CallView::latest_time_us(const char* field) const {
   return later(root_.time_us(field), leg_ ? leg_->time_us(field) : std::nullopt);
 }
 
+namespace {
+
+const char* format_text(UtcFormat format) {
+  switch (format) {
+    case UtcFormat::kDate:
+      return "%F";
+    case UtcFormat::kDateTime:
+      return "%F %T";
+    case UtcFormat::kIso:
+      return "%FT%TZ";
+    case UtcFormat::kRfc1036:
+      return "%a, %d %b %Y %T GMT";
+  }
+  return "%F";
+}
+
+// `digits` decimal digits of n (0 <= n < 10^digits), zero-padded.
+char* put_digits(char* out, int64_t n, int digits) {
+  for (int i = digits - 1; i >= 0; --i, n /= 10) out[i] = static_cast<char>('0' + n % 10);
+  return out + digits;
+}
+
+char* put_date(char* out, const CivilTime& t) {
+  out = put_digits(out, t.year, 4);
+  *out++ = '-';
+  out = put_digits(out, t.month, 2);
+  *out++ = '-';
+  return put_digits(out, t.day, 2);
+}
+
+char* put_time(char* out, const CivilTime& t) {
+  out = put_digits(out, t.hour, 2);
+  *out++ = ':';
+  out = put_digits(out, t.minute, 2);
+  *out++ = ':';
+  return put_digits(out, t.second, 2);
+}
+
+}  // namespace
+
+std::string format_utc(int64_t unix_seconds, UtcFormat format) {
+  const CivilTime t = civil_time(unix_seconds);
+  // date::format writes years outside 0..9999 with a sign or more digits.
+  if (t.year < 0 || t.year > 9999) {
+    return date::format(format_text(format), date::sys_seconds{std::chrono::seconds{unix_seconds}});
+  }
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char buf[40];
+  char* out = buf;
+  switch (format) {
+    case UtcFormat::kDate:
+      out = put_date(out, t);
+      break;
+    case UtcFormat::kDateTime:
+      out = put_date(out, t);
+      *out++ = ' ';
+      out = put_time(out, t);
+      break;
+    case UtcFormat::kIso:
+      out = put_date(out, t);
+      *out++ = 'T';
+      out = put_time(out, t);
+      *out++ = 'Z';
+      break;
+    case UtcFormat::kRfc1036:
+      std::memcpy(out, kDays[t.weekday], 3);
+      out += 3;
+      *out++ = ',';
+      *out++ = ' ';
+      out = put_digits(out, t.day, 2);
+      *out++ = ' ';
+      std::memcpy(out, kMonths[t.month - 1], 3);
+      out += 3;
+      *out++ = ' ';
+      out = put_digits(out, t.year, 4);
+      *out++ = ' ';
+      out = put_time(out, t);
+      std::memcpy(out, " GMT", 4);
+      out += 4;
+      break;
+  }
+  return std::string(buf, out);
+}
+
 std::optional<std::string> utc_seconds_text(std::optional<int64_t> us) {
   if (!us) return std::nullopt;
-  const date::sys_time<std::chrono::microseconds> t{std::chrono::microseconds{*us}};
-  return date::format("%FT%TZ", date::floor<std::chrono::seconds>(t));
+  // Cut down to the second, also before 1970.
+  const int64_t seconds = *us / 1000000 - (*us % 1000000 < 0 ? 1 : 0);
+  return format_utc(seconds, UtcFormat::kIso);
 }
 
 std::optional<std::string> utc_millis_text(std::optional<int64_t> us) {
   if (!us) return std::nullopt;
-  const date::sys_time<std::chrono::microseconds> t{std::chrono::microseconds{*us}};
-  return date::format("%FT%TZ", date::floor<std::chrono::milliseconds>(t));
+  const int64_t seconds = *us / 1000000 - (*us % 1000000 < 0 ? 1 : 0);
+  const int64_t year = civil_time(seconds).year;
+  if (year < 0 || year > 9999) {
+    const date::sys_time<std::chrono::microseconds> t{std::chrono::microseconds{*us}};
+    return date::format("%FT%TZ", date::floor<std::chrono::milliseconds>(t));
+  }
+  const int64_t millis = (*us - seconds * 1000000) / 1000;
+  std::string text = format_utc(seconds, UtcFormat::kIso);
+  char frac[5] = {'.', 0, 0, 0, 'Z'};
+  put_digits(frac + 1, millis, 3);
+  text.pop_back();
+  text.append(frac, sizeof(frac));
+  return text;
 }
 
 std::optional<std::string> with_decimal_point(std::optional<std::string> decimal) {

@@ -123,6 +123,17 @@ class CallView {
 std::optional<std::string> utc_seconds_text(std::optional<int64_t> us);
 std::optional<std::string> utc_millis_text(std::optional<int64_t> us);
 
+// A second since the Unix epoch as the dialects write it, in UTC, exactly as
+// date::format() writes the format named, without its ostream (a locale
+// built per call was a sixth of a CSV export's conversion time):
+enum class UtcFormat {
+  kDate,      // "%F": "2026-12-07"
+  kDateTime,  // "%F %T": "2026-12-07 16:05:09"
+  kIso,       // "%FT%TZ": "2026-12-07T16:05:09Z"
+  kRfc1036,   // "%a, %d %b %Y %T GMT": "Mon, 07 Dec 2026 16:05:09 GMT"
+};
+std::string format_utc(int64_t unix_seconds, UtcFormat format);
+
 // Decimal text with at least one decimal place ("1" -> "1.0", "0.012"
 // stays): how Rails renders a numeric column (BigDecimal#to_s, seed 004)
 // and how seed 002 writes its "0.0".

@@ -117,6 +117,29 @@ std::optional<int64_t> parse_iso_time_us(std::string_view s) {
   return seconds * kUsPerSecond + micros;
 }
 
+CivilTime civil_time(int64_t unix_seconds) {
+  int64_t days = unix_seconds / kSecondsPerDay;
+  int64_t in_day = unix_seconds % kSecondsPerDay;
+  if (in_day < 0) {
+    in_day += kSecondsPerDay;
+    --days;
+  }
+  int64_t y = 0;
+  int64_t m = 0;
+  int64_t d = 0;
+  civil_from_days(days, &y, &m, &d);
+  CivilTime t;
+  t.year = y;
+  t.month = static_cast<int>(m);
+  t.day = static_cast<int>(d);
+  t.hour = static_cast<int>(in_day / 3600);
+  t.minute = static_cast<int>(in_day / 60 % 60);
+  t.second = static_cast<int>(in_day % 60);
+  // 1970-01-01 was a Thursday (4).
+  t.weekday = static_cast<int>(((days % 7) + 7 + 4) % 7);
+  return t;
+}
+
 std::string format_iso_time_us(int64_t us) {
   int64_t seconds = us / kUsPerSecond;
   int64_t micros = us % kUsPerSecond;

@@ -25,4 +25,17 @@ std::optional<int64_t> parse_iso_time_us(std::string_view text);
 // "2024-01-31T10:20:30Z", with ".123456" only when the microseconds are not 0.
 std::string format_iso_time_us(int64_t us);
 
+// The UTC calendar date and time of a second since the Unix epoch
+// (proleptic Gregorian, any year); weekday 0 = Sunday.
+struct CivilTime {
+  int64_t year = 1970;
+  int month = 1;
+  int day = 1;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  int weekday = 4;
+};
+CivilTime civil_time(int64_t unix_seconds);
+
 }  // namespace cdrd

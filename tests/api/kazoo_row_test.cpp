@@ -9,9 +9,13 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
+
+#include "daemon/api/record_view.h"
 
 namespace cdrd {
 namespace {
@@ -244,6 +248,34 @@ TEST(KazooRowTest, FileNameAsApiUtilPicksIt) {
   EXPECT_EQ(kazoo_csv_file_name("", "/tmp/x/report.csv"), "report.csv");
   EXPECT_EQ(kazoo_csv_file_name("dir/", ""), "result.csv");
   EXPECT_EQ(kazoo_csv_file_name("we\"ird\r\n\\.csv", ""), "we_ird___.csv");
+}
+
+// format_utc() against dates worked out by hand (and checked with Python's
+// datetime): 951782400 is 2000-02-29, a Tuesday; 1796659509 is 2026-12-07
+// 16:05:09, a Monday; -1 the last second of 1969, a Wednesday; year 0
+// (leap, proleptic Gregorian) starts on a Saturday, 366 days before the
+// Monday 0001-01-01. Past year 9999 date::format's own text is kept.
+TEST(FormatUtc, EveryFormatByHand) {
+  EXPECT_EQ(format_utc(0, UtcFormat::kDate), "1970-01-01");
+  EXPECT_EQ(format_utc(0, UtcFormat::kDateTime), "1970-01-01 00:00:00");
+  EXPECT_EQ(format_utc(0, UtcFormat::kIso), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(format_utc(0, UtcFormat::kRfc1036), "Thu, 01 Jan 1970 00:00:00 GMT");
+  EXPECT_EQ(format_utc(951782400, UtcFormat::kRfc1036), "Tue, 29 Feb 2000 00:00:00 GMT");
+  EXPECT_EQ(format_utc(1796659509, UtcFormat::kDateTime), "2026-12-07 16:05:09");
+  EXPECT_EQ(format_utc(1796659509, UtcFormat::kIso), "2026-12-07T16:05:09Z");
+  EXPECT_EQ(format_utc(1796659509, UtcFormat::kRfc1036), "Mon, 07 Dec 2026 16:05:09 GMT");
+  EXPECT_EQ(format_utc(-1, UtcFormat::kRfc1036), "Wed, 31 Dec 1969 23:59:59 GMT");
+  EXPECT_EQ(format_utc(-62167219200, UtcFormat::kRfc1036), "Sat, 01 Jan 0000 00:00:00 GMT");
+  EXPECT_EQ(format_utc(253402300800, UtcFormat::kDate), "10000-01-01");
+}
+
+TEST(FormatUtc, SecondsAndMillisecondsAreCutDownBefore1970Too) {
+  EXPECT_EQ(utc_seconds_text(-1), "1969-12-31T23:59:59Z");
+  EXPECT_EQ(utc_millis_text(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(utc_millis_text(1500), "1970-01-01T00:00:00.001Z");
+  EXPECT_EQ(utc_millis_text(int64_t{1796659509} * 1000000 + 518999), "2026-12-07T16:05:09.518Z");
+  EXPECT_EQ(utc_seconds_text(int64_t{1796659509} * 1000000 + 999999), "2026-12-07T16:05:09Z");
+  EXPECT_EQ(utc_seconds_text(std::nullopt), std::nullopt);
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #include "daemon/api/kazoo/kazoo_row.h"
 
-#include <date/date.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -40,9 +39,7 @@ struct Row {
   const KazooRowOptions& options;
 
   std::optional<std::string_view> ccv(const char* name) const { return r.sub_str("custom_channel_vars", name); }
-  date::sys_seconds start() const {
-    return date::sys_seconds{std::chrono::seconds{start_gregorian - kGregorianUnixOffset}};
-  }
+  int64_t start_unix() const { return start_gregorian - kGregorianUnixOffset; }
 };
 
 // kzd_cdrs getters with <<>> as the default: the member, "" when absent.
@@ -120,7 +117,7 @@ std::string calling_from(const Row& row) {
 std::string datetime(const Row& row) {
   const int64_t unix = row.start_gregorian - kGregorianUnixOffset;
   const int64_t offset = utc_offset_at(row.options.zone, unix);
-  return date::format("%F %T", date::sys_seconds{std::chrono::seconds{unix + offset}});
+  return format_utc(unix + offset, UtcFormat::kDateTime);
 }
 
 Cell media_recordings(const Row& row) {
@@ -170,9 +167,9 @@ const Column kColumns[] = {
     {"datetime", [](const Row& row) { return text_cell(datetime(row)); }},
     {"unix_timestamp",
      [](const Row& row) { return text_cell(std::to_string(row.start_gregorian - kGregorianUnixOffset)); }},
-    {"rfc_1036", [](const Row& row) { return text_cell(date::format("%a, %d %b %Y %T GMT", row.start())); }},
-    {"iso_8601", [](const Row& row) { return text_cell(date::format("%F", row.start())); }},
-    {"iso_8601_combined", [](const Row& row) { return text_cell(date::format("%FT%TZ", row.start())); }},
+    {"rfc_1036", [](const Row& row) { return text_cell(format_utc(row.start_unix(), UtcFormat::kRfc1036)); }},
+    {"iso_8601", [](const Row& row) { return text_cell(format_utc(row.start_unix(), UtcFormat::kDate)); }},
+    {"iso_8601_combined", [](const Row& row) { return text_cell(format_utc(row.start_unix(), UtcFormat::kIso)); }},
     {"call_type", [](const Row& row) { return text_cell(row.ccv("account_billing")); }},
     {"rate", [](const Row& row) { return text_cell(rate(row)); }},
     {"rate_name", [](const Row& row) { return text_cell(rate_name(row)); }},
