@@ -47,6 +47,20 @@ std::optional<int64_t> later(std::optional<int64_t> a, std::optional<int64_t> b)
 
 RecordView::RecordView(std::string_view json, std::string_view what) : what_(what) {
   doc_.Parse(json.data(), json.size());
+  check_parsed();
+}
+
+RecordView::RecordView(std::string* json, std::string_view what) : what_(what) {
+  // std::string's text ends in '\0', where ParseInsitu stops. A '\0'
+  // inside the text would end the document early: refused as not JSON.
+  if (json->find('\0') != std::string::npos) {
+    throw std::invalid_argument(what_ + ": the record is not JSON (a NUL byte inside)");
+  }
+  doc_.ParseInsitu(json->data());
+  check_parsed();
+}
+
+void RecordView::check_parsed() const {
   if (doc_.HasParseError()) {
     throw std::invalid_argument(what_ + ": the record is not JSON (" + GetParseError_En(doc_.GetParseError()) +
                                 " at offset " + std::to_string(doc_.GetErrorOffset()) + ")");

@@ -250,6 +250,27 @@ TEST(KazooRowTest, FileNameAsApiUtilPicksIt) {
   EXPECT_EQ(kazoo_csv_file_name("we\"ird\r\n\\.csv", ""), "we_ird___.csv");
 }
 
+// The in-place overloads (an export's) write what the copying ones write,
+// escapes included (R1's caller_id_name has quotes and a comma), and refuse
+// a NUL byte inside the text instead of stopping there.
+TEST(KazooRowTest, InPlaceParsingWritesTheSameRows) {
+  for (const char* record : {kR1, kR2, kR3}) {
+    std::string copying;
+    append_kazoo_csv_row(std::string_view(record), {}, &copying);
+    std::string text = record;
+    std::string in_place;
+    append_kazoo_csv_row(&text, {}, &in_place);
+    EXPECT_EQ(in_place, copying);
+    text = record;
+    EXPECT_EQ(kazoo_row_json(&text, {}), kazoo_row_json(std::string_view(record), {}));
+  }
+  std::string with_nul = std::string(R"({"id":"a)") + '\0' + R"("})";
+  std::string out;
+  EXPECT_THROW(append_kazoo_csv_row(&with_nul, {}, &out), std::invalid_argument);
+  std::string not_object = "[1]";
+  EXPECT_THROW(kazoo_row_json(&not_object, {}), std::invalid_argument);
+}
+
 // format_utc() against dates worked out by hand (and checked with Python's
 // datetime): 951782400 is 2000-02-29, a Tuesday; 1796659509 is 2026-12-07
 // 16:05:09, a Monday; -1 the last second of 1969, a Wednesday; year 0

@@ -38,23 +38,23 @@ std::string json_tail(const ExportPlan& plan, uint64_t rows) {
 
 }  // namespace
 
-void append_json_row(const ExportPlan& plan, std::string_view record, std::string* out) {
+void append_json_row(const ExportPlan& plan, std::string* record, std::string* out) {
   if (!plan.full) {
     *out += kazoo_row_json(record, plan.row);
   } else if (plan.row.zone.kind == ZoneChoice::Kind::kUtc) {
-    out->append(record.data(), record.size());
+    out->append(*record);
   } else {
-    *out += localize_record(record, plan.row.zone);
+    *out += localize_record(*record, plan.row.zone);
   }
 }
 
-void append_csv_row(const ExportPlan& plan, std::string_view record, std::string* out) {
+void append_csv_row(const ExportPlan& plan, std::string* record, std::string* out) {
   if (!plan.full) {
     append_kazoo_csv_row(record, plan.row, out);
     return;
   }
   // The column cells of a jsonb object; anything else cannot be stored.
-  if (!append_cdr_csv_row(localize_record(record, plan.row.zone), out)) {
+  if (!append_cdr_csv_row(localize_record(*record, plan.row.zone), out)) {
     throw std::invalid_argument("a stored record is not a JSON object");
   }
 }
@@ -95,14 +95,15 @@ bool produce_export(CdrStore& store, const ExportPlan& plan, StreamReply& out, M
     rows += page.records.size();
     // A record the projection cannot read throws here, and get() rethrows
     // it: the transfer is cut and the error logged (api_service.cpp).
-    converting = std::async(std::launch::async, [records = std::move(page.records), &plan, first_batch] {
+    // The records are this batch's own: the conversion parses them in place.
+    converting = std::async(std::launch::async, [records = std::move(page.records), &plan, first_batch]() mutable {
       std::string text;
-      for (const std::string& record : records) {
+      for (std::string& record : records) {
         if (plan.csv) {
-          append_csv_row(plan, record, &text);
+          append_csv_row(plan, &record, &text);
         } else {
           if (!text.empty() || !first_batch) text.push_back(',');
-          append_json_row(plan, record, &text);
+          append_json_row(plan, &record, &text);
         }
       }
       return text;

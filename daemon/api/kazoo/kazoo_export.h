@@ -30,9 +30,10 @@ struct ExportPlan {
 };
 
 // One record as a row of the plan's JSON / CSV body (appended to *out);
-// throws std::invalid_argument for a record that is no JSON object.
-void append_json_row(const ExportPlan& plan, std::string_view record, std::string* out);
-void append_csv_row(const ExportPlan& plan, std::string_view record, std::string* out);
+// throws std::invalid_argument for a record that is no JSON object. *record
+// may be parsed in place (record_view.h), so its text is not kept.
+void append_json_row(const ExportPlan& plan, std::string* record, std::string* out);
+void append_csv_row(const ExportPlan& plan, std::string* record, std::string* out);
 // The CSV header line of the plan.
 std::string csv_header(const ExportPlan& plan);
 

@@ -189,8 +189,7 @@ int64_t start_of(const RecordView& r) {
 }
 
 template <typename Fn>
-void for_each_cell(std::string_view record, const KazooRowOptions& options, Fn&& fn) {
-  const RecordView r(record, "the stored record");
+void for_each_cell(const RecordView& r, const KazooRowOptions& options, Fn&& fn) {
   const Row row{r, start_of(r), options};
   for (const Column& c : kColumns) fn(c.name, c.fn(row));
   if (options.interaction) fn(kInceptionDirection.name, kInceptionDirection.fn(row));
@@ -215,7 +214,9 @@ std::vector<std::string_view> kazoo_row_columns(const KazooRowOptions& options) 
   return names;
 }
 
-std::string kazoo_row_json(std::string_view record, const KazooRowOptions& options) {
+namespace {
+
+std::string row_json(const RecordView& record, const KazooRowOptions& options) {
   rapidjson::StringBuffer sb;
   rapidjson::Writer<rapidjson::StringBuffer> w(sb);
   w.StartObject();
@@ -239,17 +240,7 @@ std::string kazoo_row_json(std::string_view record, const KazooRowOptions& optio
   return std::string(sb.GetString(), sb.GetSize());
 }
 
-std::string kazoo_csv_header(const KazooRowOptions& options) {
-  std::string out;
-  for (const std::string_view name : kazoo_row_columns(options)) {
-    if (!out.empty()) out.push_back(',');
-    append_csv_cell(name == "id" ? "ID" : name, &out);
-  }
-  out.push_back('\n');
-  return out;
-}
-
-void append_kazoo_csv_row(std::string_view record, const KazooRowOptions& options, std::string* out) {
+void append_csv_row(const RecordView& record, const KazooRowOptions& options, std::string* out) {
   bool first = true;
   for_each_cell(record, options, [&](std::string_view, const Cell& cell) {
     if (!first) out->push_back(',');
@@ -270,6 +261,34 @@ void append_kazoo_csv_row(std::string_view record, const KazooRowOptions& option
     }
   });
   out->push_back('\n');
+}
+
+}  // namespace
+
+std::string kazoo_row_json(std::string_view record, const KazooRowOptions& options) {
+  return row_json(RecordView(record, "the stored record"), options);
+}
+
+std::string kazoo_row_json(std::string* record, const KazooRowOptions& options) {
+  return row_json(RecordView(record, "the stored record"), options);
+}
+
+std::string kazoo_csv_header(const KazooRowOptions& options) {
+  std::string out;
+  for (const std::string_view name : kazoo_row_columns(options)) {
+    if (!out.empty()) out.push_back(',');
+    append_csv_cell(name == "id" ? "ID" : name, &out);
+  }
+  out.push_back('\n');
+  return out;
+}
+
+void append_kazoo_csv_row(std::string_view record, const KazooRowOptions& options, std::string* out) {
+  append_csv_row(RecordView(record, "the stored record"), options, out);
+}
+
+void append_kazoo_csv_row(std::string* record, const KazooRowOptions& options, std::string* out) {
+  append_csv_row(RecordView(record, "the stored record"), options, out);
 }
 
 std::string localize_record(std::string_view record, const ZoneChoice& zone) {

@@ -38,6 +38,9 @@ std::vector<std::string_view> kazoo_row_columns(const KazooRowOptions& options);
 // The row of one canonical record as a JSON object. std::invalid_argument
 // when `record` is not a JSON object.
 std::string kazoo_row_json(std::string_view record, const KazooRowOptions& options);
+// The same, parsing *record in place (RecordView's insitu constructor): for
+// a caller that owns the text and needs it no more, as an export does.
+std::string kazoo_row_json(std::string* record, const KazooRowOptions& options);
 
 // The CSV of Kazoo's rows (kz_csv:jobjs_to_file/2 and the header crossbar
 // writes): every cell in double quotes with inner quotes doubled, a list cell
@@ -46,6 +49,7 @@ std::string kazoo_row_json(std::string_view record, const KazooRowOptions& optio
 std::string kazoo_csv_header(const KazooRowOptions& options);
 // std::invalid_argument when `record` is not a JSON object.
 void append_kazoo_csv_row(std::string_view record, const KazooRowOptions& options, std::string* out);
+void append_kazoo_csv_row(std::string* record, const KazooRowOptions& options, std::string* out);
 
 // A stored record with its ISO-8601 times (started_at, answered_at,
 // ended_at, rang_at) in `zone` (detail=full with tz / utc_offset); the text
