@@ -147,28 +147,17 @@ std::string format_iso_time_us(int64_t us) {
     micros += kUsPerSecond;
     --seconds;
   }
-  int64_t days = seconds / kSecondsPerDay;
-  int64_t in_day = seconds % kSecondsPerDay;
-  if (in_day < 0) {
-    in_day += kSecondsPerDay;
-    --days;
-  }
-  int64_t y = 0;
-  int64_t m = 0;
-  int64_t d = 0;
-  civil_from_days(days, &y, &m, &d);
+  const CivilTime t = civil_time(seconds);
   char buf[48];
-  if (micros == 0) {
-    std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", static_cast<long long>(y),
-                  static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(in_day / 3600),
-                  static_cast<long long>(in_day / 60 % 60), static_cast<long long>(in_day % 60));
-  } else {
-    std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%06lldZ", static_cast<long long>(y),
-                  static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(in_day / 3600),
-                  static_cast<long long>(in_day / 60 % 60), static_cast<long long>(in_day % 60),
-                  static_cast<long long>(micros));
+  const int n = std::snprintf(buf, sizeof(buf), "%04lld-%02d-%02dT%02d:%02d:%02d", static_cast<long long>(t.year),
+                              t.month, t.day, t.hour, t.minute, t.second);
+  std::string out(buf, static_cast<size_t>(n));
+  if (micros != 0) {
+    std::snprintf(buf, sizeof(buf), ".%06lld", static_cast<long long>(micros));
+    out += buf;
   }
-  return buf;
+  out.push_back('Z');
+  return out;
 }
 
 }  // namespace cdrd
