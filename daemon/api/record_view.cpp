@@ -273,27 +273,27 @@ std::string format_utc(int64_t unix_seconds, UtcFormat format) {
   return std::string(buf, out);
 }
 
+namespace {
+
+// The second `us` falls in (cut down, also before 1970).
+int64_t floor_seconds(int64_t us) { return us / 1000000 - (us % 1000000 < 0 ? 1 : 0); }
+
+}  // namespace
+
 std::optional<std::string> utc_seconds_text(std::optional<int64_t> us) {
   if (!us) return std::nullopt;
-  // Cut down to the second, also before 1970.
-  const int64_t seconds = *us / 1000000 - (*us % 1000000 < 0 ? 1 : 0);
-  return format_utc(seconds, UtcFormat::kIso);
+  return format_utc(floor_seconds(*us), UtcFormat::kIso);
 }
 
 std::optional<std::string> utc_millis_text(std::optional<int64_t> us) {
   if (!us) return std::nullopt;
-  const int64_t seconds = *us / 1000000 - (*us % 1000000 < 0 ? 1 : 0);
-  const int64_t year = civil_time(seconds).year;
-  if (year < 0 || year > 9999) {
-    const date::sys_time<std::chrono::microseconds> t{std::chrono::microseconds{*us}};
-    return date::format("%FT%TZ", date::floor<std::chrono::milliseconds>(t));
-  }
-  const int64_t millis = (*us - seconds * 1000000) / 1000;
+  const int64_t seconds = floor_seconds(*us);
+  // The second's text ends in 'Z' whatever the year; the milliseconds go
+  // before it, as date::format writes a time of millisecond precision.
   std::string text = format_utc(seconds, UtcFormat::kIso);
-  char frac[5] = {'.', 0, 0, 0, 'Z'};
-  put_digits(frac + 1, millis, 3);
-  text.pop_back();
-  text.append(frac, sizeof(frac));
+  char frac[4] = {'.'};
+  put_digits(frac + 1, (*us - seconds * 1000000) / 1000, 3);
+  text.insert(text.size() - 1, frac, sizeof(frac));
   return text;
 }
 

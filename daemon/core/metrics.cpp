@@ -146,8 +146,7 @@ std::string Metrics::render() const {
       "cdrd_writer_share_seconds_total{{connection=\"0\"}} {}\n"
       "cdrd_writer_share_seconds_total{{connection=\"others\"}} {}\n"
       "# HELP cdrd_writer_connection0_share Connection 0's part of a batch's rows (0 to 1), moved until its share "
-      "takes "
-      "as long as the others'.\n"
+      "takes as long as the others'.\n"
       "# TYPE cdrd_writer_connection0_share gauge\n"
       "cdrd_writer_connection0_share {}\n",
       seconds(writer_share0_us), seconds(writer_lanes_us),

@@ -478,7 +478,10 @@ struct BatchWriter::Impl {
   // Moves share0 so that connection 0 and the slowest lane finish a batch
   // together (next_connection0_share()).
   void balance_shares(uint64_t share0_us, uint64_t lane_us) {
-    share0 = next_connection0_share(share0, share0_us, lane_us, lanes.size());
+    set_share0(next_connection0_share(share0, share0_us, lane_us, lanes.size()));
+  }
+  void set_share0(double share) {
+    share0 = share;
     metrics->writer_share0_permille.store(static_cast<int64_t>(share0 * 1000), std::memory_order_relaxed);
   }
 
@@ -618,8 +621,7 @@ struct BatchWriter::Impl {
     for (int k = 1; k < options.connections; ++k) {
       lanes.push_back(std::make_unique<WriterLane>(dsn, "cdrd-writer-" + std::to_string(k)));
     }
-    share0 = 1.0 / static_cast<double>(lanes.size() + 1);
-    metrics->writer_share0_permille.store(static_cast<int64_t>(share0 * 1000), std::memory_order_relaxed);
+    set_share0(1.0 / static_cast<double>(lanes.size() + 1));
     SpoolPosition position = spool->committed();
     std::optional<PreparedBatch> pending;
     while (true) {

@@ -76,12 +76,17 @@ struct RateEntry {
   int64_t valid_till_us = kNoEndUs;    // ... and before this
 
   bool tiered() const { return !tiers.empty(); }
-  bool valid_at(int64_t us) const { return us >= valid_from_us && us < valid_till_us; }
-  bool admits_length(size_t digits) const {
-    return (min_length == 0 || digits >= static_cast<size_t>(min_length)) &&
-           (max_length == 0 || digits <= static_cast<size_t>(max_length));
-  }
 };
+
+// A rate applies to a call that starts in [valid_from_us, valid_till_us)
+// and to a number whose digit count is within its limits (0 = no limit).
+inline bool valid_at(int64_t valid_from_us, int64_t valid_till_us, int64_t us) {
+  return us >= valid_from_us && us < valid_till_us;
+}
+inline bool admits_length(int min_length, int max_length, size_t digits) {
+  return (min_length == 0 || digits >= static_cast<size_t>(min_length)) &&
+         (max_length == 0 || digits <= static_cast<size_t>(max_length));
+}
 
 // Parsing and indexing move rates around in vectors; a copy there would
 // copy every GMP number.

@@ -175,10 +175,10 @@ std::optional<RateMatch> DeckIndex::find(std::string_view digits, int64_t at_us)
     if (s == nullptr) continue;
     for (uint32_t k = s->begin; k < s->begin + s->count; ++k) {
       const PackedRate& r = rates_[k];
-      const bool valid = at_us >= r.valid_from_us && at_us < r.valid_till_us;
-      const bool fits =
-          (r.min_length == 0 || digits.size() >= r.min_length) && (r.max_length == 0 || digits.size() <= r.max_length);
-      if (!valid || !fits) continue;
+      if (!valid_at(r.valid_from_us, r.valid_till_us, at_us) ||
+          !admits_length(r.min_length, r.max_length, digits.size())) {
+        continue;
+      }
       RateMatch m;
       m.prefix = prefix_of(r.key);
       m.name = std::string_view(names_).substr(r.name_offset, r.name_size);

@@ -297,6 +297,8 @@ TEST(FormatUtc, SecondsAndMillisecondsAreCutDownBefore1970Too) {
   EXPECT_EQ(utc_millis_text(int64_t{1796659509} * 1000000 + 518999), "2026-12-07T16:05:09.518Z");
   EXPECT_EQ(utc_seconds_text(int64_t{1796659509} * 1000000 + 999999), "2026-12-07T16:05:09Z");
   EXPECT_EQ(utc_seconds_text(std::nullopt), std::nullopt);
+  // Past year 9999 the second comes from date::format, the milliseconds still go before the 'Z'.
+  EXPECT_EQ(utc_millis_text(int64_t{253402300800} * 1000000 + 1000), "10000-01-01T00:00:00.001Z");
 }
 
 }  // namespace

@@ -115,9 +115,8 @@ std::string calling_from(const Row& row) {
 
 // cb_cdrs:col_pretty_print/3: "YYYY-MM-DD HH:MM:SS" of the start plus the offset.
 std::string datetime(const Row& row) {
-  const int64_t unix = row.start_gregorian - kGregorianUnixOffset;
-  const int64_t offset = utc_offset_at(row.options.zone, unix);
-  return format_utc(unix + offset, UtcFormat::kDateTime);
+  const int64_t unix = row.start_unix();
+  return format_utc(unix + utc_offset_at(row.options.zone, unix), UtcFormat::kDateTime);
 }
 
 Cell media_recordings(const Row& row) {
@@ -165,8 +164,7 @@ const Column kColumns[] = {
     {"dialed_number", [](const Row& row) { return text_cell(dialed_number(row)); }},
     {"calling_from", [](const Row& row) { return text_cell(calling_from(row)); }},
     {"datetime", [](const Row& row) { return text_cell(datetime(row)); }},
-    {"unix_timestamp",
-     [](const Row& row) { return text_cell(std::to_string(row.start_gregorian - kGregorianUnixOffset)); }},
+    {"unix_timestamp", [](const Row& row) { return text_cell(std::to_string(row.start_unix())); }},
     {"rfc_1036", [](const Row& row) { return text_cell(format_utc(row.start_unix(), UtcFormat::kRfc1036)); }},
     {"iso_8601", [](const Row& row) { return text_cell(format_utc(row.start_unix(), UtcFormat::kDate)); }},
     {"iso_8601_combined", [](const Row& row) { return text_cell(format_utc(row.start_unix(), UtcFormat::kIso)); }},
